@@ -1,0 +1,24 @@
+"""Root conftest: registers each app's fixtures (they live beside their app)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ARTIFACTS = Path(__file__).parent / "test-artifacts"
+
+pytest_plugins = [
+    "cspbilling.core.tests.fixtures",
+]
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def pytest_report_header(config) -> str:
+    return f"database: {os.environ.get('CSPBILLING_DATABASE_URL', 'sqlite (default)')}"

@@ -1,0 +1,61 @@
+"""Reading the chain, and proving it intact."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from cspbilling.audit.hashing import event_hash
+from cspbilling.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
+
+
+@dataclass
+class ChainReport:
+    checked: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_chain(*, progress: Callable[[int], None] | None = None) -> ChainReport:
+    """Recompute every hash; report edited events, deleted events and a truncated tail."""
+    report = ChainReport()
+    prev_hash = GENESIS_HASH
+    last_id = 0
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        report.checked += 1
+        if event.prev_hash != prev_hash:
+            report.problems.append(
+                f"event #{event.pk}: the event before it was deleted or altered (after #{last_id})"
+            )
+        expected = event_hash(
+            prev_hash=event.prev_hash,
+            occurred_at=event.occurred_at,
+            actor=event.actor,
+            action=event.action,
+            object_type=event.object_type,
+            object_id=event.object_id,
+            before=event.before,
+            after=event.after,
+            context=event.context,
+        )
+        if expected != event.hash:
+            report.problems.append(
+                f"event #{event.pk}: its content was edited after it was written"
+            )
+        prev_hash = event.hash
+        last_id = event.pk
+        if progress:
+            progress(1)
+    head = AuditChainHead.objects.filter(id=1).first()
+    if head and head.last_hash != prev_hash:
+        report.problems.append(
+            f"the last event (#{head.last_event_id}) is missing: the chain was truncated"
+        )
+    return report
+
+
+def events_for(*, object_type: str, object_id: str | int):
+    return AuditEvent.objects.filter(object_type=object_type, object_id=str(object_id))

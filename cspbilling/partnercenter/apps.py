@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PartnercenterConfig(AppConfig):
+    name = "cspbilling.partnercenter"
+    label = "partnercenter"

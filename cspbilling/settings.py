@@ -1,0 +1,256 @@
+"""The one settings module: everything comes from the environment, with typed, safe defaults.
+
+`CSPBILLING_ENV=production` turns on the checks that refuse unsafe settings.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BASE_DIR.parent
+VAR_DIR = Path(os.environ.get("CSPBILLING_VAR_DIR", PROJECT_DIR / "var"))
+
+DEFAULT_SECRET_KEY = "insecure-development-key-change-me"
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use true or false)")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not an integer") from None
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def database_from_url(url: str) -> dict:
+    """Turn `sqlite:///path` or `postgresql://user:pw@host:port/name` into a DATABASES entry."""
+    parts = urlsplit(url)
+    options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    if parts.scheme == "sqlite":
+        path = unquote(parts.path)
+        # sqlite:////abs/file.sqlite3 is absolute; sqlite:///file.sqlite3 is relative.
+        path = path[1:] or str(VAR_DIR / "cspbilling.sqlite3")
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": path,
+            "OPTIONS": {
+                # WAL lets the web process read while the worker writes; IMMEDIATE takes the
+                # write lock at BEGIN so two writers queue instead of failing mid-transaction.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+            },
+            # A file, not memory: tests start real worker and server subprocesses.
+            "TEST": {"NAME": options.get("test_name") or str(VAR_DIR / "test_cspbilling.sqlite3")},
+        }
+    if parts.scheme in {"postgres", "postgresql", "pgsql"}:
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parts.path.lstrip("/")) or "cspbilling",
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            "CONN_MAX_AGE": env_int("CSPBILLING_DB_CONN_MAX_AGE", 600),
+            "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": {k: v for k, v in options.items() if k != "test_name"},
+            "TEST": {"NAME": options.get("test_name") or None},
+        }
+    raise ImproperlyConfigured(
+        f"CSPBILLING_DATABASE_URL has an unknown scheme {parts.scheme!r}: "
+        "use sqlite:///path/to/file.sqlite3 or postgresql://user@host:5432/name"
+    )
+
+
+ENVIRONMENT = env_str("CSPBILLING_ENV", "development")
+IS_PRODUCTION = ENVIRONMENT == "production"
+
+SECRET_KEY = env_str("CSPBILLING_SECRET_KEY", DEFAULT_SECRET_KEY)
+DEBUG = env_bool("CSPBILLING_DEBUG", not IS_PRODUCTION)
+ALLOWED_HOSTS = env_list("CSPBILLING_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSPBILLING_CSRF_TRUSTED_ORIGINS", [])
+
+DATABASE_URL = env_str(
+    "CSPBILLING_DATABASE_URL", f"sqlite:///{(VAR_DIR / 'cspbilling.sqlite3').as_posix()}"
+)
+DATABASES = {"default": database_from_url(DATABASE_URL)}
+
+if IS_PRODUCTION:
+    problems = []
+    if SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 32:
+        problems.append("CSPBILLING_SECRET_KEY must be set to a random value of 32+ characters")
+    if DEBUG:
+        problems.append("CSPBILLING_DEBUG must be off")
+    if DATABASES["default"]["ENGINE"].endswith("postgresql") and not DATABASES["default"].get(
+        "CONN_MAX_AGE"
+    ):
+        problems.append("CSPBILLING_DB_CONN_MAX_AGE must be > 0 (persistent connections)")
+    if problems:
+        raise ImproperlyConfigured("refusing to start in production: " + "; ".join(problems))
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_tasks_db",
+    "cspbilling.core",
+    "cspbilling.accounts",
+    "cspbilling.audit",
+    "cspbilling.notifications",
+    "cspbilling.partnercenter",
+    "cspbilling.customers",
+    "cspbilling.subscriptions",
+    "cspbilling.upstream",
+    "cspbilling.web",
+    "cspbilling.portal",
+    "cspbilling.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cspbilling.urls"
+WSGI_APPLICATION = "cspbilling.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ]
+        },
+    }
+]
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["cspbilling.accounts.backends.LockoutModelBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_LOCKOUT_THRESHOLD = env_int("CSPBILLING_LOGIN_LOCKOUT_THRESHOLD", 5)
+LOGIN_LOCKOUT_MINUTES = env_int("CSPBILLING_LOGIN_LOCKOUT_MINUTES", 15)
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("CSPBILLING_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = IS_PRODUCTION
+CSRF_COOKIE_SECURE = IS_PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# Background work: django.tasks with the database backend, so a task row commits in the same
+# transaction as the decision that caused it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Mail (the outbox delivers through Django's SMTP backend).
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env_str("CSPBILLING_SMTP_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("CSPBILLING_SMTP_PORT", 1025)
+EMAIL_HOST_USER = env_str("CSPBILLING_SMTP_USER")
+EMAIL_HOST_PASSWORD = env_str("CSPBILLING_SMTP_PASSWORD")
+EMAIL_USE_TLS = env_bool("CSPBILLING_SMTP_TLS", False)
+EMAIL_TIMEOUT = env_int("CSPBILLING_SMTP_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = env_str("CSPBILLING_FROM_EMAIL", "billing@cspbilling.localhost")
+
+# The outbox: how long a claimed delivery may run before another worker may retry it, and
+# how many attempts before a message is given up and shown to staff as failed.
+OUTBOX_LEASE_SECONDS = env_int("CSPBILLING_OUTBOX_LEASE_SECONDS", 300)
+OUTBOX_MAX_ATTEMPTS = env_int("CSPBILLING_OUTBOX_MAX_ATTEMPTS", 8)
+
+# Partner Center (operated by 21Vianet by default; CSPBILLING_PC_CLOUD=global for the global one).
+PARTNER_CENTER = {
+    "CLOUD": env_str("CSPBILLING_PC_CLOUD", "china"),
+    "BASE_URL": env_str("CSPBILLING_PC_BASE_URL"),
+    "AUTHORITY_HOST": env_str("CSPBILLING_PC_AUTHORITY_HOST"),
+    "SCOPE": env_str("CSPBILLING_PC_SCOPE"),
+    "APP_ONLY_SCOPE": env_str("CSPBILLING_PC_APP_ONLY_SCOPE"),
+    "INSTANCE_DISCOVERY": env_bool("CSPBILLING_PC_INSTANCE_DISCOVERY", True),
+    "TENANT_ID": env_str("CSPBILLING_PC_TENANT_ID"),
+    "CLIENT_ID": env_str("CSPBILLING_PC_CLIENT_ID"),
+    "CLIENT_SECRET": env_str("CSPBILLING_PC_CLIENT_SECRET"),
+    "REFRESH_TOKEN": env_str("CSPBILLING_PC_REFRESH_TOKEN"),
+    "SANDBOX_TOKEN": env_str("CSPBILLING_PC_SANDBOX_TOKEN"),
+    "TIMEOUT_SECONDS": env_float("CSPBILLING_PC_TIMEOUT", 30.0),
+    "MAX_RETRIES": env_int("CSPBILLING_PC_MAX_RETRIES", 6),
+    "LOCALE": env_str("CSPBILLING_PC_LOCALE", "en-US"),
+}
+SANDBOX_PORT = env_int("CSPBILLING_SANDBOX_PORT", 8765)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("CSPBILLING_LOG_LEVEL", "WARNING")},
+}

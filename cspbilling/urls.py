@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("cspbilling.accounts.urls")),
+    path("console/upstream/", include("cspbilling.upstream.urls")),
+    path("console/", include("cspbilling.web.urls")),
+    path("portal/", include("cspbilling.portal.urls")),
+    path("api/v1/", include("cspbilling.api.urls")),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
