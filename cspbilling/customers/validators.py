@@ -29,8 +29,6 @@ def validate_unified_social_credit_code(value: str) -> None:
             params={"ch": bad[0]},
             code="alphabet",
         )
-    if not code[8:17].isalnum():
-        raise ValidationError(_("Characters 9 to 17 must be the organisation code."), code="org")
     expected = uscc_check_character(code[:17])
     if code[17] != expected:
         raise ValidationError(
