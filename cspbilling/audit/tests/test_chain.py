@@ -1,0 +1,119 @@
+"""The audit chain: appended in the transaction of the change, and tampering is found."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, transaction
+
+from cspbilling.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
+from cspbilling.audit.services import record_event
+
+pytestmark = pytest.mark.django_db
+
+
+def record_three() -> list[AuditEvent]:
+    with transaction.atomic():
+        return [
+            record_event(
+                actor="alice",
+                action="invoice.issued",
+                object_type="invoice",
+                object_id=n,
+                before=None,
+                after={"status": "issued", "total": "120.50"},
+            )
+            for n in (1, 2, 3)
+        ]
+
+
+def run_verify() -> tuple[str, CommandError | None]:
+    out = io.StringIO()
+    try:
+        call_command("audit", "verify", stdout=out)
+    except CommandError as exc:
+        return out.getvalue(), exc
+    return out.getvalue(), None
+
+
+def test_events_appended_in_a_transaction_form_a_chain():
+    first, second, third = record_three()
+    assert first.prev_hash == GENESIS_HASH
+    assert second.prev_hash == first.hash and third.prev_hash == second.hash
+    head = AuditChainHead.objects.get()
+    assert (head.last_event_id, head.last_hash) == (third.pk, third.hash)
+
+
+def test_a_rolled_back_change_leaves_no_event():
+    record_three()
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        record_event(actor="bob", action="payment.recorded", object_type="payment", object_id=9)
+        1 / 0  # noqa: B018
+    assert AuditEvent.objects.count() == 3
+    output, error = run_verify()
+    assert error is None and output.strip() == "3 events, chain intact"
+
+
+def test_verify_passes_on_an_intact_chain():
+    record_three()
+    output, error = run_verify()
+    assert error is None
+    assert output.strip() == "3 events, chain intact"
+
+
+def test_verify_names_an_event_whose_content_was_edited_in_sql():
+    _, second, _ = record_three()
+    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {AuditEvent._meta.db_table} SET after = %s{cast} WHERE id = %s",  # noqa: S608
+            ['{"status": "issued", "total": "1.00"}', second.pk],
+        )
+    output, error = run_verify()
+    assert error is not None
+    assert output.splitlines() == [
+        f"event #{second.pk}: its content was edited after it was written"
+    ]
+
+
+def test_verify_finds_a_deleted_middle_event():
+    first, second, third = record_three()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {AuditEvent._meta.db_table} WHERE id = %s",  # noqa: S608
+            [second.pk],
+        )
+    output, error = run_verify()
+    assert error is not None and "2 events, 1 problem(s)" in str(error)
+    assert output.splitlines() == [
+        f"event #{third.pk}: the event before it was deleted or altered (after #{first.pk})"
+    ]
+
+
+def test_verify_finds_a_deleted_last_event():
+    _, _, third = record_three()
+    AuditEvent.objects.filter(pk=third.pk).delete()
+    output, error = run_verify()
+    assert error is not None
+    assert output.splitlines() == [
+        f"the last event (#{third.pk}) is missing: the chain was truncated"
+    ]
+
+
+def test_audit_list_shows_the_events_of_one_object():
+    record_three()
+    out = io.StringIO()
+    call_command("audit", "list", "--object", "invoice:2", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1
+    assert "invoice.issued" in lines[0] and "invoice:2" in lines[0] and "alice" in lines[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_record_event_outside_a_transaction_is_refused():
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        record_event(actor="bob", action="x", object_type="y", object_id=1)
+    assert AuditEvent.objects.count() == 0

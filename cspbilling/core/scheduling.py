@@ -1,0 +1,91 @@
+"""Periodic jobs, scheduled by the worker, each enqueued once per period however many workers run.
+
+    # in an app's tasks.py
+    @task()
+    def daily_collections_run() -> None: ...
+
+    register_periodic("collections.daily", every=timedelta(days=1), task=daily_collections_run)
+
+Periods are aligned on the Unix epoch in UTC (a daily job's period starts at 00:00 UTC; pass
+`offset` to move it). The job's task gets the period start as the ISO string keyword
+`period_start` when `pass_period=True`, which lets the job itself be idempotent per period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.tasks import Task
+from django.utils import timezone
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    every: timedelta
+    task: Task
+    offset: timedelta = timedelta(0)
+    pass_period: bool = False
+
+    def period_start(self, now: datetime) -> datetime:
+        since = now - EPOCH - self.offset
+        periods = since // self.every
+        return EPOCH + self.offset + periods * self.every
+
+
+_JOBS: dict[str, PeriodicJob] = {}
+
+
+def register_periodic(
+    name: str,
+    *,
+    every: timedelta,
+    task: Task,
+    offset: timedelta = timedelta(0),
+    pass_period: bool = False,
+) -> PeriodicJob:
+    if every <= timedelta(0):
+        raise ValueError(f"periodic job {name!r}: `every` must be positive")
+    existing = _JOBS.get(name)
+    if existing is not None and existing.task.module_path != task.module_path:
+        raise ValueError(f"periodic job {name!r} is already registered for {existing.task}")
+    job = PeriodicJob(name=name, every=every, task=task, offset=offset, pass_period=pass_period)
+    _JOBS[name] = job
+    return job
+
+
+def unregister_periodic(name: str) -> None:
+    _JOBS.pop(name, None)
+
+
+def periodic_jobs() -> list[PeriodicJob]:
+    return [_JOBS[name] for name in sorted(_JOBS)]
+
+
+def schedule_due_jobs(*, worker_id: str = "", now: datetime | None = None) -> list[str]:
+    """Enqueue every job whose current period has no run yet; returns the names enqueued."""
+    from cspbilling.notifications.models import PeriodicRun
+
+    now = now or timezone.now()
+    started = []
+    for job in periodic_jobs():
+        period_start = job.period_start(now)
+        if PeriodicRun.objects.filter(job=job.name, period_start=period_start).exists():
+            continue
+        try:
+            with transaction.atomic(durable=True):
+                run = PeriodicRun.objects.create(
+                    job=job.name, period_start=period_start, scheduled_by=worker_id
+                )
+                kwargs = {"period_start": period_start.isoformat()} if job.pass_period else {}
+                result = job.task.enqueue(**kwargs)
+                run.task_id = result.id
+                run.save(update_fields=["task_id"])
+        except IntegrityError:
+            continue  # another worker scheduled this period first
+        started.append(job.name)
+    return started

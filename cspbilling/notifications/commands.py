@@ -1,0 +1,55 @@
+"""Partner Center commands the outbox can deliver, registered by the apps that own them.
+
+    from cspbilling.notifications.commands import register_command
+
+    @register_command("subscriptions.suspend")
+    def suspend(args: dict, *, idempotency_key: str) -> dict | None:
+        ...
+
+A handler runs outside any transaction, may run more than once for one message (a worker can die
+after the call and before the outcome is saved), so it must be idempotent: pass the key upstream
+or check upstream state first. Raise PermanentDeliveryError when a retry cannot help; any other
+exception is retried with backoff. Apps register their handlers in their `tasks.py` module, which
+is imported at startup (see NotificationsConfig.ready).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cspbilling.notifications.errors import PermanentDeliveryError
+
+CommandHandler = Callable[..., Any]
+
+_REGISTRY: dict[str, CommandHandler] = {}
+
+
+def register_command(name: str) -> Callable[[CommandHandler], CommandHandler]:
+    def decorator(func: CommandHandler) -> CommandHandler:
+        existing = _REGISTRY.get(name)
+        if existing is not None and existing is not func:
+            raise ValueError(f"outbox command {name!r} is already registered by {existing!r}")
+        _REGISTRY[name] = func
+        return func
+
+    return decorator
+
+
+def get_command(name: str) -> CommandHandler:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise PermanentDeliveryError(f"no outbox command is registered as {name!r}") from None
+
+
+def is_registered(name: str) -> bool:
+    return name in _REGISTRY
+
+
+def registered_commands() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def run_command(name: str, args: dict, *, idempotency_key: str) -> Any:
+    return get_command(name)(args, idempotency_key=idempotency_key)
