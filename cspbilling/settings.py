@@ -215,13 +215,19 @@ X_FRAME_OPTIONS = "DENY"
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Mail (the outbox delivers through Django's SMTP backend).
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-EMAIL_HOST = env_str("CSPBILLING_SMTP_HOST", "127.0.0.1")
-EMAIL_PORT = env_int("CSPBILLING_SMTP_PORT", 1025)
-EMAIL_HOST_USER = env_str("CSPBILLING_SMTP_USER")
-EMAIL_HOST_PASSWORD = env_str("CSPBILLING_SMTP_PASSWORD")
-EMAIL_USE_TLS = env_bool("CSPBILLING_SMTP_TLS", False)
-EMAIL_TIMEOUT = env_int("CSPBILLING_SMTP_TIMEOUT", 20)
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": env_str("CSPBILLING_SMTP_HOST", "127.0.0.1"),
+            "port": env_int("CSPBILLING_SMTP_PORT", 1025),
+            "username": env_str("CSPBILLING_SMTP_USER"),
+            "password": env_str("CSPBILLING_SMTP_PASSWORD"),
+            "use_tls": env_bool("CSPBILLING_SMTP_TLS", False),
+            "timeout": env_int("CSPBILLING_SMTP_TIMEOUT", 20),
+        },
+    }
+}
 DEFAULT_FROM_EMAIL = env_str("CSPBILLING_FROM_EMAIL", "billing@cspbilling.localhost")
 
 # The outbox: how long a claimed delivery may run before another worker may retry it, and

@@ -79,20 +79,13 @@ class SmtpServer:
 
 @pytest.fixture
 def smtp_server(settings):
-    """A running SMTP server; Django's EMAIL_HOST/EMAIL_PORT point at it for the test."""
+    """A running SMTP server; Django's default mailer points at it for the test."""
     server = SmtpServer()
     server.controller.start()
-    smtp = "django.core.mail.backends.smtp.EmailBackend"
-    if hasattr(settings, "MAILERS"):
-        options = {"host": server.host, "port": server.port, "timeout": 10}
-        settings.MAILERS = {"default": {"BACKEND": smtp, "OPTIONS": options}}
-    settings.EMAIL_BACKEND = smtp
-    settings.EMAIL_HOST = server.host
-    settings.EMAIL_PORT = server.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 10
+    options = {"host": server.host, "port": server.port, "timeout": 10}
+    settings.MAILERS = {
+        "default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": options}
+    }
     try:
         yield server
     finally:
