@@ -77,3 +77,15 @@ class ApiToken(models.Model):
     @staticmethod
     def new_raw_token() -> str:
         return "csp_" + secrets.token_urlsafe(32)
+
+
+class LoginThrottle(models.Model):
+    """Failed sign-ins for usernames that do not exist, so a lockout reveals nothing."""
+
+    username = models.CharField(max_length=150, unique=True)
+    failed_login_count = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.username}: {self.failed_login_count}"

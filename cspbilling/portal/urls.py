@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from cspbilling.portal import views
 
 app_name = "portal"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "subscriptions/<str:subscription_id>/",
+        views.subscription_detail,
+        name="subscription_detail",
+    ),
+]

@@ -1,12 +1,41 @@
-"""The staff console's navigation: (label, url name, roles allowed). Apps append their entries."""
+"""The staff console's navigation: (label, url name, roles allowed). Apps append their entries.
+
+Labels are marked with gettext_noop and translated when the menu is drawn.
+"""
 
 from __future__ import annotations
 
-from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_noop as _
+
+from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES, user_has_role
 
 NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
-    ("Customers", "web:customer_list", READ_ROLES),
-    ("Upstream invoices", "upstream:invoice_list", READ_ROLES),
-    ("Payables", "upstream:payables", MONEY_ROLES),
-    ("Discrepancies", "upstream:discrepancies", READ_ROLES),
+    (_("Dashboard"), "web:dashboard", READ_ROLES),
+    (_("Customers"), "web:customer_list", READ_ROLES),
+    (_("Upstream invoices"), "upstream:invoice_list", READ_ROLES),
+    (_("Payables"), "upstream:payables", MONEY_ROLES),
+    (_("Discrepancies"), "upstream:discrepancies", READ_ROLES),
 ]
+
+
+def navigation_for(user, current_path: str = "") -> list[dict]:
+    """The entries this user may see whose pages exist, with the current one marked."""
+    items = []
+    for label, url_name, roles in NAVIGATION:
+        if not user_has_role(user, roles):
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue  # that page is not built yet
+        items.append({"label": label, "url": url})
+    # The longest matching prefix is the current page ("/console/" would match everything).
+    best = max(
+        (item for item in items if current_path.startswith(item["url"])),
+        key=lambda item: len(item["url"]),
+        default=None,
+    )
+    for item in items:
+        item["active"] = item is best
+    return items

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from cspbilling.web import views
 
 app_name = "web"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("customers/", views.customer_list, name="customer_list"),
+    path("customers/<uuid:tenant_id>/", views.customer_detail, name="customer_detail"),
+    path("customers/<uuid:tenant_id>/edit/", views.customer_edit, name="customer_edit"),
+]

@@ -1,0 +1,223 @@
+"""The only write path for people and access. Every change here writes an audit event."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from cspbilling.accounts.models import ApiToken, LoginThrottle, Role, User, hash_token
+from cspbilling.audit.services import record_event
+from cspbilling.customers.models import Customer
+
+LANGUAGE_CODES = frozenset(code for code, _name in settings.LANGUAGES)
+
+
+def _user_snapshot(user: User) -> dict:
+    return {
+        "username": user.username,
+        "role": user.role,
+        "customer": str(user.customer.tenant_id) if user.customer_id else None,
+        "email": user.email,
+        "is_active": user.is_active,
+        "preferred_language": user.preferred_language,
+    }
+
+
+def create_user(
+    *,
+    username: str,
+    password: str,
+    role: str,
+    customer: Customer | None = None,
+    email: str = "",
+    language: str | None = None,
+    actor: str = "system",
+    validate: bool = True,
+) -> User:
+    """Create a staff user (no customer) or a portal user (role customer, exactly one customer)."""
+    username = (username or "").strip()
+    if not username:
+        raise ValidationError("the username is empty")
+    if role not in Role.values:
+        raise ValidationError(
+            f"unknown role {role!r}: use one of {', '.join(Role.values)}", code="role"
+        )
+    if role == Role.CUSTOMER and customer is None:
+        raise ValidationError("a portal user (role customer) needs a customer", code="customer")
+    if role != Role.CUSTOMER and customer is not None:
+        raise ValidationError(
+            f"a {role} user is staff and cannot belong to a customer", code="customer"
+        )
+    if language is None:
+        language = customer.language if customer is not None else settings.LANGUAGE_CODE
+    if language not in LANGUAGE_CODES:
+        raise ValidationError(
+            f"unknown language {language!r}: use one of {', '.join(sorted(LANGUAGE_CODES))}"
+        )
+    if User.objects.filter(username=username).exists():
+        raise ValidationError(f"a user named {username!r} already exists", code="duplicate")
+    user = User(
+        username=username,
+        role=role,
+        customer=customer,
+        email=email,
+        preferred_language=language,
+        is_staff=False,
+        is_superuser=False,
+    )
+    if validate:
+        validate_password(password, user)
+    user.set_password(password)
+    with transaction.atomic(durable=True):
+        user.save()
+        record_event(
+            actor=actor,
+            action="user.created",
+            object_type="user",
+            object_id=user.pk,
+            after=_user_snapshot(user),
+        )
+    return user
+
+
+def change_password(*, user: User, new_password: str, actor: str | None = None) -> None:
+    """Set a new (already validated) password."""
+    user.set_password(new_password)
+    with transaction.atomic(durable=True):
+        user.save(update_fields=["password"])
+        record_event(
+            actor=actor or user.username,
+            action="user.password_changed",
+            object_type="user",
+            object_id=user.pk,
+        )
+
+
+def _lock_window() -> timedelta:
+    return timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+
+
+def record_failed_login(*, username: str, now: datetime | None = None) -> datetime | None:
+    """Count one failed sign-in; return the lock's end if this failure locked the name.
+
+    Unknown usernames are counted in LoginThrottle so that they lock exactly like real ones.
+    """
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        user = User.objects.select_for_update().filter(username=username).first()
+        row: User | LoginThrottle
+        if user is not None:
+            row = user
+        else:
+            row, _created = LoginThrottle.objects.select_for_update().get_or_create(
+                username=username[:150]
+            )
+        # The row is locked for this transaction, so read-modify-write is safe.
+        if row.locked_until is not None and row.locked_until <= now:
+            row.failed_login_count = 0  # the previous lock has expired: count afresh
+            row.locked_until = None
+        row.failed_login_count += 1
+        newly_locked = None
+        if row.failed_login_count >= settings.LOGIN_LOCKOUT_THRESHOLD:
+            newly_locked = now + _lock_window()
+            row.locked_until = newly_locked
+        if user is None:
+            row.updated_at = now
+            row.save(update_fields=["failed_login_count", "locked_until", "updated_at"])
+        else:
+            user.save(update_fields=["failed_login_count", "locked_until"])
+            record_event(
+                actor=username,
+                action="login.locked" if newly_locked else "login.failed",
+                object_type="user",
+                object_id=user.pk,
+                after={"failed_login_count": row.failed_login_count, "locked_until": newly_locked},
+            )
+    return newly_locked
+
+
+def record_successful_login(*, user: User) -> None:
+    """A correct password: the failure counter starts again from zero."""
+    with transaction.atomic(durable=True):
+        before = {"failed_login_count": user.failed_login_count, "locked_until": user.locked_until}
+        User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
+        user.failed_login_count = 0
+        user.locked_until = None
+        record_event(
+            actor=user.username,
+            action="login.succeeded",
+            object_type="user",
+            object_id=user.pk,
+            before=before if before["failed_login_count"] else None,
+        )
+
+
+def unlock_user(*, user: User, actor: str) -> None:
+    """An administrator lifts a lock before it expires."""
+    with transaction.atomic(durable=True):
+        before = {"failed_login_count": user.failed_login_count, "locked_until": user.locked_until}
+        User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
+        user.failed_login_count = 0
+        user.locked_until = None
+        record_event(
+            actor=actor,
+            action="user.unlocked",
+            object_type="user",
+            object_id=user.pk,
+            before=before,
+            after={"failed_login_count": 0, "locked_until": None},
+        )
+
+
+def issue_api_token(*, user: User, name: str, actor: str | None = None) -> tuple[ApiToken, str]:
+    """A new bearer token for an integration. The raw token is returned once and never stored."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("an API token needs a name (what integration uses it)")
+    if not user.is_active:
+        raise ValidationError(f"user {user.username!r} is inactive")
+    raw = ApiToken.new_raw_token()
+    with transaction.atomic(durable=True):
+        token = ApiToken.objects.create(
+            user=user, name=name[:100], prefix=raw[:12], token_hash=hash_token(raw)
+        )
+        record_event(
+            actor=actor or user.username,
+            action="api_token.issued",
+            object_type="api_token",
+            object_id=token.pk,
+            after={"user": user.username, "name": token.name, "prefix": token.prefix},
+        )
+    return token, raw
+
+
+def revoke_api_token(*, token: ApiToken, actor: str) -> ApiToken:
+    """Revoke a token at once; revoking twice changes nothing."""
+    with transaction.atomic(durable=True):
+        token = ApiToken.objects.select_for_update().get(pk=token.pk)
+        if token.revoked_at is not None:
+            return token
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record_event(
+            actor=actor,
+            action="api_token.revoked",
+            object_type="api_token",
+            object_id=token.pk,
+            before={"revoked_at": None},
+            after={"revoked_at": token.revoked_at},
+        )
+    return token
+
+
+def mark_api_token_used(*, token: ApiToken, now: datetime | None = None) -> None:
+    """Note when a token was last used (at most once a minute; not an access change)."""
+    now = now or timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now

@@ -1,0 +1,50 @@
+"""Sign-in, sign-out, password change, and the landing redirect by role."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.views import LoginView, LogoutView
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+
+from cspbilling.accounts import services
+from cspbilling.accounts.forms import LockoutAuthenticationForm
+
+
+class SignInView(LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LockoutAuthenticationForm
+    redirect_authenticated_user = True
+
+
+class SignOutView(LogoutView):
+    """POST only (Django refuses GET): a link cannot sign anyone out."""
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.is_portal_user:
+        return redirect("portal:home")
+    if user.is_staff_member:
+        return redirect("web:dashboard")
+    raise PermissionDenied
+
+
+@sensitive_post_parameters()
+@login_required
+def password_change(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.change_password(user=request.user, new_password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, request.user)
+        messages.success(request, _("Your password was changed."))
+        return redirect("accounts:home")
+    base = "portal/base.html" if request.user.is_portal_user else "console/base.html"
+    return render(request, "accounts/password_change.html", {"form": form, "base_template": base})

@@ -1,0 +1,89 @@
+"""Our own billing fields on a customer (never touched by the Partner Center sync)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from cspbilling.audit.services import changed_fields, record_event
+from cspbilling.core.money import MINOR_UNITS, MoneyError, normalise_currency
+from cspbilling.customers.models import Customer, Language
+from cspbilling.customers.validators import validate_unified_social_credit_code
+
+BILLING_SETTINGS_FIELDS = ("legal_name", "tax_id", "language", "currency", "payment_terms_days")
+MAX_PAYMENT_TERMS_DAYS = 365
+
+
+def _clean(fields: dict) -> dict:
+    unknown = set(fields) - set(BILLING_SETTINGS_FIELDS)
+    if unknown:
+        raise ValidationError(
+            f"not a billing setting: {', '.join(sorted(unknown))} "
+            f"(allowed: {', '.join(BILLING_SETTINGS_FIELDS)})"
+        )
+    errors: dict[str, list] = {}
+    cleaned = dict(fields)
+    if "legal_name" in cleaned:
+        cleaned["legal_name"] = (cleaned["legal_name"] or "").strip()
+        if len(cleaned["legal_name"]) > 255:
+            errors["legal_name"] = ["The legal name is longer than 255 characters."]
+    if "tax_id" in cleaned:
+        code = (cleaned["tax_id"] or "").strip().upper()
+        if code:
+            try:
+                validate_unified_social_credit_code(code)
+            except ValidationError as exc:
+                errors["tax_id"] = exc.messages
+        cleaned["tax_id"] = code
+    if "language" in cleaned and cleaned["language"] not in Language.values:
+        errors["language"] = [f"Unknown language {cleaned['language']!r}."]
+    if "currency" in cleaned:
+        try:
+            cleaned["currency"] = normalise_currency(cleaned["currency"])
+        except MoneyError as exc:
+            errors["currency"] = [str(exc)]
+        else:
+            if cleaned["currency"] not in MINOR_UNITS:
+                errors["currency"] = [
+                    f"{cleaned['currency']} is not a currency we bill in "
+                    f"({', '.join(MINOR_UNITS)})."
+                ]
+    if "payment_terms_days" in cleaned:
+        try:
+            days = int(cleaned["payment_terms_days"])
+        except (TypeError, ValueError):
+            errors["payment_terms_days"] = ["Payment terms must be a whole number of days."]
+        else:
+            if not 0 <= days <= MAX_PAYMENT_TERMS_DAYS:
+                errors["payment_terms_days"] = [
+                    f"Payment terms must be between 0 and {MAX_PAYMENT_TERMS_DAYS} days."
+                ]
+            cleaned["payment_terms_days"] = days
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def update_customer_billing_settings(*, customer: Customer, actor: str, **fields) -> Customer:
+    """Change our own fields of a customer; bad input raises ValidationError and changes nothing."""
+    cleaned = _clean(fields)
+    with transaction.atomic(durable=True):
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        before_all = {name: getattr(locked, name) for name in cleaned}
+        before, after = changed_fields(before_all, cleaned)
+        if not after:
+            return locked
+        for name, value in after.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=[*after, "updated_at"])
+        record_event(
+            actor=actor,
+            action="customer.billing_settings_changed",
+            object_type="customer",
+            object_id=str(locked.tenant_id),
+            before=before,
+            after=after,
+        )
+    for name, value in after.items():
+        setattr(customer, name, value)
+    return locked

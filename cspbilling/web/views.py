@@ -1,0 +1,81 @@
+"""Staff console pages. Thin: selectors to read, services to write."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from cspbilling.accounts.permissions import ADMIN_ROLES, READ_ROLES, require_roles
+from cspbilling.customers import selectors as customer_selectors
+from cspbilling.customers.billing_settings import (
+    BILLING_SETTINGS_FIELDS,
+    update_customer_billing_settings,
+)
+from cspbilling.subscriptions import selectors as subscription_selectors
+from cspbilling.subscriptions.models import SubscriptionStatus
+from cspbilling.web.forms import CustomerBillingSettingsForm
+
+CUSTOMERS_PER_PAGE = 25
+
+
+@require_roles(*READ_ROLES)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    by_status = subscription_selectors.subscription_counts_by_status()
+    context = {
+        "customer_count": customer_selectors.count_customers(),
+        "subscription_total": sum(by_status.values()),
+        "by_status": [
+            {"value": value, "label": label, "count": by_status.get(value, 0)}
+            for value, label in SubscriptionStatus.choices
+        ],
+        "suspended_count": by_status.get(SubscriptionStatus.SUSPENDED, 0),
+    }
+    return render(request, "console/dashboard.html", context)
+
+
+@require_roles(*READ_ROLES)
+def customer_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    paginator = Paginator(customer_selectors.search_customers(query=query), CUSTOMERS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {"page": page, "query": query}
+    # htmx live search swaps only the results.
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results":
+        return render(request, "console/_customer_results.html", context)
+    return render(request, "console/customer_list.html", context)
+
+
+@require_roles(*READ_ROLES)
+def customer_detail(request: HttpRequest, tenant_id) -> HttpResponse:
+    customer = customer_selectors.get_customer(tenant_id=tenant_id)
+    context = {
+        "customer": customer,
+        "contacts": customer_selectors.billing_contacts(customer=customer),
+        "subscriptions": subscription_selectors.subscriptions_for_customer(customer=customer),
+        "can_edit": request.user.role in ADMIN_ROLES,
+    }
+    return render(request, "console/customer_detail.html", context)
+
+
+@require_roles(*ADMIN_ROLES)
+def customer_edit(request: HttpRequest, tenant_id) -> HttpResponse:
+    customer = customer_selectors.get_customer(tenant_id=tenant_id)
+    initial = {name: getattr(customer, name) for name in BILLING_SETTINGS_FIELDS}
+    form = CustomerBillingSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_customer_billing_settings(
+                customer=customer, actor=request.user.username, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+            for field, messages_ in errors.items():
+                form.add_error(field if field in form.fields else None, messages_)
+        else:
+            messages.success(request, _("Billing settings saved."))
+            return redirect("web:customer_detail", tenant_id=customer.tenant_id)
+    return render(request, "console/customer_edit.html", {"customer": customer, "form": form})
