@@ -11,6 +11,7 @@ ARTIFACTS = Path(__file__).parent / "test-artifacts"
 
 pytest_plugins = [
     "cspbilling.core.tests.fixtures",
+    "cspbilling.partnercenter.tests.fixtures",
     "cspbilling.web.tests.fixtures",
     "cspbilling.notifications.tests.fixtures",
 ]

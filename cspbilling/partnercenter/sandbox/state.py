@@ -1,0 +1,228 @@
+"""The sandbox's state: the seeded world, faults, continuation tokens and a request log.
+
+Every read and change happens under ``lock`` (an RLock); the server also encodes each answer
+under it, so a page never sees a half-made change.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from cspbilling.partnercenter.sandbox import ledger
+from cspbilling.partnercenter.sandbox import seed as seeding
+from cspbilling.partnercenter.sandbox.faults import FaultConfig
+
+DEFAULT_TOKEN = "sandbox-token"  # noqa: S105 (a fixed local test token, not a secret)
+
+MUTABLE_FIELDS = (
+    "quantity",
+    "friendlyName",
+    "autoRenewEnabled",
+    "billingCycle",
+    "offerId",
+    "termDuration",
+)
+
+
+class SandboxError(Exception):
+    """An answer in Partner Center's error shape."""
+
+    def __init__(self, status: int, code: int | str, description: str) -> None:
+        super().__init__(description)
+        self.status, self.code, self.description = status, code, description
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "description": self.description,
+            "data": [],
+            "source": "PartnerFD",
+        }
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _norm(value: Any) -> Any:
+    return value.lower().replace("_", "") if isinstance(value, str) else value
+
+
+def _etag(value: str | None) -> str:
+    text = (value or "").strip()
+    if text.startswith("W/"):
+        text = text[2:]
+    return text.strip('"')
+
+
+class SandboxState:
+    def __init__(
+        self,
+        *,
+        customers: int = 50,
+        seed: int = 1,
+        token: str = DEFAULT_TOKEN,
+        anchor: date | None = None,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.customers_count, self.seed, self.anchor, self.token = customers, seed, anchor, token
+        self.faults = FaultConfig()
+        self.requests: deque[dict[str, Any]] = deque(maxlen=50_000)
+        self._tokens: dict[str, tuple[str, int, Any]] = {}
+        self._token_ids = itertools.count(1)
+        self.reset()
+
+    def reset(self, *, customers: int | None = None, seed: int | None = None) -> None:
+        """Back to freshly seeded data, no faults, empty request log."""
+        with self.lock:
+            if customers is not None:
+                self.customers_count = customers
+            if seed is not None:
+                self.seed = seed
+            self.world = seeding.build_world(
+                customers=self.customers_count, seed=self.seed, anchor=self.anchor
+            )
+            self.faults = FaultConfig()
+            self.requests.clear()
+            self._tokens.clear()
+
+    # --- paging ------------------------------------------------------------------------------
+
+    def new_continuation(self, kind: str, offset: int, context: Any) -> str:
+        token = f"ct{next(self._token_ids):06d}.{self.world.rng.getrandbits(48):012x}"
+        self._tokens[token] = (kind, offset, context)
+        return token
+
+    def take_continuation(self, kind: str, token: str | None) -> tuple[int, Any]:
+        found = self._tokens.get(token or "")
+        if found is None or found[0] != kind:
+            raise SandboxError(400, 400008, "MS-ContinuationToken header missing or not valid")
+        return found[1], found[2]
+
+    # --- customers and subscriptions ---------------------------------------------------------
+
+    def customer(self, customer_id: str) -> dict[str, Any]:
+        found = self.world.customers.get(customer_id.lower())
+        if found is None:
+            raise SandboxError(404, 600008, f"Customer {customer_id} was not found")
+        return found
+
+    def subscription(self, customer_id: str, subscription_id: str) -> dict[str, Any]:
+        self.customer(customer_id)
+        found = self.world.subscriptions[customer_id.lower()].get(subscription_id.lower())
+        if found is None:
+            raise SandboxError(404, 800002, f"Subscription {subscription_id} was not found")
+        return found
+
+    def patch_subscription(
+        self, customer_id: str, subscription_id: str, body: Any, if_match: str | None
+    ) -> dict[str, Any]:
+        sub = self.subscription(customer_id, subscription_id)
+        if not isinstance(body, dict):
+            raise SandboxError(400, 400001, "The request body must be a subscription object")
+        wanted = {k.lower(): v for k, v in body.items() if isinstance(k, str)}
+        if not if_match or _etag(if_match) != _etag(sub["attributes"]["etag"]):
+            raise SandboxError(
+                400,
+                2055,
+                "The ETag provided is no longer valid. Get the "
+                "resource again and retry with the current ETag.",
+            )
+        if sub["status"] == "deleted":
+            raise SandboxError(400, 2011, "A deleted subscription cannot be updated.")
+        changes = {
+            f: wanted[f.lower()]
+            for f in MUTABLE_FIELDS
+            if f.lower() in wanted and _norm(wanted[f.lower()]) != _norm(sub.get(f))
+        }
+        status = _norm(wanted.get("status", sub["status"]))
+        if sub["status"] == "suspended" and changes:
+            raise SandboxError(
+                400, 800091, "Cannot update a suspended subscription; reactivate it first."
+            )
+        if status not in ("active", "suspended"):
+            raise SandboxError(400, 800012, f"Cannot set status {wanted.get('status')!r}")
+        if sub["status"] not in ("active", "suspended"):
+            raise SandboxError(400, 800012, "This is not an active subscription.")
+        if status == "active" and sub["status"] == "suspended" and sub.get("parentSubscriptionId"):
+            parent = self.world.subscriptions[customer_id.lower()].get(sub["parentSubscriptionId"])
+            if parent is not None and parent["status"] != "active":
+                raise SandboxError(
+                    409,
+                    27009,
+                    "An add-on cannot be enabled while its parent subscription is not active.",
+                )
+        if status != sub["status"]:
+            changes["status"] = status
+            changes["suspensionReasons"] = ["PartnerInitiated"] if status == "suspended" else []
+        if changes:
+            self.change_subscription(sub, changes)
+        return sub
+
+    def change_subscription(self, sub: dict[str, Any], changes: dict[str, Any]) -> None:
+        """Apply a change (from the API or the 21Vianet side) and bump the ETag."""
+        sub.update(changes)
+        sub["attributes"]["etag"] = self.world.next_etag()
+
+    # --- support ---------------------------------------------------------------------------
+
+    def service_request(self, sr_id: str) -> dict[str, Any]:
+        found = self.world.service_requests.get(sr_id)
+        if found is None:
+            raise SandboxError(404, 2002, f"Service request {sr_id} was not found")
+        return found
+
+    def add_note(self, sr_id: str, text: str, *, by: str, status: str | None = None) -> dict:
+        sr = self.service_request(sr_id)
+        if not text or not text.strip():
+            raise SandboxError(400, 400001, "NewNote.Text is required")
+        stamp = now_iso()
+        sr["notes"].append({"createdByName": by, "createdDate": stamp, "text": text})
+        sr["lastModifiedDate"] = stamp
+        if status:
+            sr["status"] = status
+        return sr
+
+    def close_service_request(self, sr_id: str) -> dict[str, Any]:
+        sr = self.service_request(sr_id)
+        stamp = now_iso()
+        sr.update(status="closed", lastClosedDate=stamp, lastModifiedDate=stamp)
+        return sr
+
+    # --- the 21Vianet side: invoices and customers -----------------------------------------
+
+    def issue_invoice(self) -> dict[str, Any]:
+        return ledger.issue_invoice(self.world, ledger.next_period_start(self.world))
+
+    def invoice(self, invoice_id: str) -> dict[str, Any]:
+        for inv in self.world.invoices:
+            if inv["id"].lower() == invoice_id.lower():
+                return inv
+        raise SandboxError(404, 2002, f"Invoice {invoice_id} was not found")
+
+    def add_customer(self, **fields: Any) -> dict[str, Any]:
+        subs = int(fields.pop("subscriptions", 1))
+        customer = seeding.make_customer(self.world, **fields)
+        bought = ledger.next_period_start(self.world) + timedelta(days=9)
+        seeding.seed_customer_subscriptions(self.world, customer, subs, created_on=bought)
+        return customer
+
+    def remove_customer(self, customer_id: str) -> None:
+        self.customer(customer_id)
+        del self.world.customers[customer_id.lower()]
+        del self.world.subscriptions[customer_id.lower()]
+
+    def record(self, entry: dict[str, Any]) -> None:
+        self.requests.append(entry)
+
+    def requests_to(self, path_prefix: str = "", method: str | None = None) -> list[dict]:
+        with self.lock:
+            return [
+                r
+                for r in self.requests
+                if r["path"].startswith(path_prefix) and method in (None, r["method"])
+            ]
