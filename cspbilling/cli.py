@@ -13,6 +13,7 @@ COMMANDS: dict[str, str] = {
     "sync": "pull customers and subscriptions from Partner Center",
     "migrate": "create or update the database tables",
     "createuser": "create a staff or portal user",
+    "apitoken": "issue, list or revoke API tokens for integrations",
     "audit": "audit log tools (audit verify)",
     "upstream": "21Vianet invoices and reconciliation files (upstream import FILE)",
     "outbox": "show and retry outbound messages",

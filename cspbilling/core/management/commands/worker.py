@@ -120,9 +120,11 @@ class Command(BaseCommand):
     def handle(self, *, interval, batch, worker_id, max_tasks, recover_every, **options) -> None:
         worker_id = worker_id or get_random_string(32)
         verbosity = options["verbosity"]
-        for name in ("django_tasks_db", "django.tasks", "cspbilling.worker"):
+        # django_tasks_db says "starting"/"no more tasks" every round: only at -v 2.
+        levels = {"django_tasks_db": 2, "django.tasks": 1, "cspbilling.worker": 1}
+        for name, verbose_from in levels.items():
             log = logging.getLogger(name)
-            log.setLevel(logging.WARNING if verbosity == 0 else logging.INFO)
+            log.setLevel(logging.INFO if verbosity >= verbose_from else logging.WARNING)
             if not log.handlers:
                 log.addHandler(logging.StreamHandler(self.stdout))
                 log.propagate = False  # the root handler would print every line twice
