@@ -4,6 +4,10 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("cspbilling.accounts.urls")),
     path("console/upstream/", include("cspbilling.upstream.urls")),
+    path("console/outbox/", include("cspbilling.notifications.urls")),
+    path("console/audit/", include("cspbilling.audit.urls")),
+    path("console/sync/", include("cspbilling.customers.urls")),
+    path("console/subscriptions/", include("cspbilling.subscriptions.urls")),
     path("console/", include("cspbilling.web.urls")),
     path("portal/", include("cspbilling.portal.urls")),
     path("api/v1/", include("cspbilling.api.urls")),
