@@ -10,7 +10,12 @@ from cspbilling.customers.validators import (
 )
 
 # Published codes of real companies (China's national enterprise credit register).
-REAL_CODES = ["91350100M000100Y43", "91110000802100433B", "911100001000128855", "91440300708461136T"]
+REAL_CODES = [
+    "91350100M000100Y43",
+    "91110000802100433B",
+    "911100001000128855",
+    "91440300708461136T",
+]
 
 
 @pytest.mark.parametrize("code", REAL_CODES)
