@@ -12,6 +12,7 @@ ARTIFACTS = Path(__file__).parent / "test-artifacts"
 pytest_plugins = [
     "cspbilling.core.tests.fixtures",
     "cspbilling.partnercenter.tests.fixtures",
+    "cspbilling.upstream.tests.fixtures",
     "cspbilling.web.tests.fixtures",
     "cspbilling.notifications.tests.fixtures",
 ]

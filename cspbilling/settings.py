@@ -234,6 +234,7 @@ DEFAULT_FROM_EMAIL = env_str("CSPBILLING_FROM_EMAIL", "billing@cspbilling.localh
 # how many attempts before a message is given up and shown to staff as failed.
 OUTBOX_LEASE_SECONDS = env_int("CSPBILLING_OUTBOX_LEASE_SECONDS", 300)
 OUTBOX_MAX_ATTEMPTS = env_int("CSPBILLING_OUTBOX_MAX_ATTEMPTS", 8)
+SUSPENDED_DATA_RETENTION_DAYS = env_int("CSPBILLING_SUSPENDED_DATA_RETENTION_DAYS", 60)
 
 # Partner Center (operated by 21Vianet by default; CSPBILLING_PC_CLOUD=global for the global one).
 PARTNER_CENTER = {
@@ -253,6 +254,9 @@ PARTNER_CENTER = {
     "LOCALE": env_str("CSPBILLING_PC_LOCALE", "en-US"),
 }
 SANDBOX_PORT = env_int("CSPBILLING_SANDBOX_PORT", 8765)
+# 21Vianet's terms: net 30 from the invoice date (verify against the current program guide).
+UPSTREAM_PAYMENT_TERMS_DAYS = env_int("CSPBILLING_UPSTREAM_PAYMENT_TERMS_DAYS", 30)
+PARTNER_CENTER_SYNC_MINUTES = env_int("CSPBILLING_PC_SYNC_MINUTES", 360)  # 0: no scheduled sync
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from cspbilling.upstream import views
 
 app_name = "upstream"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.invoice_list, name="invoice_list"),
+    path("invoices/<str:invoice_id>/", views.invoice_detail, name="invoice_detail"),
+    path("invoices/<str:invoice_id>/payments/", views.record_payment, name="record_payment"),
+    path("import/", views.upload, name="upload"),
+    path("import/<int:pk>/", views.batch, name="batch"),
+    path("payables/", views.payables, name="payables"),
+    path("discrepancies/", views.discrepancy_report, name="discrepancies"),
+]

@@ -1,0 +1,150 @@
+"""The reconciliation file formats: header aliases, format detection, required columns.
+
+Headers match case-insensitively and ignoring spaces, underscores and hyphens, so the global
+spelling (`CustomerId`) and the 21Vianet one (`CustomerID`) are the same column. Columns we do not
+know are kept in the line's `source`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cspbilling.upstream.models import LineKind
+
+
+def header_key(name: str) -> str:
+    return "".join(ch for ch in name.strip().lower() if ch not in " _-\ufeff")
+
+
+# Alternative spellings → the canonical (global) name.
+ALIASES: dict[str, str] = {
+    "tier2mpnid": "ResellerMpnId",
+    "customercompanyname": "CustomerName",
+    "invoiceid": "InvoiceNumber",
+    "taxtotal": "Tax",
+    "taxamount": "Tax",
+}
+
+
+@dataclass(frozen=True)
+class Format:
+    kind: str
+    # normalised field → canonical source column (None: not in this format)
+    fields: dict[str, str | None]
+    required: tuple[str, ...]
+    # headers that identify the format (all must be present)
+    signature: tuple[str, ...]
+
+
+LICENSE = Format(
+    kind=LineKind.LICENSE,
+    fields={
+        "customer_tenant_id": "CustomerId",
+        "customer_name": "CustomerName",
+        "subscription_id": "SyndicationPartnerSubscriptionNumber",
+        "billing_subscription_id": "SubscriptionId",
+        "offer_id": "OfferId",
+        "durable_offer_id": "DurableOfferId",
+        "offer_name": "OfferName",
+        "charge_type": "ChargeType",
+        "charge_start": "ChargeStartDate",
+        "charge_end": "ChargeEndDate",
+        "unit_price": "UnitPrice",
+        "quantity": "Quantity",
+        "amount": "Amount",
+        "tax": "Tax",
+        "total": "TotalForCustomer",
+        "currency": "Currency",
+    },
+    required=(
+        "CustomerId",
+        "ChargeType",
+        "ChargeStartDate",
+        "ChargeEndDate",
+        "Quantity",
+        "Amount",
+        "Tax",
+        "TotalForCustomer",
+        "Currency",
+    ),
+    signature=("SyndicationPartnerSubscriptionNumber",),
+)
+
+USAGE = Format(
+    kind=LineKind.USAGE,
+    fields={
+        "customer_tenant_id": "CustomerId",
+        "customer_name": "CustomerName",
+        "subscription_id": "SubscriptionId",
+        "billing_subscription_id": None,
+        "offer_id": None,
+        "durable_offer_id": None,
+        "offer_name": "ServiceName",
+        "charge_type": "ChargeType",
+        "charge_start": "ChargeStartDate",
+        "charge_end": "ChargeEndDate",
+        "unit_price": "ListPrice",
+        "quantity": "OverageQuantity",
+        "amount": "PretaxCharges",
+        "tax": "Tax",
+        "total": "PostTaxTotal",
+        "currency": "Currency",
+    },
+    required=(
+        "CustomerId",
+        "SubscriptionId",
+        "ChargeType",
+        "ChargeStartDate",
+        "ChargeEndDate",
+        "PretaxCharges",
+        "Tax",
+        "PostTaxTotal",
+        "Currency",
+    ),
+    signature=("PretaxCharges", "ConsumedQuantity"),
+)
+
+ONETIME = Format(
+    kind=LineKind.ONETIME,
+    fields={
+        "customer_tenant_id": "CustomerId",
+        "customer_name": "CustomerName",
+        "subscription_id": "SubscriptionId",
+        "billing_subscription_id": None,
+        "offer_id": "ProductId",
+        "durable_offer_id": "SkuId",
+        "offer_name": "ProductName",
+        "charge_type": "ChargeType",
+        "charge_start": "ChargeStartDate",
+        "charge_end": "ChargeEndDate",
+        "unit_price": "UnitPrice",
+        "quantity": "BillableQuantity",
+        "amount": "Subtotal",
+        "tax": "Tax",
+        "total": "Total",
+        "currency": "Currency",
+    },
+    required=("CustomerId", "ChargeType", "Subtotal", "Tax", "Total", "Currency"),
+    signature=("ProductId", "SkuId", "AvailabilityId"),
+)
+
+FORMATS = (LICENSE, USAGE, ONETIME)
+
+# Every canonical name we know, keyed by header_key.
+KNOWN: dict[str, str] = {}
+for _fmt in FORMATS:
+    for _col in [*_fmt.fields.values(), *_fmt.required, *_fmt.signature, "InvoiceNumber"]:
+        if _col:
+            KNOWN.setdefault(header_key(_col), _col)
+
+
+def canonical(name: str) -> str | None:
+    key = header_key(name)
+    return ALIASES.get(key) or KNOWN.get(key)
+
+
+def detect_format(canonical_names: set[str]) -> Format | None:
+    for fmt in FORMATS:
+        if all(col in canonical_names for col in fmt.signature):
+            return fmt
+    return None

@@ -1,0 +1,364 @@
+"""Vectorised validation and normalisation of one Arrow batch of a reconciliation file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import struct
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cspbilling.core.money import CURRENCY_ALIASES
+from cspbilling.upstream.columns import header_key
+
+if TYPE_CHECKING:
+    from cspbilling.upstream.parsing import Header, InvoiceAccumulator
+
+MAX_PROBLEMS = 20
+DECIMAL = pa.decimal128(20, 6)
+WIDE = pa.decimal128(38, 12)
+NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
+UUID = r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$"
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%m/%d/%Y",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %I:%M:%S %p",
+)
+HUNDRED = pa.scalar(100, pa.decimal128(3, 0))
+
+# The columns the loaders write, in this order.
+OUTPUT = (
+    "invoice_key",
+    "kind",
+    "line_number",
+    "customer_tenant_id",
+    "customer_name",
+    "subscription_id",
+    "billing_subscription_id",
+    "offer_id",
+    "durable_offer_id",
+    "offer_name",
+    "charge_type",
+    "charge_start",
+    "charge_end",
+    "unit_price",
+    "quantity",
+    "amount",
+    "tax",
+    "total",
+    "currency",
+    "amount_minor",
+    "tax_minor",
+    "total_minor",
+    "source",
+)
+TEXT_FIELDS = {
+    "customer_name": 255,
+    "subscription_id": 64,
+    "billing_subscription_id": 64,
+    "offer_id": 128,
+    "durable_offer_id": 128,
+    "offer_name": 255,
+    "charge_type": 100,
+}
+
+
+class Problems:
+    """The first MAX_PROBLEMS problems in row order, and how many there were in all."""
+
+    def __init__(self) -> None:
+        self.items: list[dict] = []
+        self.count = 0
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def add(self, row: int | None, column: str, reason: str) -> None:
+        self.count += 1
+        self.items.append({"row": row, "column": column, "reason": reason})
+        self._trim()
+
+    def add_mask(self, mask: pa.Array, *, first_row: int, column: str, reason, values=None):
+        count = pc.sum(pc.cast(mask, pa.int64())).as_py() or 0
+        if not count:
+            return
+        self.count += count
+        indices = pc.indices_nonzero(mask).slice(0, MAX_PROBLEMS).to_pylist()
+        for i in indices:
+            text = reason(values[i].as_py()) if callable(reason) else reason
+            self.items.append({"row": first_row + i, "column": column, "reason": text})
+        self._trim()
+
+    def _trim(self) -> None:
+        self.items.sort(key=lambda p: (p["row"] is None, p["row"] or 0))
+        del self.items[MAX_PROBLEMS:]
+
+    def message(self) -> str:
+        lines = [f"{self.count} problem(s); the file was not imported, nothing changed:"]
+        for p in self.items:
+            where = f"row {p['row']}" if p["row"] is not None else "file"
+            column = f", column {p['column']}" if p["column"] else ""
+            lines.append(f"  {where}{column}: {p['reason']}")
+        if self.count > len(self.items):
+            lines.append(f"  … and {self.count - len(self.items)} more")
+        return "\n".join(lines)
+
+
+def _column(table: pa.Table, header: Header, name: str | None) -> tuple[pa.Array, str]:
+    """The trimmed text of the column whose canonical name is `name` ('' when absent)."""
+    if name and name in header.canonical:
+        written = header.names[header.canonical.index(name)]
+        values = table.column(written).combine_chunks()
+        # Trimming copies the column; most columns have nothing to trim (one cheap check).
+        edges = [f(values, pattern=c) for f in (pc.starts_with, pc.ends_with) for c in " \t"]
+        if any(pc.any(edge).as_py() for edge in edges):
+            values = pc.utf8_trim_whitespace(values)
+        return values, written
+    return pa.array([""] * table.num_rows, pa.string()), name or ""
+
+
+def _decimal(values, *, column, required, first_row, problems) -> pa.Array:
+    try:  # the usual case: every value is a plain number, and one cast checks them all
+        return pc.cast(
+            pc.round(pc.cast(values, WIDE), 6, round_mode="half_towards_infinity"), DECIMAL
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass  # find which values, and why, below
+    cleaned = pc.replace_substring_regex(values, "[,\\s\u00a0]", "")
+    cleaned = pc.replace_substring_regex(cleaned, r"^\((.*)\)$", r"-\1")
+    empty = pc.equal(cleaned, "")
+    bad = pc.and_(pc.invert(empty), pc.invert(pc.match_substring_regex(cleaned, NUMBER)))
+    too_precise = pc.match_substring_regex(cleaned, r"\.[0-9]{13,}$")
+    problems.add_mask(
+        bad,
+        first_row=first_row,
+        column=column,
+        values=values,
+        reason=lambda v: f"{v!r} is not a number",
+    )
+    problems.add_mask(
+        too_precise, first_row=first_row, column=column, reason="more than 12 decimal places"
+    )
+    if required:
+        problems.add_mask(empty, first_row=first_row, column=column, reason="a value is required")
+    usable = pc.if_else(pc.or_(pc.or_(empty, bad), too_precise), None, cleaned)
+    big = pc.fill_null(pc.match_substring_regex(usable, r"^[+-]?0*[0-9]{15,}"), False)
+    problems.add_mask(big, first_row=first_row, column=column, reason="too large")
+    usable = pc.if_else(big, None, usable)
+    wide = pc.cast(usable, WIDE)
+    return pc.cast(pc.round(wide, 6, round_mode="half_towards_infinity"), DECIMAL)
+
+
+def _minor(values: pa.Array) -> pa.Array:
+    cents = pc.round(values, 2, round_mode="half_towards_infinity")
+    return pc.cast(pc.multiply(cents, HUNDRED), pa.int64())
+
+
+def _date(values, *, column, required, first_row, problems) -> pa.Array:
+    original = values
+    result = pc.strptime(values, format=DATE_FORMATS[0], unit="s", error_is_null=True)
+    if pc.all(pc.is_valid(result)).as_py():  # the usual case: every value is YYYY-MM-DD
+        return pc.cast(result, pa.date32())
+    # ISO date-times (the API's '2024-02-01T00:00:00Z'): the date is the first ten characters.
+    iso = pc.match_substring_regex(values, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]")
+    if pc.any(iso).as_py():
+        values = pc.if_else(iso, pc.utf8_slice_codeunits(values, 0, 10), values)
+        result = pc.strptime(values, format=DATE_FORMATS[0], unit="s", error_is_null=True)
+    for fmt in DATE_FORMATS[1:]:
+        missing = pc.and_(pc.is_null(result), pc.not_equal(values, ""))
+        if not pc.any(missing).as_py():
+            break
+        result = pc.coalesce(result, pc.strptime(values, format=fmt, unit="s", error_is_null=True))
+    empty = pc.equal(values, "")
+    bad = pc.and_(pc.invert(empty), pc.is_null(result))
+    problems.add_mask(
+        bad,
+        first_row=first_row,
+        column=column,
+        values=original,
+        reason=lambda v: f"{v!r} is not a date",
+    )
+    if required:
+        problems.add_mask(empty, first_row=first_row, column=column, reason="a value is required")
+    return pc.cast(result, pa.date32())
+
+
+# Bytes that never need escaping inside a JSON string (deleting them leaves the ones that do).
+PLAIN_BYTES = bytes(b for b in range(0x20, 0x100) if b not in (0x22, 0x5C))
+CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _json_text(values: pa.Array) -> pa.Array:
+    """The values escaped for the inside of a JSON string (vectorised; rare rows in Python)."""
+    data = values.buffers()[2]
+    special = bytes(data).translate(None, PLAIN_BYTES) if data is not None else b""
+    if not special:  # the usual case, found in one fast pass over the column's bytes
+        return values
+    if CONTROL.search(special):
+        return pa.array([json.dumps(v, ensure_ascii=False)[1:-1] for v in values.to_pylist()])
+    for old, new in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
+        values = pc.replace_substring(values, old, new)
+    return values
+
+
+def _source_json(table: pa.Table, header: Header) -> pa.Array:
+    """Each row's values as a JSON array; the column names are kept once, on the batch."""
+    parts: list = []
+    for i, name in enumerate(header.names):
+        parts.append('["' if i == 0 else '","')
+        parts.append(_json_text(table.column(name).combine_chunks()))
+    parts.append('"]')
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def _invoice_keys(table, header, override, first_row, problems) -> pa.Array:
+    if "InvoiceNumber" not in header.canonical:
+        keys = pa.array([override] * table.num_rows, pa.string())
+        problems.add_mask(
+            pc.equal(keys, ""),
+            first_row=first_row,
+            column="InvoiceNumber",
+            reason="no invoice number in the file: give the invoice id",
+        )
+        return keys
+    values, written = _column(table, header, "InvoiceNumber")
+    if override:
+        other = pc.and_(pc.not_equal(values, ""), pc.not_equal(values, override))
+        problems.add_mask(
+            other,
+            first_row=first_row,
+            column=written,
+            values=values,
+            reason=lambda v: f"invoice {v!r} is not the invoice given ({override})",
+        )
+    keys = pc.if_else(pc.equal(values, ""), override, values)
+    problems.add_mask(
+        pc.equal(keys, ""),
+        first_row=first_row,
+        column=written,
+        reason="no invoice number: give the invoice id",
+    )
+    return keys
+
+
+def _currency(values, *, column, first_row, problems) -> pa.Array:
+    upper = pc.utf8_upper(values)
+    for alias, code in CURRENCY_ALIASES.items():
+        upper = pc.if_else(pc.equal(upper, alias), code, upper)
+    bad = pc.invert(pc.match_substring_regex(upper, r"^[A-Z]{3}$"))
+    problems.add_mask(
+        bad,
+        first_row=first_row,
+        column=column,
+        values=values,
+        reason=lambda v: f"{v!r} is not a currency code",
+    )
+    return upper
+
+
+def normalise_batch(
+    table, *, header, first_row, invoice_override, known_currencies, problems, invoices
+) -> pa.Table | None:
+    from cspbilling.upstream.parsing import InvoiceAccumulator
+
+    fmt, n = header.fmt, table.num_rows
+    check = {"first_row": first_row}
+    checked = {"first_row": first_row, "problems": problems}
+    out: dict[str, pa.Array] = {}
+    out["invoice_key"] = _invoice_keys(table, header, invoice_override, first_row, problems)
+    out["kind"] = pa.array([str(fmt.kind)] * n, pa.string())
+    out["line_number"] = pa.array(range(first_row, first_row + n), pa.int64())
+
+    tenant, written = _column(table, header, fmt.fields["customer_tenant_id"])
+    tenant = pc.utf8_lower(tenant)
+    problems.add_mask(
+        pc.invert(pc.match_substring_regex(tenant, UUID)),
+        column=written,
+        values=tenant,
+        reason=lambda v: f"{v!r} is not a customer tenant id",
+        **check,
+    )
+    out["customer_tenant_id"] = pc.replace_substring(tenant, "-", "")
+    for name, limit in TEXT_FIELDS.items():
+        values, written = _column(table, header, fmt.fields[name])
+        if name in ("subscription_id",) and fmt.fields[name] in fmt.required:
+            problems.add_mask(
+                pc.equal(values, ""), column=written, reason="a value is required", **check
+            )
+        # Bytes ≥ characters: count characters only when some value has more bytes than allowed.
+        too_long = pc.greater(pc.binary_length(values), limit)
+        if pc.any(too_long).as_py():
+            too_long = pc.greater(pc.utf8_length(values), limit)
+        problems.add_mask(
+            too_long, column=written, reason=f"longer than {limit} characters", **check
+        )
+        out[name] = values
+    for name in ("charge_start", "charge_end"):
+        source = fmt.fields[name]
+        values, written = _column(table, header, source)
+        out[name] = _date(values, column=written, required=source in fmt.required, **checked)
+    for name in ("unit_price", "quantity", "amount", "tax", "total"):
+        source = fmt.fields[name]
+        values, written = _column(table, header, source)
+        out[name] = _decimal(values, column=written, required=source in fmt.required, **checked)
+    values, currency_column = _column(table, header, fmt.fields["currency"])
+    out["currency"] = _currency(values, column=currency_column, **checked)
+    for name in ("amount", "tax", "total"):
+        out[f"{name}_minor"] = _minor(out[name])
+
+    # Per invoice: one currency, the running sums, the fingerprint of the raw content.
+    for key in pc.unique(out["invoice_key"]).to_pylist():
+        if not key:
+            continue
+        mask = pc.equal(out["invoice_key"], key)
+        currencies = pc.filter(out["currency"], mask)
+        acc = invoices.get(key)
+        if acc is None:
+            expected = known_currencies.get(key) or currencies[0].as_py()
+            acc = invoices[key] = InvoiceAccumulator(kind=str(fmt.kind), currency=expected)
+        wrong = pc.and_(mask, pc.not_equal(out["currency"], acc.currency))
+        problems.add_mask(
+            wrong,
+            column=currency_column,
+            values=out["currency"],
+            reason=lambda v, c=acc.currency: f"{v} is not the invoice's currency {c}",
+            **check,
+        )
+        if problems:
+            continue
+        acc.lines += pc.sum(pc.cast(mask, pa.int64())).as_py()
+        acc.total_minor += pc.sum(pc.filter(out["total_minor"], mask)).as_py() or 0
+        acc.tax_minor += pc.sum(pc.filter(out["tax_minor"], mask)).as_py() or 0
+        acc.tenant_ids.update(pc.unique(pc.filter(out["customer_tenant_id"], mask)).to_pylist())
+        acc.subscription_ids.update(pc.unique(pc.filter(out["subscription_id"], mask)).to_pylist())
+        starts = pc.min(pc.filter(out["charge_start"], mask)).as_py()
+        if starts and (acc.first_charge_start is None or starts < acc.first_charge_start):
+            acc.first_charge_start = starts
+        _fingerprint(acc, table if len(currencies) == n else table.filter(mask), header)
+    if problems:
+        return None
+    out["source"] = _source_json(table, header)
+    return pa.table([out[name] for name in OUTPUT], names=list(OUTPUT))
+
+
+def _fingerprint(acc: InvoiceAccumulator, table: pa.Table, header: Header) -> None:
+    for name, canon in zip(header.names, header.canonical, strict=True):
+        key = canon or "x:" + header_key(name)
+        hasher = acc.hashes.setdefault(key, hashlib.sha256())
+        array = table.column(name).combine_chunks()
+        lengths = pc.binary_length(array)
+        hasher.update(memoryview(lengths.buffers()[1])[: 4 * len(lengths)])
+        offsets, data = array.buffers()[1], array.buffers()[2]
+        if data is None:
+            continue
+        start = struct.unpack_from("<i", offsets, 4 * array.offset)[0]
+        end = struct.unpack_from("<i", offsets, 4 * (array.offset + len(array)))[0]
+        hasher.update(memoryview(data)[start:end])

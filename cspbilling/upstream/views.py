@@ -1,0 +1,231 @@
+"""Staff console pages for upstream: invoices, imports, payables, discrepancies. Thin."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import uuid
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES, require_roles
+from cspbilling.upstream import discrepancies, selectors
+from cspbilling.upstream.forms import PaymentForm, UploadForm
+from cspbilling.upstream.models import ImportBatch, ImportSource, UpstreamInvoice
+from cspbilling.upstream.services import PaymentError, record_upstream_payment
+from cspbilling.upstream.tasks import import_uploaded_file, read_progress, uploads_dir
+
+
+@require_roles(*READ_ROLES)
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.invoice_list(), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "upstream/invoice_list.html",
+        {"page": page, "batches": selectors.recent_batches(10)},
+    )
+
+
+@require_roles(*READ_ROLES)
+def invoice_detail(request: HttpRequest, invoice_id: str) -> HttpResponse:
+    invoice = get_object_or_404(UpstreamInvoice, invoice_id=invoice_id)
+    lines = Paginator(selectors.invoice_lines(invoice), 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "upstream/invoice_detail.html",
+        {
+            "invoice": invoice,
+            "lines": lines,
+            "payments": invoice.payments.all(),
+            "balance": selectors.open_balance(invoice),
+            "amount": selectors.invoice_amount(invoice),
+            "unknown": selectors.unknown_references(invoice_id=invoice.invoice_id),
+            "form": PaymentForm(initial={"paid_on": timezone.localdate()}),
+        },
+    )
+
+
+@require_roles(*MONEY_ROLES)
+def record_payment(request: HttpRequest, invoice_id: str) -> HttpResponse:
+    invoice = get_object_or_404(UpstreamInvoice, invoice_id=invoice_id)
+    form = PaymentForm(request.POST)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record_upstream_payment(
+                invoice=invoice,
+                amount=form.cleaned_data["amount"],
+                paid_on=form.cleaned_data["paid_on"],
+                reference=form.cleaned_data["reference"],
+                actor=request.user,
+                confirm_overpayment=form.cleaned_data["confirm_overpayment"],
+            )
+            messages.success(request, "Payment recorded.")
+        except PaymentError as exc:
+            messages.error(request, str(exc))
+    else:
+        messages.error(
+            request,
+            "Check the payment: "
+            + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()),
+        )
+    return redirect("upstream:invoice_detail", invoice_id=invoice.invoice_id)
+
+
+@require_roles(*MONEY_ROLES)
+def upload(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        incoming = form.cleaned_data["file"]
+        target = uploads_dir() / f"{uuid.uuid4().hex}.csv"
+        with open(target, "wb") as out:
+            for chunk in incoming.chunks():
+                out.write(chunk)
+        with transaction.atomic(durable=True):
+            batch = ImportBatch.objects.create(
+                source=ImportSource.FILE,
+                file_name=incoming.name[:255],
+                stored_path=str(target),
+                invoice_override=form.cleaned_data["invoice_id"].strip(),
+                invoice_total=form.cleaned_data["invoice_total"],
+                invoice_date=form.cleaned_data["invoice_date"],
+                bytes_total=target.stat().st_size,
+                created_by=request.user.username,
+            )
+            import_uploaded_file.enqueue(batch.pk)
+        return redirect("upstream:batch", pk=batch.pk)
+    return render(request, "upstream/upload.html", {"form": form})
+
+
+def _batch_context(batch: ImportBatch) -> dict:
+    done = batch.bytes_total if batch.finished_at else read_progress(batch.pk)
+    percent = int(100 * done / batch.bytes_total) if batch.bytes_total else 0
+    return {
+        "batch": batch,
+        "percent": percent,
+        "running": batch.status in (ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING),
+    }
+
+
+@require_roles(*READ_ROLES)
+def batch(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(ImportBatch, pk=pk)
+    template = (
+        "upstream/_batch_status.html"
+        if request.headers.get("HX-Request")
+        else ("upstream/batch.html")
+    )
+    return render(request, template, _batch_context(item))
+
+
+@require_roles(*MONEY_ROLES)
+def payables(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    try:
+        days = max(1, min(365, int(request.GET.get("days", 14))))
+    except ValueError:
+        days = 14
+    return render(
+        request,
+        "upstream/payables.html",
+        {
+            "today": today,
+            "days": days,
+            "rows": selectors.payables(today=today),
+            "aging": selectors.aging(today=today),
+            "buckets": selectors.AGING_BUCKETS,
+            "due_soon": selectors.due_within(today=today, days=days),
+        },
+    )
+
+
+@require_roles(*READ_ROLES)
+def discrepancy_report(request: HttpRequest) -> HttpResponse:
+    periods = discrepancies.periods()
+    chosen = request.GET.get("period")
+    try:
+        period = dt.date.fromisoformat(chosen) if chosen else (periods[0] if periods else None)
+    except ValueError:
+        raise Http404("no such period") from None
+    if period is None:
+        return render(request, "upstream/discrepancies.html", {"periods": [], "report": None})
+    if request.GET.get("format") == "csv":
+        return _report_csv(discrepancies.report(period=period, limit=None))
+    return render(
+        request,
+        "upstream/discrepancies.html",
+        {"periods": periods, "report": discrepancies.report(period=period)},
+    )
+
+
+def _report_csv(report: dict) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="discrepancies-{report["period"]:%Y-%m}.csv"'
+    )
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "check",
+            "customer_tenant_id",
+            "customer_name",
+            "subscription_id",
+            "offer",
+            "before",
+            "after",
+            "amount",
+            "currency",
+            "reason",
+        ]
+    )
+    for row in report["unbilled"]:
+        writer.writerow(
+            [
+                "upstream charge not billed",
+                row["customer_tenant_id"],
+                row["customer_name"],
+                row["subscription_id"],
+                "",
+                "",
+                "",
+                row["amount"],
+                row["currency"],
+                row["reason"],
+            ]
+        )
+    for row in report["price_changes"]:
+        writer.writerow(
+            [
+                "unit price changed",
+                "",
+                row["customer_name"],
+                row["subscription_id"],
+                row["durable_offer_id"],
+                row["previous_price"],
+                row["price"],
+                "",
+                "",
+                "against the previous period",
+            ]
+        )
+    for row in report["quantity_differences"]:
+        writer.writerow(
+            [
+                "quantity differs from subscription",
+                "",
+                row["customer_name"],
+                row["subscription_id"],
+                "",
+                row["mirror_quantity"],
+                row["billed_quantity"],
+                "",
+                "",
+                "billed vs Partner Center mirror",
+            ]
+        )
+    return response
