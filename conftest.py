@@ -15,6 +15,7 @@ pytest_plugins = [
     "cspbilling.upstream.tests.fixtures",
     "cspbilling.web.tests.fixtures",
     "cspbilling.notifications.tests.fixtures",
+    "cspbilling.subscriptions.tests.fixtures",
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class SubscriptionStatus(models.TextChoices):
@@ -63,3 +64,114 @@ class Subscription(models.Model):
     @property
     def is_add_on(self) -> bool:
         return bool(self.parent_subscription_id)
+
+
+class SuspensionReason(models.TextChoices):
+    NON_PAYMENT = "non_payment", _("Non-payment")
+    FRAUD = "fraud", _("Fraud")
+    MISUSE = "misuse", _("Misuse")
+    CUSTOMER_REQUEST = "customer_request", _("Customer request")
+    OTHER = "other", _("Other")
+
+
+class SuspensionStatus(models.TextChoices):
+    REQUESTED = "requested", _("Suspension requested")
+    SUSPENDED = "suspended", _("Suspended")
+    REACTIVATION_REQUESTED = "reactivation_requested", _("Reactivation requested")
+    REACTIVATED = "reactivated", _("Reactivated")
+    FAILED = "failed", _("Failed")
+
+
+OPEN_SUSPENSION_STATUSES = (
+    SuspensionStatus.REQUESTED,
+    SuspensionStatus.SUSPENDED,
+    SuspensionStatus.REACTIVATION_REQUESTED,
+)
+
+
+class Suspension(models.Model):
+    """One suspension episode of a subscription, from the request to the reactivation."""
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, related_name="suspensions"
+    )
+    # Set on an add-on's episode when it was suspended together with its parent subscription.
+    parent_suspension = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="add_on_suspensions"
+    )
+    reason = models.CharField(max_length=20, choices=SuspensionReason.choices)
+    note = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=24, choices=SuspensionStatus.choices, default=SuspensionStatus.REQUESTED
+    )
+    requested_by = models.CharField(max_length=150)
+    requested_at = models.DateTimeField(default=timezone.now)
+    reactivation_requested_by = models.CharField(max_length=150, blank=True)
+    reactivation_requested_at = models.DateTimeField(null=True, blank=True)
+    reactivation_note = models.TextField(blank=True)
+
+    # Confirmed by Partner Center (the command handler writes these).
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    reactivated_at = models.DateTimeField(null=True, blank=True)
+    data_deletion_on = models.DateField(
+        null=True, blank=True, help_text="The day the cloud deletes the data if not reactivated."
+    )
+    failed_at = models.DateTimeField(null=True, blank=True)
+    failure = models.TextField(blank=True)
+
+    # Why, for collections (filled by the collections run; empty for a staff decision).
+    policy_version = models.CharField(max_length=64, blank=True)
+    stage = models.CharField(max_length=64, blank=True)
+    invoice_refs = models.JSONField(default=list, blank=True)
+    amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    cause = models.JSONField(default=dict, blank=True)
+
+    # The outbox rows this episode sent.
+    suspend_command = models.ForeignKey(
+        "notifications.OutboundMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reactivate_command = models.ForeignKey(
+        "notifications.OutboundMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    suspend_notice = models.ForeignKey(
+        "notifications.OutboundMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reactivate_notice = models.ForeignKey(
+        "notifications.OutboundMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    notice_note = models.TextField(blank=True, help_text="Why a customer notice was not sent.")
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription"],
+                condition=models.Q(status__in=OPEN_SUSPENSION_STATUSES),
+                name="one_open_suspension_per_subscription",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "data_deletion_on"])]
+
+    def __str__(self) -> str:
+        return f"suspension #{self.pk} of {self.subscription_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_SUSPENSION_STATUSES

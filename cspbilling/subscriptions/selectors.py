@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from datetime import date, timedelta
+
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from cspbilling.customers.models import Customer
-from cspbilling.subscriptions.models import Subscription, SubscriptionStatus
+from cspbilling.notifications.models import MessageStatus
+from cspbilling.subscriptions.models import (
+    OPEN_SUSPENSION_STATUSES,
+    Subscription,
+    SubscriptionStatus,
+    Suspension,
+    SuspensionStatus,
+)
 
 
 def subscriptions_for_customer(*, customer: Customer) -> QuerySet[Subscription]:
@@ -45,3 +55,123 @@ def subscription_counts_by_status() -> dict[str, int]:
     for row in rows:
         counts[row["status"]] = row["n"]
     return counts
+
+
+# --- suspensions -----------------------------------------------------------------------------
+
+UPSTREAM_REQUESTED, UPSTREAM_CONFIRMED, UPSTREAM_FAILED = "requested", "confirmed", "failed"
+
+
+def _suspensions() -> QuerySet[Suspension]:
+    return Suspension.objects.select_related(
+        "subscription__customer", "suspend_command", "reactivate_command"
+    )
+
+
+def open_suspensions(
+    *, reason: str | None = None, status: str | None = None, query: str = ""
+) -> QuerySet[Suspension]:
+    """Open episodes (or failed ones, with status="failed"), the nearest data deletion first."""
+    if status == SuspensionStatus.FAILED:
+        qs = _suspensions().filter(status=status)  # closed, but staff look for them
+    else:
+        qs = _suspensions().filter(status__in=OPEN_SUSPENSION_STATUSES)
+        if status:
+            qs = qs.filter(status=status)
+    if reason:
+        qs = qs.filter(reason=reason)
+    if query:
+        qs = qs.filter(
+            Q(subscription__customer__company_name__icontains=query)
+            | Q(subscription__customer__legal_name__icontains=query)
+            | Q(subscription__offer_name__icontains=query)
+            | Q(subscription__subscription_id__iexact=query)
+        )
+    return qs.order_by(F("data_deletion_on").asc(nulls_last=True), "requested_at", "id")
+
+
+def get_suspension(*, suspension_id: int) -> Suspension:
+    try:
+        return _suspensions().get(pk=suspension_id)
+    except Suspension.DoesNotExist:
+        raise Http404("no such suspension") from None
+
+
+def suspensions_for_subscription(*, subscription: Subscription) -> QuerySet[Suspension]:
+    return _suspensions().filter(subscription=subscription).order_by("-requested_at", "-id")
+
+
+def open_suspension_for(*, subscription: Subscription) -> Suspension | None:
+    return (
+        _suspensions()
+        .filter(subscription=subscription, status__in=OPEN_SUSPENSION_STATUSES)
+        .first()
+    )
+
+
+def open_suspensions_by_subscription(*, subscriptions) -> dict[int, Suspension]:
+    """{subscription pk: open episode} for a page of subscriptions, in one query."""
+    pks = [s.pk for s in subscriptions]
+    qs = Suspension.objects.filter(subscription_id__in=pks, status__in=OPEN_SUSPENSION_STATUSES)
+    return {s.subscription_id: s for s in qs.select_related("suspend_command")}
+
+
+def suspensions_near_deletion(*, today: date, within_days: int = 14) -> QuerySet[Suspension]:
+    """Confirmed suspensions whose data the cloud deletes within `within_days` days of `today`
+    (or already past it), the nearest first. For the dashboard and the daily warning."""
+    return (
+        _suspensions()
+        .filter(
+            status=SuspensionStatus.SUSPENDED,
+            data_deletion_on__lte=today + timedelta(days=within_days),
+        )
+        .order_by("data_deletion_on", "id")
+    )
+
+
+def days_until_deletion(suspension: Suspension, *, today: date) -> int | None:
+    if suspension.data_deletion_on is None or suspension.status != SuspensionStatus.SUSPENDED:
+        return None
+    return (suspension.data_deletion_on - today).days
+
+
+def upstream_state(suspension: Suspension) -> tuple[str, str]:
+    """(requested | confirmed | failed, the error) of the episode's latest Partner Center step."""
+    if suspension.status == SuspensionStatus.FAILED:
+        return UPSTREAM_FAILED, suspension.failure
+    waiting = {
+        SuspensionStatus.REQUESTED: suspension.suspend_command,
+        SuspensionStatus.REACTIVATION_REQUESTED: suspension.reactivate_command,
+    }
+    if suspension.status not in waiting:
+        return UPSTREAM_CONFIRMED, ""
+    command = waiting[suspension.status]
+    if command is not None and command.status in (MessageStatus.FAILED, MessageStatus.CANCELLED):
+        return UPSTREAM_FAILED, command.last_error or command.get_status_display()
+    return UPSTREAM_REQUESTED, (command.last_error if command is not None else "")
+
+
+def today() -> date:
+    """Today in the configured time zone (the one clock the countdowns read)."""
+    return timezone.localdate()
+
+
+def active_add_ons(*, subscription: Subscription) -> QuerySet[Subscription]:
+    return Subscription.objects.filter(
+        customer_id=subscription.customer_id,
+        parent_subscription_id=subscription.subscription_id,
+        status=SubscriptionStatus.ACTIVE,
+        removed_upstream_at__isnull=True,
+    ).exclude(subscription_id="")
+
+
+def latest_suspension_for(*, subscription: Subscription) -> Suspension | None:
+    """The episode that explains the subscription's current suspension, if we have one."""
+    return (
+        Suspension.objects.filter(
+            subscription=subscription,
+            status__in=[SuspensionStatus.SUSPENDED, SuspensionStatus.REACTIVATION_REQUESTED],
+        )
+        .order_by("-requested_at", "-id")
+        .first()
+    )

@@ -1,0 +1,97 @@
+"""Customer notices about suspensions: written to the outbox in the caller's transaction, in the
+customer's language, to its billing contacts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from django.template.loader import render_to_string
+from django.utils import formats, translation
+from django.utils.translation import gettext, ngettext
+
+from cspbilling.customers.models import BillingContact, Customer
+from cspbilling.notifications.models import OutboundMessage
+from cspbilling.notifications.services import queue_email
+from cspbilling.subscriptions.models import Subscription, Suspension
+from cspbilling.subscriptions.wording import customer_next_step, customer_reason
+
+NO_CONTACT_NOTE = "no customer notice: the customer has no billing contact with an email address"
+
+
+def contact_emails(customer: Customer) -> list[str]:
+    emails = BillingContact.objects.filter(customer=customer).exclude(email="")
+    return list(dict.fromkeys(emails.values_list("email", flat=True)))
+
+
+def _language(customer: Customer) -> str:
+    return customer.language or "zh-hans"
+
+
+def queue_suspension_notice(
+    *,
+    suspension: Suspension,
+    subscriptions: Sequence[Subscription],
+    deletion_date: date,
+    actor: str,
+) -> OutboundMessage | None:
+    """The non-payment notice; None (and a note on the suspension) when nobody can receive it."""
+    customer = subscriptions[0].customer
+    to = contact_emails(customer)
+    if not to:
+        suspension.notice_note = NO_CONTACT_NOTE
+        return None
+    language = _language(customer)
+    with translation.override(language):
+        context = {
+            "customer": customer,
+            "subscriptions": subscriptions,
+            "reason": customer_reason(suspension.reason),
+            "next_step": customer_next_step(suspension.reason),
+            "deletion_date": formats.date_format(deletion_date, "DATE_FORMAT"),
+            "amount": suspension.amount,
+            "currency": suspension.currency or customer.currency,
+        }
+        body = render_to_string("subscriptions/email/suspended.txt", context)
+        subject = ngettext(
+            "Your subscription is suspended: %(name)s",
+            "Your subscriptions are suspended: %(name)s and others",
+            len(subscriptions),
+        ) % {"name": str(subscriptions[0])}
+    return queue_email(
+        to=to,
+        subject=subject,
+        body=body.strip() + "\n",
+        idempotency_key=f"suspension:{suspension.pk}:suspend-notice",
+        related=("suspension", suspension.pk),
+        actor=actor,
+        language=language,
+    )
+
+
+def queue_reactivation_notice(
+    *, suspension: Suspension, subscriptions: Sequence[Subscription], actor: str
+) -> OutboundMessage | None:
+    customer = subscriptions[0].customer
+    to = contact_emails(customer)
+    if not to:
+        suspension.notice_note = NO_CONTACT_NOTE
+        return None
+    language = _language(customer)
+    with translation.override(language):
+        body = render_to_string(
+            "subscriptions/email/reactivated.txt",
+            {"customer": customer, "subscriptions": subscriptions},
+        )
+        subject = gettext("Your subscription is being reactivated: %(name)s") % {
+            "name": str(subscriptions[0])
+        }
+    return queue_email(
+        to=to,
+        subject=subject,
+        body=body.strip() + "\n",
+        idempotency_key=f"suspension:{suspension.pk}:reactivate-notice",
+        related=("suspension", suspension.pk),
+        actor=actor,
+        language=language,
+    )
