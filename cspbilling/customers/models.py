@@ -94,3 +94,69 @@ class BillingContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name} <{self.email}>".strip()
+
+
+class SyncRunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class SyncTrigger(models.TextChoices):
+    MANUAL = "manual", "Manual (console)"
+    SCHEDULED = "scheduled", "Scheduled"
+    CLI = "cli", "Command line"
+
+
+ACTIVE_SYNC_STATUSES = (SyncRunStatus.QUEUED, SyncRunStatus.RUNNING)
+
+
+class SyncRun(models.Model):
+    """One Partner Center sync: who asked, how far it got, what it changed or why it failed."""
+
+    status = models.CharField(
+        max_length=16, choices=SyncRunStatus.choices, default=SyncRunStatus.QUEUED
+    )
+    # True while queued or running; the partial unique index allows only one such run.
+    active = models.BooleanField(default=True)
+    trigger = models.CharField(max_length=16, choices=SyncTrigger.choices)
+    requested_by = models.CharField(max_length=150)
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    phase = models.CharField(max_length=32, blank=True, default="")
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True, default="")
+    task_id = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["active"], condition=models.Q(active=True), name="one_active_sync_run"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(active=True, status__in=["queued", "running"])
+                | models.Q(active=False, status__in=["succeeded", "failed"]),
+                name="sync_run_active_matches_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"sync #{self.pk} ({self.status})"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+    @property
+    def percent(self) -> int | None:
+        if not self.progress_total:
+            return None
+        return min(100, round(100 * self.progress_done / self.progress_total))

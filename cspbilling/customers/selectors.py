@@ -56,3 +56,17 @@ def customers_for_user(*, user) -> QuerySet[Customer]:
 
 def count_customers() -> int:
     return Customer.objects.count()
+
+
+def recent_sync_runs(*, limit: int = 20) -> list:
+    """The last Partner Center sync runs, newest first."""
+    from cspbilling.customers.models import SyncRun
+
+    return list(SyncRun.objects.order_by("-requested_at", "-id")[:limit])
+
+
+def last_sync_run():
+    """The newest sync run, or None."""
+    from cspbilling.customers.models import SyncRun
+
+    return SyncRun.objects.order_by("-requested_at", "-id").first()

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from cspbilling.customers import views
 
 app_name = "customers"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.sync_status, name="sync_status"),
+    path("run/", views.sync_now, name="sync_now"),
+]

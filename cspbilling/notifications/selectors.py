@@ -35,3 +35,11 @@ def delivered(*, idempotency_key: str) -> bool:
     return OutboundMessage.objects.filter(
         idempotency_key=idempotency_key, status=MessageStatus.DELIVERED
     ).exists()
+
+
+def counts_by_status() -> dict[str, int]:
+    """{status: number of messages} for the statuses that have any (one grouped query)."""
+    from django.db.models import Count
+
+    rows = OutboundMessage.objects.order_by().values("status").annotate(n=Count("id"))
+    return {row["status"]: row["n"] for row in rows}

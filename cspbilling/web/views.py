@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cspbilling.accounts.permissions import ADMIN_ROLES, READ_ROLES, require_roles
+from cspbilling.accounts.permissions import ADMIN_ROLES, MONEY_ROLES, READ_ROLES, require_roles
 from cspbilling.customers import selectors as customer_selectors
 from cspbilling.customers.billing_settings import (
     BILLING_SETTINGS_FIELDS,
@@ -33,8 +34,31 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             for value, label in SubscriptionStatus.choices
         ],
         "suspended_count": by_status.get(SubscriptionStatus.SUSPENDED, 0),
+        **_operations_cards(request),
     }
     return render(request, "console/dashboard.html", context)
+
+
+def _operations_cards(request: HttpRequest) -> dict:
+    """Last Partner Center sync, outbox trouble, and (money roles) upstream payables due."""
+    from cspbilling.customers.selectors import last_sync_run
+    from cspbilling.notifications.selectors import counts_by_status
+
+    outbox = counts_by_status()
+    cards = {
+        "last_sync": last_sync_run(),
+        "outbox_failed": outbox.get("failed", 0),
+        "outbox_pending": outbox.get("pending", 0),
+        "payables_warnings": None,
+    }
+    if request.user.role in MONEY_ROLES:
+        try:  # written by the upstream app; absent in older trees
+            from cspbilling.upstream.selectors import payables_warnings
+        except ImportError:
+            payables_warnings = None
+        if payables_warnings is not None:
+            cards["payables_warnings"] = payables_warnings(today=timezone.localdate())
+    return cards
 
 
 @require_roles(*READ_ROLES)
