@@ -235,6 +235,8 @@ DEFAULT_FROM_EMAIL = env_str("CSPBILLING_FROM_EMAIL", "billing@cspbilling.localh
 OUTBOX_LEASE_SECONDS = env_int("CSPBILLING_OUTBOX_LEASE_SECONDS", 300)
 OUTBOX_MAX_ATTEMPTS = env_int("CSPBILLING_OUTBOX_MAX_ATTEMPTS", 8)
 SUSPENDED_DATA_RETENTION_DAYS = env_int("CSPBILLING_SUSPENDED_DATA_RETENTION_DAYS", 60)
+# Who on the partner's side is warned before a suspended subscription's data is deleted.
+STAFF_ALERT_EMAILS = env_list("CSPBILLING_STAFF_ALERT_EMAILS", [])
 
 # Partner Center (operated by 21Vianet by default; CSPBILLING_PC_CLOUD=global for the global one).
 PARTNER_CENTER = {

@@ -24,6 +24,10 @@ from cspbilling.customers.mapping import (
 from cspbilling.customers.models import BillingContact, Customer, CustomerStatus
 from cspbilling.subscriptions.mapping import subscription_fields
 from cspbilling.subscriptions.models import Subscription
+from cspbilling.subscriptions.upstream_changes import (
+    record_upstream_status_changes,
+    status_changes_from_events,
+)
 
 CUSTOMER_MIRROR = MirrorSpec(
     model=Customer,
@@ -103,9 +107,15 @@ def apply_snapshot_to_mirror(*, snapshot: UpstreamSnapshot, actor: str = "sync")
         subscription_counts = apply_snapshot(
             spec=SUBSCRIPTION_MIRROR, snapshot=subscription_rows, now=now
         )
+        suspension_events = record_upstream_status_changes(
+            changes=status_changes_from_events(subscription_counts.audit_events), now=now
+        )
         record_events(
             actor=actor,
-            events=customer_counts.audit_events + contact_events + subscription_counts.audit_events,
+            events=customer_counts.audit_events
+            + contact_events
+            + subscription_counts.audit_events
+            + suspension_events,
         )
     return SyncReport(
         customers=customer_counts.as_dict(),

@@ -9,8 +9,12 @@ again, a bounded number of times.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
+from django.tasks import task
+
+from cspbilling.core.scheduling import register_periodic
 from cspbilling.notifications.commands import register_command
 from cspbilling.notifications.errors import PermanentDeliveryError, TemporaryDeliveryError
 from cspbilling.partnercenter.client import PartnerCenterClient
@@ -110,3 +114,20 @@ def suspend(args: dict, *, idempotency_key: str) -> None:
 @register_command("subscriptions.reactivate")
 def reactivate(args: dict, *, idempotency_key: str) -> None:
     _carry(args, target="active")
+
+
+@task
+def daily_data_deletion_warnings() -> int:
+    from cspbilling.subscriptions.deletion_warnings import send_data_deletion_warnings
+    from cspbilling.subscriptions.selectors import today
+
+    return send_data_deletion_warnings(today=today(), actor="scheduler")
+
+
+# 01:00 UTC is 09:00 in China: the warning arrives at the start of the working day.
+register_periodic(
+    "subscriptions.data_deletion_warnings",
+    every=timedelta(days=1),
+    offset=timedelta(hours=1),
+    task=daily_data_deletion_warnings,
+)

@@ -2,6 +2,7 @@
 the caller saves the row inside its transaction.
 
     requested ──▶ suspended ──▶ reactivation_requested ──▶ reactivated
+        │             └───── (reactivated in Partner Center) ──────▲
         │                               │
         └──────────▶ failed ◀───────────┘   (the subscription is deleted in Partner Center)
 """
@@ -18,7 +19,8 @@ from cspbilling.subscriptions.models import Suspension, SuspensionStatus
 S = SuspensionStatus
 ALLOWED: dict[str, set[str]] = {
     S.REQUESTED: {S.SUSPENDED, S.FAILED},
-    S.SUSPENDED: {S.REACTIVATION_REQUESTED},
+    # Straight to reactivated when someone reactivated it in Partner Center itself.
+    S.SUSPENDED: {S.REACTIVATION_REQUESTED, S.REACTIVATED},
     S.REACTIVATION_REQUESTED: {S.REACTIVATED, S.FAILED},
     S.REACTIVATED: set(),
     S.FAILED: set(),
@@ -59,6 +61,14 @@ def request_reactivation(suspension: Suspension, *, actor: str, at: datetime, no
 def confirm_reactivated(suspension: Suspension, *, at: datetime) -> None:
     _move(suspension, S.REACTIVATED)
     suspension.reactivated_at = at
+
+
+def confirm_reactivated_outside(suspension: Suspension, *, at: datetime) -> None:
+    """Reactivated in Partner Center, not through us: the sync saw it active again."""
+    _move(suspension, S.REACTIVATED)
+    suspension.reactivated_at = at
+    suspension.reactivation_requested_by = "partner-center"
+    suspension.reactivation_note = "reactivated outside cspbilling (seen by the sync)"
 
 
 def fail(suspension: Suspension, *, at: datetime, error: str) -> None:
