@@ -148,3 +148,34 @@ def detect_format(canonical_names: set[str]) -> Format | None:
         if all(col in canonical_names for col in fmt.signature):
             return fmt
     return None
+
+
+# Typed fields that give back the value as written (text as is, the tenant id as a lower-case
+# uuid, dates as YYYY-MM-DD): a line's `source` holds "" in their column when the value written
+# is exactly that, instead of repeating it (an empty value written gives back "" too).
+SOURCE_FIELDS = (
+    "customer_tenant_id",
+    "customer_name",
+    "subscription_id",
+    "billing_subscription_id",
+    "offer_id",
+    "durable_offer_id",
+    "offer_name",
+    "charge_type",
+    "charge_start",
+    "charge_end",
+)
+
+
+def format_of(kind: str) -> Format:
+    return next(fmt for fmt in FORMATS if fmt.kind == kind)
+
+
+def source_fields(canonical_names: list[str | None], fmt: Format) -> list[str | None]:
+    """For each column, the typed field its "" in `source` stands for (None: a real "")."""
+    fields: list[str | None] = [None] * len(canonical_names)
+    for field in SOURCE_FIELDS:
+        column = fmt.fields[field]
+        if column and column in canonical_names:
+            fields[canonical_names.index(column)] = field
+    return fields

@@ -44,7 +44,9 @@ def _day(value) -> dt.date | None:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def _tables(items: Iterator, fmt: Format, *, invoice_id, problems, invoices, columns: list):
+def _tables(
+    items: Iterator, fmt: Format, *, invoice_id, problems, invoices, columns: list, defaults: dict
+):
     """Group raw line items into Arrow tables and normalise them like file rows."""
     rows: list[dict] = []
     first_row = 1
@@ -70,6 +72,7 @@ def _tables(items: Iterator, fmt: Format, *, invoice_id, problems, invoices, col
                 known_currencies={},
                 problems=problems,
                 invoices=invoices,
+                defaults=defaults,
             )
         )
         first_row += len(rows)
@@ -139,9 +142,15 @@ def import_invoice_lines(
         invoice.id, provider=provider, line_item_type=line_item_type, page_size=page_size
     )
 
-    def tables(problems: Problems, invoices: dict[str, InvoiceAccumulator], columns: list):
+    def tables(problems: Problems, invoices: dict[str, InvoiceAccumulator], columns, defaults):
         return _tables(
-            items, fmt, invoice_id=invoice.id, problems=problems, invoices=invoices, columns=columns
+            items,
+            fmt,
+            invoice_id=invoice.id,
+            problems=problems,
+            invoices=invoices,
+            columns=columns,
+            defaults=defaults,
         )
 
     return services.import_tables(batch=batch, make_tables=tables, actor=actor)

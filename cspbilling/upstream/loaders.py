@@ -1,28 +1,46 @@
 """Writing normalised batches into the line table: COPY on PostgreSQL, executemany on SQLite.
 
-`load_tables` runs parsing and encoding in a worker thread (Arrow and the CSV writer release the
-GIL), while the caller's thread, which owns the database connection and its transaction, writes
-the previous batch. A rollback of that transaction removes every row written here.
+`load_tables` runs parsing and encoding in a worker thread (Arrow releases the GIL), while the
+caller's thread, which owns the database connection and its transaction, writes the previous
+batch. A rollback of that transaction removes every row written here.
+
+On PostgreSQL the rows go as COPY's text format (tab-separated, backslash escapes), built for a
+whole batch by one Arrow join: no quoting of every value as CSV needs, so fewer bytes for the
+server to parse, and one `copy.write` of one buffer per batch.
 """
 
 from __future__ import annotations
 
-import io
 import queue
 import threading
 from collections.abc import Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 from django.db import connection, connections
 
 from cspbilling.upstream.models import UpstreamLineItem
-from cspbilling.upstream.normalise import OUTPUT
+from cspbilling.upstream.normalise import DECIMAL_TEXT, OUTPUT
 
 TABLE = UpstreamLineItem._meta.db_table
 COLUMNS = ("invoice_id", "batch_id", *OUTPUT[1:])
-COPY_SQL = f"COPY {TABLE} ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
+# batch_id last: the same on every row, so its text carries each row's line end.
+PG_COLUMNS = (*(name for name in COLUMNS if name != "batch_id"), "batch_id")
+COPY_SQL = f"COPY {TABLE} ({', '.join(PG_COLUMNS)}) FROM STDIN"  # text format
+# Bytes COPY's text format escapes (the rest go as they are).
+PLAIN_BYTES = bytes(b for b in range(0x100) if b not in b"\\\t\n\r")
+ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
+# Values that cannot hold a tab, line end or backslash: validated ids, codes, numbers, dates.
+UNESCAPED = {
+    "invoice_id",
+    "batch_id",
+    "kind",
+    "line_number",
+    "customer_tenant_id",
+    "currency",
+    *(name.removesuffix("_text") for name in DECIMAL_TEXT),
+}
+NULL = pc.JoinOptions(null_handling="replace", null_replacement="\\N")
 
 
 def _with_keys(table: pa.Table, invoice_pks: dict[str, int], batch_id: int) -> pa.Table:
@@ -31,13 +49,49 @@ def _with_keys(table: pa.Table, invoice_pks: dict[str, int], batch_id: int) -> p
     pks = pa.array(list(invoice_pks.values()), pa.int64())
     invoice_id = pc.take(pks, pc.index_in(keys, value_set=names))
     batch = pa.array([batch_id] * table.num_rows, pa.int64())
-    return pa.table([invoice_id, batch, *table.columns[1:]], names=list(COLUMNS))
+    rest = table.drop_columns(["invoice_key"])
+    return pa.table(
+        [invoice_id, batch, *rest.columns], names=["invoice_id", "batch_id", *rest.column_names]
+    )
+
+
+def _copy_text(values: pa.Array) -> pa.Array:
+    """Text values escaped for COPY's text format (one pass over the bytes finds none to do)."""
+    data = values.buffers()[2]
+    special = bytes(data).translate(None, PLAIN_BYTES) if data is not None else b""
+    for old, new in ESCAPES:
+        if old.encode() in special:
+            values = pc.replace_substring(values, old, new)
+    return values
 
 
 def _encode_postgres(table: pa.Table) -> bytes:
-    buffer = io.BytesIO()
-    pacsv.write_csv(table, buffer, write_options=pacsv.WriteOptions(include_header=False))
-    return buffer.getvalue()
+    """The batch as COPY text-format rows, in PG_COLUMNS order: one buffer, no per-row Python."""
+    if not table.num_rows:
+        return b""
+    parts: list = []
+    for name in PG_COLUMNS:
+        column = table.column(f"{name}_text" if f"{name}_text" in DECIMAL_TEXT else name)
+        array = column.combine_chunks()
+        if name in ("invoice_id", "batch_id", "kind", "currency"):
+            first = array[0].as_py()
+            if pc.all(pc.equal(array, first)).as_py():
+                parts.append(str(first) + ("\n" if name == "batch_id" else ""))
+                continue
+        if not pa.types.is_string(array.type):
+            array = pc.cast(array, pa.string())
+        elif name not in UNESCAPED:
+            array = _copy_text(array)
+        parts.append(array)
+    if not isinstance(parts[-1], str):  # never: batch_id is one value per batch
+        raise ValueError("batch_id must be the same on every row")
+    lines = pc.binary_join_element_wise(*parts, "\t", options=NULL)
+    offsets, data = lines.buffers()[1], lines.buffers()[2]
+    start, end = (
+        int.from_bytes(offsets[4 * i : 4 * i + 4], "little", signed=True)
+        for i in (lines.offset, lines.offset + len(lines))
+    )
+    return memoryview(data)[start:end].tobytes()
 
 
 # Columns that are the same on every row of a batch of one invoice: SQLite gets them as

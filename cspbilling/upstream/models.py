@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from django.conf import settings
@@ -93,6 +94,16 @@ class ImportBatch(models.Model):
     bytes_done = models.BigIntegerField(default=0)
     lines = models.IntegerField(default=0)
     columns = models.JSONField(default=list, blank=True, help_text="The header, as written.")
+    source_fields = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Per column, the line field whose value an empty `source` value stands for.",
+    )
+    source_defaults = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Per column, the value a 0 in a line's `source` stands for (the first line's).",
+    )
     summary = models.JSONField(default=dict, blank=True)
     errors = models.JSONField(default=list, blank=True)
     error_count = models.IntegerField(default=0)
@@ -150,7 +161,10 @@ class UpstreamLineItem(models.Model):
     total_minor = models.BigIntegerField()
     source = models.TextField(
         help_text="Every column of the file, as a JSON array of the values as written; their "
-        "names are the batch's `columns` (text, not jsonb: 1M lines load at COPY speed)."
+        "names are the batch's `columns` (text, not jsonb: 1M lines load at COPY speed). A value "
+        'its typed field gives back as written is kept once, there: `source` holds "" '
+        "(see the batch's `source_fields`), and one equal to the batch's first line's, in a column "
+        "not typed, is 0 (`source_defaults`); `source_columns` gives every value back."
     )
 
     def __str__(self) -> str:
@@ -158,7 +172,24 @@ class UpstreamLineItem(models.Model):
 
     @property
     def source_columns(self) -> dict[str, str]:
-        return dict(zip(self.batch.columns, json.loads(self.source), strict=True))
+        """Every column of the line as written in the file, by the header's names."""
+        values = json.loads(self.source)
+        for i, field in enumerate(self.batch.source_fields or []):
+            if field and values[i] == "":
+                values[i] = _as_written(getattr(self, field))
+        for i, default in enumerate(self.batch.source_defaults or []):
+            if values[i] == 0 and default is not None:  # never a value written: those are text
+                values[i] = default
+        return dict(zip(self.batch.columns, values, strict=True))
+
+
+def _as_written(value) -> str:
+    """A typed field's value as the file wrote it when `source` left it out."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)  # text as is; a UUID as its lower-case text with hyphens
 
 
 class InvoiceContent(models.Model):

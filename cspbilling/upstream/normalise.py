@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cspbilling.core.money import CURRENCY_ALIASES
-from cspbilling.upstream.columns import header_key
+from cspbilling.upstream.columns import header_key, source_fields
 
 if TYPE_CHECKING:
     from cspbilling.upstream.parsing import Header, InvoiceAccumulator
@@ -59,6 +59,10 @@ OUTPUT = (
     "tax_minor",
     "total_minor",
     "source",
+)
+# The decimals as text for PostgreSQL (as written when valid), after the OUTPUT columns.
+DECIMAL_TEXT = tuple(
+    f"{name}_text" for name in ("unit_price", "quantity", "amount", "tax", "total")
 )
 TEXT_FIELDS = {
     "customer_name": 255,
@@ -125,11 +129,18 @@ def _column(table: pa.Table, header: Header, name: str | None) -> tuple[pa.Array
     return pa.array([""] * table.num_rows, pa.string()), name or ""
 
 
-def _decimal(values, *, column, required, first_row, problems) -> pa.Array:
-    try:  # the usual case: every value is a plain number, and one cast checks them all
-        return pc.cast(
-            pc.round(pc.cast(values, WIDE), 6, round_mode="half_towards_infinity"), DECIMAL
-        )
+def _decimal(values, *, column, required, first_row, problems) -> tuple[pa.Array, pa.Array]:
+    """The values as decimal(20, 6), and as the text to give PostgreSQL's numeric input."""
+    # The usual case: every value is a plain number, and one cast checks them all (a cast that
+    # would lose a digit fails: then round half away from zero, as PostgreSQL does). PostgreSQL
+    # reads the numbers as written: no cast back to text here, and fewer digits to send.
+    try:
+        return pc.cast(values, DECIMAL), values
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    try:
+        wide = pc.cast(values, WIDE)
+        return pc.cast(pc.round(wide, 6, round_mode="half_towards_infinity"), DECIMAL), values
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass  # find which values, and why, below
     cleaned = pc.replace_substring_regex(values, "[,\\s\u00a0]", "")
@@ -154,7 +165,8 @@ def _decimal(values, *, column, required, first_row, problems) -> pa.Array:
     problems.add_mask(big, first_row=first_row, column=column, reason="too large")
     usable = pc.if_else(big, None, usable)
     wide = pc.cast(usable, WIDE)
-    return pc.cast(pc.round(wide, 6, round_mode="half_towards_infinity"), DECIMAL)
+    exact = pc.cast(pc.round(wide, 6, round_mode="half_towards_infinity"), DECIMAL)
+    return exact, pc.cast(exact, pa.string())
 
 
 def _minor(values: pa.Array) -> pa.Array:
@@ -209,14 +221,61 @@ def _json_text(values: pa.Array) -> pa.Array:
     return values
 
 
-def _source_json(table: pa.Table, header: Header) -> pa.Array:
-    """Each row's values as a JSON array; the column names are kept once, on the batch."""
-    parts: list = []
-    for i, name in enumerate(header.names):
-        parts.append('["' if i == 0 else '","')
-        parts.append(_json_text(table.column(name).combine_chunks()))
-    parts.append('"]')
-    return pc.binary_join_element_wise(*parts, "")
+def _source_json(
+    table: pa.Table,
+    header: Header,
+    same: dict[str, pa.Array | None],
+    defaults: dict[str, str] | None,
+    mapped: set[str],
+) -> pa.Array:
+    """Each row's values as a JSON array; the column names are kept once, on the batch.
+
+    Two kinds of values are not repeated on every row (`ImportBatch.source_fields` and
+    `source_defaults` say how to give them back): `same[name]` marks the values that equal what
+    their typed column gives back (None: all of them), written as ""; and in a column not typed,
+    a value equal to the import's first value of that column is written as the number 0.
+    """
+    # (text, quoted): quoted parts are JSON string contents, the others whole JSON values.
+    parts: list[tuple[object, bool]] = []
+    for name in header.names:
+        if name in same:
+            mask = same[name]
+            if mask is None:
+                parts.append(("", True))
+                continue
+            values = table.column(name).combine_chunks()
+            parts.append((_json_text(pc.if_else(mask, "", values)), True))
+            continue
+        values = table.column(name).combine_chunks()
+        if defaults is None or name in mapped or not len(values):
+            parts.append((_json_text(values), True))
+            continue
+        default = defaults.setdefault(name, values[0].as_py())
+        equal = pc.equal(values, default) if default else None
+        if equal is None or not pc.any(equal).as_py():
+            parts.append((_json_text(values), True))
+        elif pc.all(equal).as_py():
+            parts.append(("0", False))
+        else:
+            quoted = pc.binary_join_element_wise('"', _json_text(values), '"', "")
+            parts.append((pc.if_else(equal, "0", quoted), False))
+    joined: list = []
+    for i, (text, quoted) in enumerate(parts):
+        before = "[" if i == 0 else ","
+        if i and parts[i - 1][1]:
+            before = '"' + before
+        joined.append(before + ('"' if quoted else ""))
+        joined.append(text)
+    joined.append(('"' if parts[-1][1] else "") + "]")
+    return pc.binary_join_element_wise(*joined, "")
+
+
+def _same(raw: pa.Array, rendered: pa.Array) -> pa.Array | None:
+    """Where `raw` equals `rendered` (None: everywhere, found without comparing when possible)."""
+    if raw is rendered:
+        return None
+    equal = pc.fill_null(pc.equal(raw, rendered), False)
+    return None if pc.all(equal).as_py() else equal
 
 
 def _invoice_keys(table, header, override, first_row, problems) -> pa.Array:
@@ -265,8 +324,21 @@ def _currency(values, *, column, first_row, problems) -> pa.Array:
 
 
 def normalise_batch(
-    table, *, header, first_row, invoice_override, known_currencies, problems, invoices
+    table,
+    *,
+    header,
+    first_row,
+    invoice_override,
+    known_currencies,
+    problems,
+    invoices,
+    defaults: dict[str, str] | None = None,
 ) -> pa.Table | None:
+    """The batch's typed columns and `source`, or None when it has problems.
+
+    `defaults` (one dict for a whole import) collects each untyped column's first value, which
+    `source` then does not repeat: keep it as the batch's `source_defaults`.
+    """
     from cspbilling.upstream.parsing import InvoiceAccumulator
 
     fmt, n = header.fmt, table.num_rows
@@ -278,6 +350,7 @@ def normalise_batch(
     out["line_number"] = pa.array(range(first_row, first_row + n), pa.int64())
 
     tenant, written = _column(table, header, fmt.fields["customer_tenant_id"])
+    tenant_written = written if fmt.fields["customer_tenant_id"] in header.canonical else ""
     tenant = pc.utf8_lower(tenant)
     problems.add_mask(
         pc.invert(pc.match_substring_regex(tenant, UUID)),
@@ -287,6 +360,24 @@ def normalise_batch(
         **check,
     )
     out["customer_tenant_id"] = pc.replace_substring(tenant, "-", "")
+    # The values `source` need not repeat: those its typed column gives back as written.
+    elidable_list = source_fields(header.canonical, fmt)
+    elidable = set(elidable_list)
+    same: dict[str, pa.Array | None] = {}
+
+    def keep_same(field: str, written: str, rendered: pa.Array) -> None:
+        if field in elidable:
+            mask = _same(table.column(written).combine_chunks(), rendered)
+            if mask is None or pc.any(mask).as_py():
+                same[written] = mask
+
+    if tenant_written:
+        # A valid id of 36 characters has its 4 hyphens: lower case, it is the uuid's own text.
+        keep_same(
+            "customer_tenant_id",
+            written,
+            pc.if_else(pc.equal(pc.binary_length(tenant), 36), tenant, ""),
+        )
     for name, limit in TEXT_FIELDS.items():
         values, written = _column(table, header, fmt.fields[name])
         if name in ("subscription_id",) and fmt.fields[name] in fmt.required:
@@ -301,14 +392,20 @@ def normalise_batch(
             too_long, column=written, reason=f"longer than {limit} characters", **check
         )
         out[name] = values
+        if fmt.fields[name] in header.canonical:
+            keep_same(name, written, values)
     for name in ("charge_start", "charge_end"):
         source = fmt.fields[name]
         values, written = _column(table, header, source)
         out[name] = _date(values, column=written, required=source in fmt.required, **checked)
+        if source in header.canonical and not problems:
+            keep_same(name, written, pc.cast(out[name], pa.string()))
     for name in ("unit_price", "quantity", "amount", "tax", "total"):
         source = fmt.fields[name]
         values, written = _column(table, header, source)
-        out[name] = _decimal(values, column=written, required=source in fmt.required, **checked)
+        out[name], out[f"{name}_text"] = _decimal(
+            values, column=written, required=source in fmt.required, **checked
+        )
     values, currency_column = _column(table, header, fmt.fields["currency"])
     out["currency"] = _currency(values, column=currency_column, **checked)
     for name in ("amount", "tax", "total"):
@@ -345,8 +442,10 @@ def normalise_batch(
         _fingerprint(acc, table if len(currencies) == n else table.filter(mask), header)
     if problems:
         return None
-    out["source"] = _source_json(table, header)
-    return pa.table([out[name] for name in OUTPUT], names=list(OUTPUT))
+    mapped = {name for name, f in zip(header.names, elidable_list, strict=True) if f}
+    out["source"] = _source_json(table, header, same, defaults, mapped)
+    names = [*OUTPUT, *DECIMAL_TEXT]
+    return pa.table([out[name] for name in names], names=names)
 
 
 def _fingerprint(acc: InvoiceAccumulator, table: pa.Table, header: Header) -> None:

@@ -105,6 +105,7 @@ def read_batches(
     known_currencies: dict[str, str] | None = None,
     problems: Problems,
     invoices: dict[str, InvoiceAccumulator],
+    defaults: dict[str, str] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> Iterator[pa.Table]:
     """Yield normalised tables; collect problems and per-invoice sums along the way."""
@@ -160,6 +161,7 @@ def read_batches(
                 known_currencies=known_currencies or {},
                 problems=problems,
                 invoices=invoices,
+                defaults=defaults,
             )
             first_row += record_batch.num_rows
             if out is not None and not problems:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from cspbilling.audit.services import record_event
 from cspbilling.core.money import MoneyError, normalise_currency, to_minor_units
 from cspbilling.upstream import selectors
+from cspbilling.upstream.columns import canonical, format_of, source_fields
 from cspbilling.upstream.loaders import load_tables
 from cspbilling.upstream.models import (
     ImportBatch,
@@ -101,7 +102,7 @@ def import_reconciliation_file(
         )
     path_size = path.stat().st_size
 
-    def tables(problems: Problems, invoices: dict[str, InvoiceAccumulator], columns: list):
+    def tables(problems: Problems, invoices: dict[str, InvoiceAccumulator], columns, defaults):
         header = read_header(path)
         columns.extend(header.names)
         batch.bytes_total = path_size
@@ -112,6 +113,7 @@ def import_reconciliation_file(
             known_currencies=_KnownCurrencies(),
             problems=problems,
             invoices=invoices,
+            defaults=defaults,
             on_progress=on_progress,
         )
 
@@ -121,16 +123,21 @@ def import_reconciliation_file(
 def import_tables(*, batch: ImportBatch, make_tables: Callable, actor: str) -> ImportBatch:
     """The one pipeline behind files and API pages: load, settle, or reject — all or nothing.
 
-    `make_tables(problems, invoices, columns)` returns an iterator of normalised Arrow tables.
+    `make_tables(problems, invoices, columns, defaults)` returns an iterator of normalised Arrow
+    tables; it fills `columns` with the header and `defaults` with the values `source` leaves out.
     """
     problems = Problems()
     invoices: dict[str, InvoiceAccumulator] = {}
     try:
         with transaction.atomic(durable=True):
-            batch.columns = []
-            tables = make_tables(problems, invoices, batch.columns)
+            batch.columns, defaults = [], {}
+            tables = make_tables(problems, invoices, batch.columns, defaults)
             _load(batch, problems, invoices, tables)
             batch.kind = next(iter(invoices.values())).kind
+            # What `source` leaves out, to give every line's columns back (`source_columns`).
+            canon = [canonical(name) for name in batch.columns]
+            batch.source_fields = source_fields(canon, format_of(batch.kind))
+            batch.source_defaults = [defaults.get(name) for name in batch.columns]
             outcomes = _settle(batch, invoices, actor=actor)
             _finish(batch, status=ImportBatch.Status.IMPORTED, outcomes=outcomes)
     except FileFormatError as exc:

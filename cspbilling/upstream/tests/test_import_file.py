@@ -250,3 +250,25 @@ def test_a_too_large_amount_is_rejected(tmp_path):
         import_reconciliation_file(
             path=write_csv(tmp_path / "big.csv", LICENSE_HEADER, rows), actor="t"
         )
+
+
+def test_source_keeps_what_the_typed_columns_cannot_give_back(tmp_path):
+    """`source` leaves out values stored elsewhere, yet every column comes back as written."""
+    rows = [license_row(i) for i in range(1, 7)]
+    rows[1]["CustomerName"] = " 北京星辰科技有限公司 "  # trimmed in customer_name
+    rows[2]["CustomerId"] = rows[2]["CustomerId"].upper()  # lower-cased in the uuid
+    rows[3]["ChargeStartDate"] = "2024/02/01"  # not the date's own text
+    rows[4]["MpnId"] = ""  # the first line's value is the default: a real "" stays ""
+    rows[5]["MpnId"] = "0"  # text "0", not the marker 0
+    rows[5]["PartnerId"] = "another partner"
+    rows[4]["OfferName"] = "Office\t365 \\ E3\r\n"  # escaped for COPY
+    rows[2]["UnitPrice"] = "100.5000000"  # more places than stored
+    rows[2]["Amount"] = "301.50"
+    path = write_csv(tmp_path / "mixed.csv", LICENSE_HEADER, rows)
+    import_reconciliation_file(path=path, actor="test")
+    lines = list(UpstreamLineItem.objects.order_by("line_number"))
+    assert [line.source_columns for line in lines] == read_rows(path)
+    assert lines[1].customer_name == "北京星辰科技有限公司"
+    assert lines[3].charge_start.isoformat() == "2024-02-01"
+    assert lines[4].offer_name == "Office\t365 \\ E3\r\n"
+    assert len(lines[0].source) < len(",".join(rows[0].values()))
