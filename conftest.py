@@ -14,6 +14,7 @@ pytest_plugins = [
     "cspbilling.partnercenter.tests.fixtures",
     "cspbilling.upstream.tests.fixtures",
     "cspbilling.web.tests.fixtures",
+    "cspbilling.web.tests.browser",
     "cspbilling.notifications.tests.fixtures",
     "cspbilling.subscriptions.tests.fixtures",
 ]

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -19,11 +13,9 @@ from cspbilling.audit.models import AuditEvent, ChainVerification
 from cspbilling.audit.services import record_event
 from cspbilling.audit.tasks import verify_audit_chain
 from cspbilling.audit.templatetags.audit_display import compact_diff, redact
-from cspbilling.web.tests import test_browser
-from cspbilling.web.tests.test_browser import sign_in
+from cspbilling.web.tests.browser import sign_in
 
 pytestmark = pytest.mark.django_db
-browser = test_browser.browser  # the Playwright fixture of the console's browser tests
 STAFF = ["admin", "finance", "support", "readonly"]
 
 
@@ -215,23 +207,8 @@ def test_diff_and_redaction_helpers():
 
 
 @pytest.fixture
-def audit_worker(database_url_for_subprocess):
-    env = {
-        **os.environ,
-        "CSPBILLING_DATABASE_URL": database_url_for_subprocess,
-        "CSPBILLING_PC_SYNC_MINUTES": "0",
-        "DJANGO_SETTINGS_MODULE": "cspbilling.settings",
-    }
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "cspbilling.cli", "worker", "--interval", "0.2"],
-        cwd=Path(settings.BASE_DIR).parent,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    yield worker
-    worker.terminate()
-    worker.wait(timeout=20)
+def audit_worker(start_worker):
+    return start_worker()
 
 
 @pytest.fixture

@@ -16,3 +16,37 @@ def database_url_for_subprocess(transactional_db) -> str:
     host = db.get("HOST") or "127.0.0.1"
     port = db.get("PORT") or "5432"
     return f"postgresql://{user}@{host}:{port}/{db['NAME']}"
+
+
+@pytest.fixture
+def start_worker(database_url_for_subprocess):
+    """start_worker(**env) -> a running `cspbilling worker` on the test database (stopped after
+    the test). The scheduled Partner Center sync is off unless the env turns it on."""
+    import os
+    import subprocess
+    import sys
+
+    workers = []
+
+    def start(*args: str, **extra_env: str) -> subprocess.Popen:
+        env = {
+            **os.environ,
+            "CSPBILLING_DATABASE_URL": database_url_for_subprocess,
+            "CSPBILLING_PC_SYNC_MINUTES": "0",
+            "DJANGO_SETTINGS_MODULE": "cspbilling.settings",
+            **extra_env,
+        }
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "cspbilling.cli", "worker", "--interval", "0.2", *args],
+            cwd=settings.PROJECT_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.terminate()
+        worker.wait(timeout=20)

@@ -31,11 +31,9 @@ from cspbilling.customers.tasks import (
     scheduled_partner_center_sync,
 )
 from cspbilling.subscriptions.models import Subscription
-from cspbilling.web.tests import test_browser
-from cspbilling.web.tests.test_browser import sign_in
+from cspbilling.web.tests.browser import sign_in
 
 pytestmark = pytest.mark.django_db
-browser = test_browser.browser  # the Playwright fixture of the console's browser tests
 PROJECT_DIR = Path(django_settings.BASE_DIR).parent
 STAFF = ["admin", "finance", "support", "readonly"]
 
@@ -283,28 +281,13 @@ def test_dashboard_shows_last_sync_outbox_trouble_and_payables(
 
 
 @pytest.fixture
-def running_worker(database_url_for_subprocess, pc_sandbox):
+def running_worker(start_worker, pc_sandbox):
     """A real `cspbilling worker` on the test database and the sandbox (slowed a little so the
     progress can be seen)."""
     pc_sandbox.set_faults(latency_ms=40)
-    env = {
-        **os.environ,
-        "CSPBILLING_DATABASE_URL": database_url_for_subprocess,
-        "CSPBILLING_PC_BASE_URL": pc_sandbox.base_url,
-        "CSPBILLING_PC_SANDBOX_TOKEN": pc_sandbox.token,
-        "CSPBILLING_PC_SYNC_MINUTES": "0",
-        "DJANGO_SETTINGS_MODULE": "cspbilling.settings",
-    }
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "cspbilling.cli", "worker", "--interval", "0.2"],
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    return start_worker(
+        CSPBILLING_PC_BASE_URL=pc_sandbox.base_url, CSPBILLING_PC_SANDBOX_TOKEN=pc_sandbox.token
     )
-    yield worker
-    worker.terminate()
-    worker.wait(timeout=20)
 
 
 @pytest.mark.browser

@@ -12,11 +12,9 @@ from cspbilling.audit.models import AuditEvent
 from cspbilling.audit.selectors import verify_chain
 from cspbilling.notifications.models import MessageStatus, OutboundMessage
 from cspbilling.notifications.services import queue_email, queue_webhook
-from cspbilling.web.tests import test_browser
-from cspbilling.web.tests.test_browser import sign_in
+from cspbilling.web.tests.browser import sign_in
 
 pytestmark = pytest.mark.django_db
-browser = test_browser.browser  # the Playwright fixture of the console's browser tests
 STAFF = ["admin", "finance", "support", "readonly"]
 
 

@@ -1,0 +1,46 @@
+"""A finance person imports a reconciliation file in the browser and reads what 21Vianet bills."""
+
+from __future__ import annotations
+
+import pytest
+
+from cspbilling.web.tests.browser import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def upstream_worker(start_worker):
+    return start_worker()
+
+
+# `browser` comes last: once Playwright's loop runs, the ORM refuses to be called in this thread.
+def test_finance_uploads_a_file_and_follows_it_to_payables(
+    live_server, staff_users, license_file, upstream_worker, artifacts_dir, browser
+):
+    page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="en-US")
+    sign_in(page, live_server, "staff-finance")
+    page.wait_for_url(f"{live_server.url}/console/")
+
+    page.goto(f"{live_server.url}/console/upstream/import/")
+    page.set_input_files("input[name=file]", str(license_file))
+    page.fill("input[name=invoice_date]", "2026-11-01")
+    page.click("button:has-text('Import')")
+
+    # The worker imports it in the background; the status card follows without a reload.
+    page.wait_for_selector("#batch-status:has-text('Imported')", timeout=30_000)
+    status = page.locator("#batch-status").inner_text()
+    assert "3 lines" in status and "CNY" in status
+    page.screenshot(path=str(artifacts_dir / "console-upstream-import.png"), full_page=True)
+
+    page.click("#batch-status h3 a")
+    page.wait_for_url("**/console/upstream/invoices/**")
+    assert "广州汇达网络有限公司, 分公司" in page.content()
+    page.screenshot(path=str(artifacts_dir / "console-upstream-invoice.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/console/upstream/payables/")
+    assert "Dec. 1, 2026" in page.content() or "2026-12-01" in page.content()
+    page.screenshot(path=str(artifacts_dir / "console-upstream-payables.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/console/upstream/discrepancies/")
+    page.screenshot(path=str(artifacts_dir / "console-upstream-discrepancies.png"), full_page=True)
