@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import uuid
+from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -16,7 +17,13 @@ from django.utils import timezone
 from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES, require_roles
 from cspbilling.upstream import discrepancies, selectors
 from cspbilling.upstream.forms import PaymentForm, UploadForm
-from cspbilling.upstream.models import ImportBatch, ImportSource, UpstreamInvoice
+from cspbilling.upstream.models import (
+    ImportBatch,
+    ImportSource,
+    InvoiceStatus,
+    LineKind,
+    UpstreamInvoice,
+)
 from cspbilling.upstream.services import PaymentError, record_upstream_payment
 from cspbilling.upstream.tasks import import_uploaded_file, read_progress, uploads_dir
 
@@ -24,17 +31,39 @@ from cspbilling.upstream.tasks import import_uploaded_file, read_progress, uploa
 @require_roles(*READ_ROLES)
 def invoice_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.invoice_list(), 50).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    rows = []
+    for inv in page:
+        amount = selectors.invoice_amount(inv)
+        rows.append(
+            {
+                "inv": inv,
+                "amount": amount,
+                "balance": amount - Decimal(inv.paid).quantize(Decimal("0.01")),
+                "days_to_due": _days_to_due(inv, today),
+            }
+        )
     return render(
         request,
         "upstream/invoice_list.html",
-        {"page": page, "batches": selectors.recent_batches(10)},
+        {"page": page, "rows": rows, "batches": selectors.recent_batches(10)},
     )
+
+
+def _days_to_due(invoice: UpstreamInvoice, today: dt.date) -> int | None:
+    """Days until an open invoice is due (negative: overdue); None when paid, void or undated."""
+    if invoice.status != InvoiceStatus.OPEN or invoice.due_date is None:
+        return None
+    return (invoice.due_date - today).days
 
 
 @require_roles(*READ_ROLES)
 def invoice_detail(request: HttpRequest, invoice_id: str) -> HttpResponse:
     invoice = get_object_or_404(UpstreamInvoice, invoice_id=invoice_id)
     lines = Paginator(selectors.invoice_lines(invoice), 100).get_page(request.GET.get("page"))
+    amount = selectors.invoice_amount(invoice)
+    lines_total = Decimal(invoice.lines_total_minor).scaleb(-2)
+    lines_tax = Decimal(invoice.lines_tax_minor).scaleb(-2)
     return render(
         request,
         "upstream/invoice_detail.html",
@@ -43,7 +72,13 @@ def invoice_detail(request: HttpRequest, invoice_id: str) -> HttpResponse:
             "lines": lines,
             "payments": invoice.payments.all(),
             "balance": selectors.open_balance(invoice),
-            "amount": selectors.invoice_amount(invoice),
+            "amount": amount,
+            "paid": selectors.paid_total(invoice),
+            "lines_total": lines_total,
+            "lines_tax": lines_tax,
+            "tax": invoice.tax_total if invoice.tax_total is not None else lines_tax,
+            "difference": amount - lines_total,
+            "days_to_due": _days_to_due(invoice, timezone.localdate()),
             "unknown": selectors.unknown_references(invoice_id=invoice.invoice_id),
             "form": PaymentForm(initial={"paid_on": timezone.localdate()}),
         },
@@ -104,8 +139,14 @@ def upload(request: HttpRequest) -> HttpResponse:
 def _batch_context(batch: ImportBatch) -> dict:
     done = batch.bytes_total if batch.finished_at else read_progress(batch.pk)
     percent = int(100 * done / batch.bytes_total) if batch.bytes_total else 0
+    kinds = dict(LineKind.choices)
+    items = [
+        {**item, "kind_label": kinds.get(item.get("kind"), item.get("kind"))}
+        for item in (batch.summary or {}).get("invoices", [])
+    ]
     return {
         "batch": batch,
+        "items": items,
         "percent": percent,
         "running": batch.status in (ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING),
     }
@@ -122,6 +163,15 @@ def batch(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, _batch_context(item))
 
 
+AGING_LABELS = {
+    "current": "Not yet due",
+    "1-30": "1–30 days overdue",
+    "31-60": "31–60 days overdue",
+    "61-90": "61–90 days overdue",
+    "90+": "Over 90 days overdue",
+}
+
+
 @require_roles(*MONEY_ROLES)
 def payables(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
@@ -129,6 +179,18 @@ def payables(request: HttpRequest) -> HttpResponse:
         days = max(1, min(365, int(request.GET.get("days", 14))))
     except ValueError:
         days = 14
+    aging = selectors.aging(today=today)
+    aging_cards = [
+        {
+            "currency": currency,
+            "total": sum(per.values(), Decimal("0.00")),
+            "buckets": [
+                {"key": key, "label": AGING_LABELS.get(key, key), "amount": amount}
+                for key, amount in per.items()
+            ],
+        }
+        for currency, per in aging.items()
+    ]
     return render(
         request,
         "upstream/payables.html",
@@ -136,11 +198,15 @@ def payables(request: HttpRequest) -> HttpResponse:
             "today": today,
             "days": days,
             "rows": selectors.payables(today=today),
-            "aging": selectors.aging(today=today),
+            "aging": aging,
+            "aging_cards": aging_cards,
             "buckets": selectors.AGING_BUCKETS,
             "due_soon": selectors.due_within(today=today, days=days),
         },
     )
+
+
+REPORT_ROWS = 200  # per section on the page; the CSV export has every row
 
 
 @require_roles(*READ_ROLES)
@@ -155,11 +221,24 @@ def discrepancy_report(request: HttpRequest) -> HttpResponse:
         return render(request, "upstream/discrepancies.html", {"periods": [], "report": None})
     if request.GET.get("format") == "csv":
         return _report_csv(discrepancies.report(period=period, limit=None))
+    report = discrepancies.report(period=period, limit=REPORT_ROWS)
+    for row in report["unbilled"]:
+        row["tenant_display"] = _tenant_display(row["customer_tenant_id"])
     return render(
         request,
         "upstream/discrepancies.html",
-        {"periods": periods, "report": discrepancies.report(period=period)},
+        {"periods": periods, "report": report, "row_limit": REPORT_ROWS},
     )
+
+
+def _tenant_display(value) -> str:
+    """A tenant id as people read it (with hyphens), however the database returned it."""
+    if not value:
+        return ""
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return str(value)
 
 
 def _report_csv(report: dict) -> HttpResponse:

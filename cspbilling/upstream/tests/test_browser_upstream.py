@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cspbilling.upstream.tests.fixtures import LICENSE_HEADER, license_row, write_csv
 from cspbilling.web.tests.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,13 +17,17 @@ def upstream_worker(start_worker):
 
 # `browser` comes last: once Playwright's loop runs, the ORM refuses to be called in this thread.
 def test_finance_uploads_a_file_and_follows_it_to_payables(
-    live_server, staff_users, license_file, upstream_worker, artifacts_dir, browser
+    live_server, staff_users, license_file, upstream_worker, artifacts_dir, tmp_path, browser
 ):
+    # A second invoice whose lines (3 x 49,398.09) do not make the total printed on it.
+    big = [license_row(i, invoice="D02005BIG1", qty=40, price="1234.50") for i in (1, 2, 3)]
+    mismatch_file = write_csv(tmp_path / "big.csv", LICENSE_HEADER, big)
     page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="en-US")
     sign_in(page, live_server, "staff-finance")
     page.wait_for_url(f"{live_server.url}/console/")
 
     page.goto(f"{live_server.url}/console/upstream/import/")
+    page.screenshot(path=str(artifacts_dir / "console-upstream-upload.png"), full_page=True)
     page.set_input_files("input[name=file]", str(license_file))
     page.fill("input[name=invoice_date]", "2026-11-01")
     page.click("button:has-text('Import')")
@@ -44,3 +49,20 @@ def test_finance_uploads_a_file_and_follows_it_to_payables(
 
     page.goto(f"{live_server.url}/console/upstream/discrepancies/")
     page.screenshot(path=str(artifacts_dir / "console-upstream-discrepancies.png"), full_page=True)
+
+    # A file whose lines do not add up to the invoice total: flagged on the status and the page.
+    page.goto(f"{live_server.url}/console/upstream/import/")
+    page.set_input_files("input[name=file]", str(mismatch_file))
+    page.fill("input[name=invoice_total]", "150000.00")
+    page.fill("input[name=invoice_date]", "2026-10-01")
+    page.click("button:has-text('Import')")
+    page.wait_for_selector("#batch-status:has-text('Imported')", timeout=30_000)
+    assert "Sum check failed" in page.locator("#batch-status").inner_text()
+    page.click("#batch-status h3 a")
+    page.wait_for_url("**/console/upstream/invoices/D02005BIG1/")
+    assert "Sum check failed" in page.locator("#sum-check-alert").inner_text()
+    page.screenshot(path=str(artifacts_dir / "console-upstream-mismatch.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/console/upstream/")
+    assert page.locator("#invoice-table .badge-danger").count() == 1
+    page.screenshot(path=str(artifacts_dir / "console-upstream-invoices.png"), full_page=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django import template
 from django.utils.translation import gettext
 
@@ -23,3 +25,26 @@ def console_nav(context) -> dict:
 def status_badge(value: str, label: str = "") -> dict:
     """A coloured pill for a status value (its CSS class is badge-<value>)."""
     return {"value": value or "none", "label": label or value or "—"}
+
+
+@register.filter
+def money(value, places: int | str = 2) -> str:
+    """An amount as finance reads it: thousands separators and fixed decimals ("1,234.50").
+
+    `places` "2-6" (unit prices): at least 2 decimals, up to 6, no trailing zeros beyond 2.
+
+    Accepts Decimals, numbers and the strings import summaries store; None or junk is "—".
+    The same grouping in every language, so columns of amounts line up and compare.
+    """
+    if value is None or value == "":
+        return "—"
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    low, _, high = str(places).partition("-")
+    text = f"{amount:,.{int(high or low)}f}"
+    if high:
+        whole, _, decimals = text.partition(".")
+        text = f"{whole}.{decimals.rstrip('0').ljust(int(low), '0')}"
+    return text
