@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from django.db import connection, connections
 
 from cspbilling.upstream.models import UpstreamLineItem
-from cspbilling.upstream.normalise import DECIMAL_TEXT, OUTPUT
+from cspbilling.upstream.normalise import DECIMAL_TEXT, OUTPUT, join_parts
 
 TABLE = UpstreamLineItem._meta.db_table
 COLUMNS = ("invoice_id", "batch_id", *OUTPUT[1:])
@@ -44,7 +44,7 @@ NULL = pc.JoinOptions(null_handling="replace", null_replacement="\\N")
 
 
 def _with_keys(table: pa.Table, invoice_pks: dict[str, int], batch_id: int) -> pa.Table:
-    keys = table.column("invoice_key").combine_chunks()
+    keys = table.column("invoice_key")
     names = pa.array(list(invoice_pks), pa.string())
     pks = pa.array(list(invoice_pks.values()), pa.int64())
     invoice_id = pc.take(pks, pc.index_in(keys, value_set=names))
@@ -72,11 +72,11 @@ def _encode_postgres(table: pa.Table) -> bytes:
     parts: list = []
     for name in PG_COLUMNS:
         column = table.column(f"{name}_text" if f"{name}_text" in DECIMAL_TEXT else name)
-        array = column.combine_chunks()
+        array = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
         if name in ("invoice_id", "batch_id", "kind", "currency"):
             first = array[0].as_py()
             if pc.all(pc.equal(array, first)).as_py():
-                parts.append(str(first) + ("\n" if name == "batch_id" else ""))
+                parts.append(str(first))
                 continue
         if not pa.types.is_string(array.type):
             array = pc.cast(array, pa.string())
@@ -85,7 +85,8 @@ def _encode_postgres(table: pa.Table) -> bytes:
         parts.append(array)
     if not isinstance(parts[-1], str):  # never: batch_id is one value per batch
         raise ValueError("batch_id must be the same on every row")
-    lines = pc.binary_join_element_wise(*parts, "\t", options=NULL)
+    separated = [piece for part in parts for piece in ("\t", part)][1:]
+    lines = join_parts([*separated, "\n"], table.num_rows, NULL)
     offsets, data = lines.buffers()[1], lines.buffers()[2]
     start, end = (
         int.from_bytes(offsets[4 * i : 4 * i + 4], "little", signed=True)

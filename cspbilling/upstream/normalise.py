@@ -116,14 +116,37 @@ class Problems:
         return "\n".join(lines)
 
 
+def _array(table: pa.Table, name: str) -> pa.Array:
+    """One column as one array (no copy when it is one chunk already, as parsed)."""
+    column = table.column(name)
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def join_parts(parts: list, rows: int, options: pc.JoinOptions | None = None) -> pa.Array:
+    """`binary_join_element_wise` of arrays and literal strings, adjacent literals merged first.
+
+    Each argument costs a pass over every row, literal or not: merging them halves the work.
+    """
+    merged: list = []
+    for part in parts:
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        else:
+            merged.append(part)
+    if len(merged) == 1 and isinstance(merged[0], str):
+        return pa.array([merged[0]] * rows, pa.string())
+    return pc.binary_join_element_wise(*merged, "", options=options)
+
+
 def _column(table: pa.Table, header: Header, name: str | None) -> tuple[pa.Array, str]:
     """The trimmed text of the column whose canonical name is `name` ('' when absent)."""
     if name and name in header.canonical:
         written = header.names[header.canonical.index(name)]
-        values = table.column(written).combine_chunks()
-        # Trimming copies the column; most columns have nothing to trim (one cheap check).
-        edges = [f(values, pattern=c) for f in (pc.starts_with, pc.ends_with) for c in " \t"]
-        if any(pc.any(edge).as_py() for edge in edges):
+        values = _array(table, written)
+        # Trimming copies the column; most columns have nothing to trim. One cheap check: no
+        # value starts or ends with a space or tab when cutting those off leaves every byte.
+        edges = pc.sum(pc.binary_length(pc.utf8_trim(values, characters=" \t"))).as_py()
+        if (edges or 0) != (pc.sum(pc.binary_length(values)).as_py() or 0):
             values = pc.utf8_trim_whitespace(values)
         return values, written
     return pa.array([""] * table.num_rows, pa.string()), name or ""
@@ -236,6 +259,7 @@ def _source_json(
     a value equal to the import's first value of that column is written as the number 0.
     """
     # (text, quoted): quoted parts are JSON string contents, the others whole JSON values.
+    # (A list of parts makes one value.)
     parts: list[tuple[object, bool]] = []
     for name in header.names:
         if name in same:
@@ -243,31 +267,36 @@ def _source_json(
             if mask is None:
                 parts.append(("", True))
                 continue
-            values = table.column(name).combine_chunks()
+            values = _array(table, name)
             parts.append((_json_text(pc.if_else(mask, "", values)), True))
             continue
-        values = table.column(name).combine_chunks()
+        values = _array(table, name)
         if defaults is None or name in mapped or not len(values):
             parts.append((_json_text(values), True))
             continue
         default = defaults.setdefault(name, values[0].as_py())
+        if not default and not pc.sum(pc.binary_length(values)).as_py():
+            parts.append(("", True))  # empty on every row: one literal, not a column to join
+            continue
         equal = pc.equal(values, default) if default else None
         if equal is None or not pc.any(equal).as_py():
             parts.append((_json_text(values), True))
         elif pc.all(equal).as_py():
             parts.append(("0", False))
         else:
-            quoted = pc.binary_join_element_wise('"', _json_text(values), '"', "")
-            parts.append((pc.if_else(equal, "0", quoted), False))
+            # The quotes as their own columns of the final join: quoting each value first
+            # (a join of its own) costs several times more.
+            quote = pc.if_else(equal, "", '"')
+            parts.append(([quote, pc.if_else(equal, "0", _json_text(values)), quote], False))
     joined: list = []
     for i, (text, quoted) in enumerate(parts):
         before = "[" if i == 0 else ","
         if i and parts[i - 1][1]:
             before = '"' + before
         joined.append(before + ('"' if quoted else ""))
-        joined.append(text)
+        joined.extend(text if isinstance(text, list) else [text])
     joined.append(('"' if parts[-1][1] else "") + "]")
-    return pc.binary_join_element_wise(*joined, "")
+    return join_parts(joined, table.num_rows)
 
 
 def _same(raw: pa.Array, rendered: pa.Array) -> pa.Array | None:
@@ -367,7 +396,7 @@ def normalise_batch(
 
     def keep_same(field: str, written: str, rendered: pa.Array) -> None:
         if field in elidable:
-            mask = _same(table.column(written).combine_chunks(), rendered)
+            mask = _same(_array(table, written), rendered)
             if mask is None or pc.any(mask).as_py():
                 same[written] = mask
 
@@ -452,7 +481,7 @@ def _fingerprint(acc: InvoiceAccumulator, table: pa.Table, header: Header) -> No
     for name, canon in zip(header.names, header.canonical, strict=True):
         key = canon or "x:" + header_key(name)
         hasher = acc.hashes.setdefault(key, hashlib.sha256())
-        array = table.column(name).combine_chunks()
+        array = _array(table, name)
         lengths = pc.binary_length(array)
         hasher.update(memoryview(lengths.buffers()[1])[: 4 * len(lengths)])
         offsets, data = array.buffers()[1], array.buffers()[2]
