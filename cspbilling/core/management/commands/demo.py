@@ -3,12 +3,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from cspbilling.core.demo import DEMO_PASSWORDS, load_demo_data
+from cspbilling.core.mailcatcher import start_mailcatcher
 
 
 class Command(BaseCommand):
@@ -34,6 +36,11 @@ class Command(BaseCommand):
 
         self.stdout.write("1/4 database: " + settings.DATABASES["default"]["NAME"])
         call_command("migrate", verbosity=0)
+        mail_dir = Path(settings.VAR_DIR) / "mail"
+        mailer = settings.MAILERS["default"]["OPTIONS"]
+        catcher = None
+        if mailer["host"] in {"127.0.0.1", "localhost"} and not no_serve:
+            catcher = start_mailcatcher(folder=mail_dir, host="127.0.0.1", port=mailer["port"])
         sandbox = start_sandbox(port=sandbox_port, customers=customers, seed=2026)
         self.stdout.write(f"2/4 Partner Center sandbox on {sandbox.base_url}")
         settings.PARTNER_CENTER.update(BASE_URL=sandbox.base_url, SANDBOX_TOKEN=sandbox.token)
@@ -46,6 +53,9 @@ class Command(BaseCommand):
             **os.environ,
             "CSPBILLING_PC_BASE_URL": sandbox.base_url,
             "CSPBILLING_PC_SANDBOX_TOKEN": sandbox.token,
+            "CSPBILLING_STAFF_ALERT_EMAILS": os.environ.get(
+                "CSPBILLING_STAFF_ALERT_EMAILS", "collections@demo.cspbilling.localhost"
+            ),
         }
         worker = subprocess.Popen([sys.executable, "-m", "cspbilling.cli", "worker"], env=env)
         self.stdout.write(f"4/4 worker started (pid {worker.pid})")
@@ -53,6 +63,7 @@ class Command(BaseCommand):
             "\n  cspbilling demo is running: "
             f"http://127.0.0.1:{port}/\n  logins (username / password):\n"
             + "\n".join(f"    {u:<10} {p}   ({role})" for u, (p, role) in DEMO_PASSWORDS.items())
+            + (f"\n  emails (to customers and staff) are kept in {mail_dir}/" if catcher else "")
             + "\n  Ctrl-C stops everything.\n"
         )
         try:
@@ -61,3 +72,5 @@ class Command(BaseCommand):
             worker.terminate()
             worker.wait(timeout=10)
             sandbox.stop()
+            if catcher:
+                catcher.stop()
