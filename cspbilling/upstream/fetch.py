@@ -17,8 +17,9 @@ from cspbilling.audit.services import record_event
 from cspbilling.upstream import services
 from cspbilling.upstream.columns import LICENSE, ONETIME, USAGE, Format, canonical
 from cspbilling.upstream.models import ImportBatch, ImportSource, UpstreamInvoice
-from cspbilling.upstream.normalise import Problems, normalise_batch
+from cspbilling.upstream.normalise import normalise_batch
 from cspbilling.upstream.parsing import Header, InvoiceAccumulator
+from cspbilling.upstream.problems import Problems
 
 FORMATS = {
     ("office", "billing_line_items"): LICENSE,

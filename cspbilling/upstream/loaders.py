@@ -19,8 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import connection, connections
 
+from cspbilling.upstream.arrow_text import join_parts
 from cspbilling.upstream.models import UpstreamLineItem
-from cspbilling.upstream.normalise import DECIMAL_TEXT, OUTPUT, join_parts
+from cspbilling.upstream.normalise import DECIMAL_TEXT, OUTPUT
 
 TABLE = UpstreamLineItem._meta.db_table
 COLUMNS = ("invoice_id", "batch_id", *OUTPUT[1:])

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 import struct
 from typing import TYPE_CHECKING
 
@@ -12,12 +10,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cspbilling.core.money import CURRENCY_ALIASES
+from cspbilling.upstream.arrow_text import column_array, same_mask, source_json
 from cspbilling.upstream.columns import header_key, source_fields
 
 if TYPE_CHECKING:
     from cspbilling.upstream.parsing import Header, InvoiceAccumulator
 
-MAX_PROBLEMS = 20
 DECIMAL = pa.decimal128(20, 6)
 WIDE = pa.decimal128(38, 12)
 NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
@@ -75,74 +73,11 @@ TEXT_FIELDS = {
 }
 
 
-class Problems:
-    """The first MAX_PROBLEMS problems in row order, and how many there were in all."""
-
-    def __init__(self) -> None:
-        self.items: list[dict] = []
-        self.count = 0
-
-    def __bool__(self) -> bool:
-        return self.count > 0
-
-    def add(self, row: int | None, column: str, reason: str) -> None:
-        self.count += 1
-        self.items.append({"row": row, "column": column, "reason": reason})
-        self._trim()
-
-    def add_mask(self, mask: pa.Array, *, first_row: int, column: str, reason, values=None):
-        count = pc.sum(pc.cast(mask, pa.int64())).as_py() or 0
-        if not count:
-            return
-        self.count += count
-        indices = pc.indices_nonzero(mask).slice(0, MAX_PROBLEMS).to_pylist()
-        for i in indices:
-            text = reason(values[i].as_py()) if callable(reason) else reason
-            self.items.append({"row": first_row + i, "column": column, "reason": text})
-        self._trim()
-
-    def _trim(self) -> None:
-        self.items.sort(key=lambda p: (p["row"] is None, p["row"] or 0))
-        del self.items[MAX_PROBLEMS:]
-
-    def message(self) -> str:
-        lines = [f"{self.count} problem(s); the file was not imported, nothing changed:"]
-        for p in self.items:
-            where = f"row {p['row']}" if p["row"] is not None else "file"
-            column = f", column {p['column']}" if p["column"] else ""
-            lines.append(f"  {where}{column}: {p['reason']}")
-        if self.count > len(self.items):
-            lines.append(f"  … and {self.count - len(self.items)} more")
-        return "\n".join(lines)
-
-
-def _array(table: pa.Table, name: str) -> pa.Array:
-    """One column as one array (no copy when it is one chunk already, as parsed)."""
-    column = table.column(name)
-    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
-
-
-def join_parts(parts: list, rows: int, options: pc.JoinOptions | None = None) -> pa.Array:
-    """`binary_join_element_wise` of arrays and literal strings, adjacent literals merged first.
-
-    Each argument costs a pass over every row, literal or not: merging them halves the work.
-    """
-    merged: list = []
-    for part in parts:
-        if isinstance(part, str) and merged and isinstance(merged[-1], str):
-            merged[-1] += part
-        else:
-            merged.append(part)
-    if len(merged) == 1 and isinstance(merged[0], str):
-        return pa.array([merged[0]] * rows, pa.string())
-    return pc.binary_join_element_wise(*merged, "", options=options)
-
-
 def _column(table: pa.Table, header: Header, name: str | None) -> tuple[pa.Array, str]:
     """The trimmed text of the column whose canonical name is `name` ('' when absent)."""
     if name and name in header.canonical:
         written = header.names[header.canonical.index(name)]
-        values = _array(table, written)
+        values = column_array(table, written)
         # Trimming copies the column; most columns have nothing to trim. One cheap check: no
         # value starts or ends with a space or tab when cutting those off leaves every byte.
         edges = pc.sum(pc.binary_length(pc.utf8_trim(values, characters=" \t"))).as_py()
@@ -224,87 +159,6 @@ def _date(values, *, column, required, first_row, problems) -> pa.Array:
     if required:
         problems.add_mask(empty, first_row=first_row, column=column, reason="a value is required")
     return pc.cast(result, pa.date32())
-
-
-# Bytes that never need escaping inside a JSON string (deleting them leaves the ones that do).
-PLAIN_BYTES = bytes(b for b in range(0x20, 0x100) if b not in (0x22, 0x5C))
-CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def _json_text(values: pa.Array) -> pa.Array:
-    """The values escaped for the inside of a JSON string (vectorised; rare rows in Python)."""
-    data = values.buffers()[2]
-    special = bytes(data).translate(None, PLAIN_BYTES) if data is not None else b""
-    if not special:  # the usual case, found in one fast pass over the column's bytes
-        return values
-    if CONTROL.search(special):
-        return pa.array([json.dumps(v, ensure_ascii=False)[1:-1] for v in values.to_pylist()])
-    for old, new in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
-        values = pc.replace_substring(values, old, new)
-    return values
-
-
-def _source_json(
-    table: pa.Table,
-    header: Header,
-    same: dict[str, pa.Array | None],
-    defaults: dict[str, str] | None,
-    mapped: set[str],
-) -> pa.Array:
-    """Each row's values as a JSON array; the column names are kept once, on the batch.
-
-    Two kinds of values are not repeated on every row (`ImportBatch.source_fields` and
-    `source_defaults` say how to give them back): `same[name]` marks the values that equal what
-    their typed column gives back (None: all of them), written as ""; and in a column not typed,
-    a value equal to the import's first value of that column is written as the number 0.
-    """
-    # (text, quoted): quoted parts are JSON string contents, the others whole JSON values.
-    # (A list of parts makes one value.)
-    parts: list[tuple[object, bool]] = []
-    for name in header.names:
-        if name in same:
-            mask = same[name]
-            if mask is None:
-                parts.append(("", True))
-                continue
-            values = _array(table, name)
-            parts.append((_json_text(pc.if_else(mask, "", values)), True))
-            continue
-        values = _array(table, name)
-        if defaults is None or name in mapped or not len(values):
-            parts.append((_json_text(values), True))
-            continue
-        default = defaults.setdefault(name, values[0].as_py())
-        if not default and not pc.sum(pc.binary_length(values)).as_py():
-            parts.append(("", True))  # empty on every row: one literal, not a column to join
-            continue
-        equal = pc.equal(values, default) if default else None
-        if equal is None or not pc.any(equal).as_py():
-            parts.append((_json_text(values), True))
-        elif pc.all(equal).as_py():
-            parts.append(("0", False))
-        else:
-            # The quotes as their own columns of the final join: quoting each value first
-            # (a join of its own) costs several times more.
-            quote = pc.if_else(equal, "", '"')
-            parts.append(([quote, pc.if_else(equal, "0", _json_text(values)), quote], False))
-    joined: list = []
-    for i, (text, quoted) in enumerate(parts):
-        before = "[" if i == 0 else ","
-        if i and parts[i - 1][1]:
-            before = '"' + before
-        joined.append(before + ('"' if quoted else ""))
-        joined.extend(text if isinstance(text, list) else [text])
-    joined.append(('"' if parts[-1][1] else "") + "]")
-    return join_parts(joined, table.num_rows)
-
-
-def _same(raw: pa.Array, rendered: pa.Array) -> pa.Array | None:
-    """Where `raw` equals `rendered` (None: everywhere, found without comparing when possible)."""
-    if raw is rendered:
-        return None
-    equal = pc.fill_null(pc.equal(raw, rendered), False)
-    return None if pc.all(equal).as_py() else equal
 
 
 def _invoice_keys(table, header, override, first_row, problems) -> pa.Array:
@@ -394,15 +248,15 @@ def normalise_batch(
     elidable = set(elidable_list)
     same: dict[str, pa.Array | None] = {}
 
-    def keep_same(field: str, written: str, rendered: pa.Array) -> None:
+    def keepsame_mask(field: str, written: str, rendered: pa.Array) -> None:
         if field in elidable:
-            mask = _same(_array(table, written), rendered)
+            mask = same_mask(column_array(table, written), rendered)
             if mask is None or pc.any(mask).as_py():
                 same[written] = mask
 
     if tenant_written:
         # A valid id of 36 characters has its 4 hyphens: lower case, it is the uuid's own text.
-        keep_same(
+        keepsame_mask(
             "customer_tenant_id",
             written,
             pc.if_else(pc.equal(pc.binary_length(tenant), 36), tenant, ""),
@@ -422,13 +276,13 @@ def normalise_batch(
         )
         out[name] = values
         if fmt.fields[name] in header.canonical:
-            keep_same(name, written, values)
+            keepsame_mask(name, written, values)
     for name in ("charge_start", "charge_end"):
         source = fmt.fields[name]
         values, written = _column(table, header, source)
         out[name] = _date(values, column=written, required=source in fmt.required, **checked)
         if source in header.canonical and not problems:
-            keep_same(name, written, pc.cast(out[name], pa.string()))
+            keepsame_mask(name, written, pc.cast(out[name], pa.string()))
     for name in ("unit_price", "quantity", "amount", "tax", "total"):
         source = fmt.fields[name]
         values, written = _column(table, header, source)
@@ -472,7 +326,7 @@ def normalise_batch(
     if problems:
         return None
     mapped = {name for name, f in zip(header.names, elidable_list, strict=True) if f}
-    out["source"] = _source_json(table, header, same, defaults, mapped)
+    out["source"] = source_json(table, header, same, defaults, mapped)
     names = [*OUTPUT, *DECIMAL_TEXT]
     return pa.table([out[name] for name in names], names=names)
 
@@ -481,7 +335,7 @@ def _fingerprint(acc: InvoiceAccumulator, table: pa.Table, header: Header) -> No
     for name, canon in zip(header.names, header.canonical, strict=True):
         key = canon or "x:" + header_key(name)
         hasher = acc.hashes.setdefault(key, hashlib.sha256())
-        array = _array(table, name)
+        array = column_array(table, name)
         lengths = pc.binary_length(array)
         hasher.update(memoryview(lengths.buffers()[1])[: 4 * len(lengths)])
         offsets, data = array.buffers()[1], array.buffers()[2]

@@ -17,7 +17,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from cspbilling.upstream.columns import Format, canonical, detect_format
-from cspbilling.upstream.normalise import MAX_PROBLEMS, Problems, normalise_batch
+from cspbilling.upstream.normalise import normalise_batch
+from cspbilling.upstream.problems import MAX_PROBLEMS, Problems
 
 BLOCK_SIZE = 8 << 20
 

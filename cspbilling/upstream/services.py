@@ -27,13 +27,13 @@ from cspbilling.upstream.models import (
     UpstreamLineItem,
     UpstreamPayment,
 )
-from cspbilling.upstream.normalise import Problems
 from cspbilling.upstream.parsing import (
     FileFormatError,
     InvoiceAccumulator,
     read_batches,
     read_header,
 )
+from cspbilling.upstream.problems import Problems
 from cspbilling.upstream.reissue import diff_lines
 
 
