@@ -17,6 +17,7 @@ pytest_plugins = [
     "cspbilling.web.tests.browser",
     "cspbilling.notifications.tests.fixtures",
     "cspbilling.subscriptions.tests.fixtures",
+    "cspbilling.api.tests.fixtures",
 ]
 
 

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,13 +18,13 @@ from cspbilling.upstream import discrepancies, selectors
 from cspbilling.upstream.forms import PaymentForm, UploadForm
 from cspbilling.upstream.models import (
     ImportBatch,
-    ImportSource,
     InvoiceStatus,
     LineKind,
     UpstreamInvoice,
 )
 from cspbilling.upstream.services import PaymentError, record_upstream_payment
-from cspbilling.upstream.tasks import import_uploaded_file, read_progress, uploads_dir
+from cspbilling.upstream.tasks import read_progress
+from cspbilling.upstream.uploads import queue_uploaded_file
 
 
 @require_roles(*READ_ROLES)
@@ -115,23 +114,13 @@ def record_payment(request: HttpRequest, invoice_id: str) -> HttpResponse:
 def upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        incoming = form.cleaned_data["file"]
-        target = uploads_dir() / f"{uuid.uuid4().hex}.csv"
-        with open(target, "wb") as out:
-            for chunk in incoming.chunks():
-                out.write(chunk)
-        with transaction.atomic(durable=True):
-            batch = ImportBatch.objects.create(
-                source=ImportSource.FILE,
-                file_name=incoming.name[:255],
-                stored_path=str(target),
-                invoice_override=form.cleaned_data["invoice_id"].strip(),
-                invoice_total=form.cleaned_data["invoice_total"],
-                invoice_date=form.cleaned_data["invoice_date"],
-                bytes_total=target.stat().st_size,
-                created_by=request.user.username,
-            )
-            import_uploaded_file.enqueue(batch.pk)
+        batch = queue_uploaded_file(
+            upload=form.cleaned_data["file"],
+            invoice_id=form.cleaned_data["invoice_id"],
+            invoice_total=form.cleaned_data["invoice_total"],
+            invoice_date=form.cleaned_data["invoice_date"],
+            actor=request.user.username,
+        )
         return redirect("upstream:batch", pk=batch.pk)
     return render(request, "upstream/upload.html", {"form": form})
 

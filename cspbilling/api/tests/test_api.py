@@ -156,6 +156,17 @@ def test_openapi_schema_is_served_and_valid():
         "/api/v1/customers/{tenant_id}",
         "/api/v1/customers/{tenant_id}/subscriptions",
         "/api/v1/subscriptions/{subscription_id}",
+        "/api/v1/upstream/invoices",
+        "/api/v1/upstream/invoices/{invoice_id}",
+        "/api/v1/upstream/invoices/{invoice_id}/lines",
+        "/api/v1/upstream/invoices/{invoice_id}/payments",
+        "/api/v1/upstream/payables",
+        "/api/v1/upstream/imports",
+        "/api/v1/upstream/imports/{batch_id}",
+        "/api/v1/suspensions",
+        "/api/v1/suspensions/{suspension_id}",
+        "/api/v1/subscriptions/{subscription_id}/suspend",
+        "/api/v1/subscriptions/{subscription_id}/reactivate",
     }
     errors = schema["paths"]["/api/v1/customers"]["get"]["responses"]["404"]["content"]
     assert list(errors) == ["application/problem+json"]

@@ -25,7 +25,8 @@ def keep_the_test_connection():
 
 
 @pytest.fixture
-def schemathesis_token(staff_users, api_token_for, customer_a, customer_b) -> str:
+def schemathesis_token(staff_users, api_token_for, customer_a, customer_b, imported_invoice) -> str:
+    # readonly: every write is refused (403) after validation, so the walk changes nothing.
     return api_token_for(staff_users["readonly"])
 
 

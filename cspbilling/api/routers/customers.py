@@ -1,0 +1,77 @@
+"""Customers and their subscriptions, mirrored from Partner Center. Read only: selectors."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import Path, Query, Router
+
+from cspbilling.api.common import ERRORS, NO_NUL
+from cspbilling.api.schemas.customers import CustomerOut, CustomerPage, SubscriptionOut
+from cspbilling.customers import selectors as customer_selectors
+from cspbilling.subscriptions import selectors as subscription_selectors
+
+router = Router()
+
+
+def _visible_customer(request: HttpRequest, tenant_id: UUID):
+    customer = customer_selectors.get_customer(tenant_id=tenant_id)
+    if not customer_selectors.customers_for_user(user=request.auth).filter(pk=customer.pk).exists():
+        raise customer_selectors.Http404("no such customer")
+    return customer
+
+
+@router.get("/customers", response={200: CustomerPage, **ERRORS}, tags=["customers"])
+def list_customers(
+    request: HttpRequest,
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=1_000_000),
+    search: str = Query("", max_length=200, pattern=NO_NUL),
+):
+    """Customers, ordered by company name; `search` matches name, domain or tenant id."""
+    qs = customer_selectors.search_customers(query=search).filter(
+        pk__in=customer_selectors.customers_for_user(user=request.auth).values("pk")
+    )
+    return {
+        "count": qs.count(),
+        "limit": limit,
+        "offset": offset,
+        "items": list(qs[offset : offset + limit]),
+    }
+
+
+@router.get("/customers/{tenant_id}", response={200: CustomerOut, **ERRORS}, tags=["customers"])
+def get_customer(request: HttpRequest, tenant_id: UUID):
+    """One customer by its Partner Center tenant id."""
+    return _visible_customer(request, tenant_id)
+
+
+@router.get(
+    "/customers/{tenant_id}/subscriptions",
+    response={200: list[SubscriptionOut], **ERRORS},
+    tags=["subscriptions"],
+)
+def list_customer_subscriptions(request: HttpRequest, tenant_id: UUID):
+    """Every subscription of one customer."""
+    customer = _visible_customer(request, tenant_id)
+    return subscription_selectors.subscriptions_for_customer(customer=customer).select_related(
+        "customer"
+    )
+
+
+@router.get(
+    "/subscriptions/{subscription_id}",
+    response={200: SubscriptionOut, **ERRORS},
+    tags=["subscriptions"],
+)
+def get_subscription(
+    request: HttpRequest,
+    subscription_id: str = Path(..., max_length=64, pattern=NO_NUL),
+):
+    """One subscription by its Partner Center subscription id."""
+    qs = subscription_selectors.subscriptions_for_user(user=request.auth)
+    subscription = qs.filter(subscription_id=subscription_id).first()
+    if subscription is None:
+        raise customer_selectors.Http404("no such subscription")
+    return subscription

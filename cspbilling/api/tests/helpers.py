@@ -1,0 +1,39 @@
+"""Calling the API as an integration does, and checking its problem details."""
+
+from __future__ import annotations
+
+import json
+
+from django.test import Client
+
+BASE = "/api/v1"
+
+
+def _headers(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def get(path: str, token: str | None = None, **params):
+    return Client().get(BASE + path, params, headers=_headers(token))
+
+
+def post(path: str, token: str | None = None, body: dict | None = None):
+    return Client().post(
+        BASE + path,
+        json.dumps(body or {}),
+        content_type="application/json",
+        headers=_headers(token),
+    )
+
+
+def upload(path: str, token: str | None, data: dict):
+    return Client().post(BASE + path, data, headers=_headers(token))
+
+
+def assert_problem(response, status: int) -> dict:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    body = json.loads(response.content)
+    assert {"type", "title", "status", "detail", "instance"} <= set(body)
+    assert body["status"] == status and body["instance"] == response.wsgi_request.path
+    return body
