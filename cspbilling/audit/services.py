@@ -12,6 +12,7 @@ from django.utils import timezone
 from cspbilling.audit.hashing import event_hash
 from cspbilling.audit.locks import lock_audit_chain_head
 from cspbilling.audit.models import AuditEvent
+from cspbilling.core.bulk import insert_rows
 
 
 def _jsonable(value: Any) -> Any:
@@ -74,9 +75,9 @@ def record_events(*, actor: str, events: list[dict]) -> int:
             "context": _jsonable(item.get("context") or {}),
         }
         digest = event_hash(prev_hash=prev_hash, **fields)
-        rows.append(AuditEvent(prev_hash=prev_hash, hash=digest, **fields))
+        rows.append({"prev_hash": prev_hash, "hash": digest, **fields})
         prev_hash = digest
-    AuditEvent.objects.bulk_create(rows, batch_size=1000)
+    insert_rows(AuditEvent, rows)
     head.last_event_id = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
     head.last_hash = prev_hash
     head.save(update_fields=["last_event_id", "last_hash"])

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import models
 
+from cspbilling.core.bulk import insert_rows
 from cspbilling.core.fingerprint import fingerprint
 
 
@@ -78,13 +79,13 @@ def apply_snapshot(
         fp = fingerprint(fields)
         if key not in existing:
             to_create.append(
-                spec.model(
-                    **{spec.key_field: key},
+                {
+                    spec.key_field: key,
                     **fields,
                     **spec.defaults_on_create(fields),
-                    upstream_fingerprint=fp,
-                    last_synced_at=now,
-                )
+                    "upstream_fingerprint": fp,
+                    "last_synced_at": now,
+                }
             )
             counts.audit_events.append(
                 {
@@ -123,8 +124,7 @@ def apply_snapshot(
                 "after": {name: fields[name] for name in changed},
             }
         )
-    manager.bulk_create(to_create, batch_size=500)
-    counts.created = len(to_create)
+    counts.created = insert_rows(spec.model, to_create)
     if to_update:
         manager.bulk_update(
             to_update, [*field_names, "upstream_fingerprint", "last_synced_at"], batch_size=500
