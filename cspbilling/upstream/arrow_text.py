@@ -31,7 +31,7 @@ def join_parts(parts: list, rows: int, options: pc.JoinOptions | None = None) ->
         else:
             merged.append(part)
     if len(merged) == 1 and isinstance(merged[0], str):
-        return pa.array([merged[0]] * rows, pa.string())
+        return pa.repeat(pa.scalar(merged[0], pa.string()), rows)
     return pc.binary_join_element_wise(*merged, "", options=options)
 
 

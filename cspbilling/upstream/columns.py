@@ -171,11 +171,26 @@ def format_of(kind: str) -> Format:
     return next(fmt for fmt in FORMATS if fmt.kind == kind)
 
 
-def source_fields(canonical_names: list[str | None], fmt: Format) -> list[str | None]:
+# Decimal fields: "" in `source` stands for the stored value rendered with a fixed number of
+# places, the number the import's first value of the column was written with ("amount:2").
+DECIMAL_FIELDS = ("unit_price", "quantity", "amount", "tax", "total")
+# Where, in the import's `defaults`, the places of each decimal column are kept (by canonical
+# name; -1: not left out). Not a string, so never a column's name.
+PLACES = ("decimal places",)
+
+
+def source_fields(
+    canonical_names: list[str | None], fmt: Format, defaults: dict | None = None
+) -> list[str | None]:
     """For each column, the typed field its "" in `source` stands for (None: a real "")."""
     fields: list[str | None] = [None] * len(canonical_names)
     for field in SOURCE_FIELDS:
         column = fmt.fields[field]
         if column and column in canonical_names:
             fields[canonical_names.index(column)] = field
+    places = (defaults or {}).get(PLACES, {})
+    for field in DECIMAL_FIELDS:
+        column = fmt.fields[field]
+        if column and column in canonical_names and places.get(column, -1) >= 0:
+            fields[canonical_names.index(column)] = f"{field}:{places[column]}"
     return fields

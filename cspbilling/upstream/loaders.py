@@ -49,7 +49,7 @@ def _with_keys(table: pa.Table, invoice_pks: dict[str, int], batch_id: int) -> p
     names = pa.array(list(invoice_pks), pa.string())
     pks = pa.array(list(invoice_pks.values()), pa.int64())
     invoice_id = pc.take(pks, pc.index_in(keys, value_set=names))
-    batch = pa.array([batch_id] * table.num_rows, pa.int64())
+    batch = pa.repeat(pa.scalar(batch_id, pa.int64()), table.num_rows)
     rest = table.drop_columns(["invoice_key"])
     return pa.table(
         [invoice_id, batch, *rest.columns], names=["invoice_id", "batch_id", *rest.column_names]

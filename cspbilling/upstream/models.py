@@ -176,17 +176,21 @@ class UpstreamLineItem(models.Model):
         values = json.loads(self.source)
         for i, field in enumerate(self.batch.source_fields or []):
             if field and values[i] == "":
-                values[i] = _as_written(getattr(self, field))
+                values[i] = _as_written(self, field)
         for i, default in enumerate(self.batch.source_defaults or []):
             if values[i] == 0 and default is not None:  # never a value written: those are text
                 values[i] = default
         return dict(zip(self.batch.columns, values, strict=True))
 
 
-def _as_written(value) -> str:
+def _as_written(line: UpstreamLineItem, field: str) -> str:
     """A typed field's value as the file wrote it when `source` left it out."""
+    field, _, places = field.partition(":")  # "amount:2": the decimal with 2 places
+    value = getattr(line, field)
     if value is None:
         return ""
+    if places:
+        return f"{value:.{int(places)}f}"
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)  # text as is; a UUID as its lower-case text with hyphens

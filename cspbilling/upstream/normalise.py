@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from cspbilling.core.money import CURRENCY_ALIASES
 from cspbilling.upstream.arrow_text import column_array, same_mask, source_json
-from cspbilling.upstream.columns import header_key, source_fields
+from cspbilling.upstream.columns import PLACES, header_key, source_fields
 
 if TYPE_CHECKING:
     from cspbilling.upstream.parsing import Header, InvoiceAccumulator
@@ -84,7 +84,7 @@ def _column(table: pa.Table, header: Header, name: str | None) -> tuple[pa.Array
         if (edges or 0) != (pc.sum(pc.binary_length(values)).as_py() or 0):
             values = pc.utf8_trim_whitespace(values)
         return values, written
-    return pa.array([""] * table.num_rows, pa.string()), name or ""
+    return pa.repeat(pa.scalar("", pa.string()), table.num_rows), name or ""
 
 
 def _decimal(values, *, column, required, first_row, problems) -> tuple[pa.Array, pa.Array]:
@@ -127,6 +127,30 @@ def _decimal(values, *, column, required, first_row, problems) -> tuple[pa.Array
     return exact, pc.cast(exact, pa.string())
 
 
+def _places(raw: pa.Array) -> int:
+    """The places of the column's first value, if a plain number with at most 6 (else -1)."""
+    first = next((v for v in raw[:100].to_pylist() if v), "")
+    whole, _, fraction = first.lstrip("-").partition(".")
+    plain = whole.isascii() and whole.isdigit() and (not fraction or fraction.isdigit())
+    return len(fraction) if plain and fraction.isascii() and len(fraction) <= 6 else -1
+
+
+def _canonical_decimal(raw: pa.Array, exact: pa.Array, places: int) -> pa.Array | None:
+    """Where the value written is the stored decimal rendered with `places` places.
+
+    That is: an optional minus, no leading zero, exactly `places` places, and not a negative
+    zero (the stored 0 has no sign). One regex is cheaper than rendering every value. At most
+    15 characters: on SQLite the stored value comes back through a float, exact only to 15
+    significant digits.
+    """
+    fraction = rf"\.[0-9]{{{places}}}" if places else ""
+    equal = pc.match_substring_regex(raw, rf"^-?(0|[1-9][0-9]*){fraction}$")
+    equal = pc.and_(equal, pc.less_equal(pc.binary_length(raw), 15))
+    negative_zero = pc.and_(pc.starts_with(raw, "-"), pc.equal(exact, pa.scalar(0, exact.type)))
+    equal = pc.and_not(equal, pc.fill_null(negative_zero, False))
+    return None if pc.all(equal).as_py() else equal
+
+
 def _minor(values: pa.Array) -> pa.Array:
     cents = pc.round(values, 2, round_mode="half_towards_infinity")
     return pc.cast(pc.multiply(cents, HUNDRED), pa.int64())
@@ -163,7 +187,7 @@ def _date(values, *, column, required, first_row, problems) -> pa.Array:
 
 def _invoice_keys(table, header, override, first_row, problems) -> pa.Array:
     if "InvoiceNumber" not in header.canonical:
-        keys = pa.array([override] * table.num_rows, pa.string())
+        keys = pa.repeat(pa.scalar(override, pa.string()), table.num_rows)
         problems.add_mask(
             pc.equal(keys, ""),
             first_row=first_row,
@@ -229,8 +253,9 @@ def normalise_batch(
     checked = {"first_row": first_row, "problems": problems}
     out: dict[str, pa.Array] = {}
     out["invoice_key"] = _invoice_keys(table, header, invoice_override, first_row, problems)
-    out["kind"] = pa.array([str(fmt.kind)] * n, pa.string())
-    out["line_number"] = pa.array(range(first_row, first_row + n), pa.int64())
+    out["kind"] = pa.repeat(pa.scalar(str(fmt.kind), pa.string()), n)
+    ones = pa.repeat(pa.scalar(1, pa.int64()), n)
+    out["line_number"] = pc.add(pc.cumulative_sum(ones), first_row - 1)
 
     tenant, written = _column(table, header, fmt.fields["customer_tenant_id"])
     tenant_written = written if fmt.fields["customer_tenant_id"] in header.canonical else ""
@@ -289,6 +314,14 @@ def normalise_batch(
         out[name], out[f"{name}_text"] = _decimal(
             values, column=written, required=source in fmt.required, **checked
         )
+        if source in header.canonical and defaults is not None and not problems:
+            raw = column_array(table, written)
+            known = defaults.setdefault(PLACES, {})
+            places = known[source] if source in known else known.setdefault(source, _places(raw))
+            if places >= 0:
+                mask = _canonical_decimal(raw, out[name], places)
+                if mask is None or pc.any(mask).as_py():
+                    same[written] = mask
     values, currency_column = _column(table, header, fmt.fields["currency"])
     out["currency"] = _currency(values, column=currency_column, **checked)
     for name in ("amount", "tax", "total"):
@@ -325,7 +358,8 @@ def normalise_batch(
         _fingerprint(acc, table if len(currencies) == n else table.filter(mask), header)
     if problems:
         return None
-    mapped = {name for name, f in zip(header.names, elidable_list, strict=True) if f}
+    fields = source_fields(header.canonical, fmt, defaults)
+    mapped = {name for name, f in zip(header.names, fields, strict=True) if f}
     out["source"] = source_json(table, header, same, defaults, mapped)
     names = [*OUTPUT, *DECIMAL_TEXT]
     return pa.table([out[name] for name in names], names=names)

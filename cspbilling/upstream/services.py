@@ -136,7 +136,7 @@ def import_tables(*, batch: ImportBatch, make_tables: Callable, actor: str) -> I
             batch.kind = next(iter(invoices.values())).kind
             # What `source` leaves out, to give every line's columns back (`source_columns`).
             canon = [canonical(name) for name in batch.columns]
-            batch.source_fields = source_fields(canon, format_of(batch.kind))
+            batch.source_fields = source_fields(canon, format_of(batch.kind), defaults)
             batch.source_defaults = [defaults.get(name) for name in batch.columns]
             outcomes = _settle(batch, invoices, actor=actor)
             _finish(batch, status=ImportBatch.Status.IMPORTED, outcomes=outcomes)

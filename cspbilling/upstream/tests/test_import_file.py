@@ -264,6 +264,9 @@ def test_source_keeps_what_the_typed_columns_cannot_give_back(tmp_path):
     rows[4]["OfferName"] = "Office\t365 \\ E3\r\n"  # escaped for COPY
     rows[2]["UnitPrice"] = "100.5000000"  # more places than stored
     rows[2]["Amount"] = "301.50"
+    # Decimals: "" in `source` only where the value is the stored one with the first's places.
+    rows[1]["Amount"], rows[3]["Quantity"], rows[4]["Tax"] = "1,234.50", "-3", "(12.00)"
+    rows[5]["UnitPrice"], rows[5]["Amount"], rows[4]["Amount"] = "0.10", "100.500000", "-0.00"
     path = write_csv(tmp_path / "mixed.csv", LICENSE_HEADER, rows)
     import_reconciliation_file(path=path, actor="test")
     lines = list(UpstreamLineItem.objects.order_by("line_number"))
@@ -272,3 +275,5 @@ def test_source_keeps_what_the_typed_columns_cannot_give_back(tmp_path):
     assert lines[3].charge_start.isoformat() == "2024-02-01"
     assert lines[4].offer_name == "Office\t365 \\ E3\r\n"
     assert len(lines[0].source) < len(",".join(rows[0].values()))
+    fields = lines[0].batch.source_fields
+    assert "amount:2" in fields and "quantity:0" in fields
