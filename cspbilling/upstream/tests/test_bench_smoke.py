@@ -22,6 +22,8 @@ def test_benchmark_runs_at_a_small_size(tmp_path):
             str(tmp_path),
             "--pg-database",
             "test_up_bench",
+            "--repeat",
+            "1",
         ],
         capture_output=True,
         text=True,
