@@ -7,7 +7,7 @@ import datetime as dt
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from ninja import File, Form, Path, Router
+from ninja import File, Form, Path, Router, Status
 from ninja.files import UploadedFile
 
 from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES
@@ -53,7 +53,7 @@ def upload_file(
     )
     url = reverse("api:import_status", kwargs={"batch_id": batch.pk})
     response["Location"] = url
-    return 202, {"batch_id": batch.pk, "status": batch.status, "status_url": url}
+    return Status(202, {"batch_id": batch.pk, "status": batch.status, "status_url": url})
 
 
 @router.get(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Literal
 
 from django.http import Http404, HttpRequest
-from ninja import Path, Query, Router
+from ninja import Path, Query, Router, Status
 from ninja.errors import HttpError
 
 from cspbilling.accounts.permissions import MONEY_ROLES
@@ -92,7 +92,7 @@ def suspend(request: HttpRequest, payload: SuspendIn, subscription_id: str = SUB
         )
     except services.SuspensionError as exc:
         raise HttpError(409, str(exc)) from None
-    return 202, selectors.get_suspension(suspension_id=suspension.pk)
+    return Status(202, selectors.get_suspension(suspension_id=suspension.pk))
 
 
 @router.post(
@@ -111,4 +111,4 @@ def reactivate(request: HttpRequest, payload: ReactivateIn, subscription_id: str
         )
     except services.SuspensionError as exc:
         raise HttpError(409, str(exc)) from None
-    return 202, selectors.get_suspension(suspension_id=suspension.pk)
+    return Status(202, selectors.get_suspension(suspension_id=suspension.pk))

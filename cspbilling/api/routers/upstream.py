@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import Path, Query, Router
+from ninja import Path, Query, Router, Status
 from ninja.errors import HttpError
 
 from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES
@@ -196,4 +196,4 @@ def record_payment(request: HttpRequest, payload: PaymentIn, invoice_id: str = I
         )
     except PaymentError as exc:
         raise HttpError(409, str(exc)) from None
-    return 201, payment
+    return Status(201, payment)
