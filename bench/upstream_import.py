@@ -20,39 +20,16 @@ import time
 import uuid
 from pathlib import Path
 
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cspbilling.settings")
+django.setup()  # only to read the documented header from the product's column table
+
+from cspbilling.upstream.columns import LICENSE_COLUMNS_GLOBAL  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
-HEADER = [
-    "PartnerId",
-    "CustomerId",
-    "CustomerName",
-    "MpnId",
-    "ResellerMpnId",
-    "OrderId",
-    "SubscriptionId",
-    "SyndicationPartnerSubscriptionNumber",
-    "OfferId",
-    "DurableOfferId",
-    "OfferName",
-    "SubscriptionStartDate",
-    "SubscriptionEndDate",
-    "ChargeStartDate",
-    "ChargeEndDate",
-    "ChargeType",
-    "UnitPrice",
-    "Quantity",
-    "Amount",
-    "TotalOtherDiscount",
-    "Subtotal",
-    "Tax",
-    "TotalForCustomer",
-    "Currency",
-    "DomainName",
-    "SubscriptionName",
-    "SubscriptionDescription",
-    "BillingCycleType",
-    "InvoiceNumber",
-]
+HEADER = list(LICENSE_COLUMNS_GLOBAL)
 CITIES = [
     "北京",
     "上海",

@@ -11,6 +11,40 @@ from dataclasses import dataclass
 
 from cspbilling.upstream.models import LineKind
 
+# The license-based reconciliation file as documented for the global cloud, in its order
+# (the 21Vianet edition spells and orders them differently; the alias table accepts both).
+LICENSE_COLUMNS_GLOBAL = (
+    "PartnerId",
+    "CustomerId",
+    "CustomerName",
+    "MpnId",
+    "ResellerMpnId",
+    "OrderId",
+    "SubscriptionId",
+    "SyndicationPartnerSubscriptionNumber",
+    "OfferId",
+    "DurableOfferId",
+    "OfferName",
+    "SubscriptionStartDate",
+    "SubscriptionEndDate",
+    "ChargeStartDate",
+    "ChargeEndDate",
+    "ChargeType",
+    "UnitPrice",
+    "Quantity",
+    "Amount",
+    "TotalOtherDiscount",
+    "Subtotal",
+    "Tax",
+    "TotalForCustomer",
+    "Currency",
+    "DomainName",
+    "SubscriptionName",
+    "SubscriptionDescription",
+    "BillingCycleType",
+    "InvoiceNumber",
+)
+
 
 def header_key(name: str) -> str:
     return "".join(ch for ch in name.strip().lower() if ch not in " _-\ufeff")

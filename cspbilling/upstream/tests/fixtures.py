@@ -8,37 +8,9 @@ from pathlib import Path
 
 import pytest
 
-LICENSE_HEADER = [
-    "PartnerId",
-    "CustomerId",
-    "CustomerName",
-    "MpnId",
-    "ResellerMpnId",
-    "OrderId",
-    "SubscriptionId",
-    "SyndicationPartnerSubscriptionNumber",
-    "OfferId",
-    "DurableOfferId",
-    "OfferName",
-    "SubscriptionStartDate",
-    "SubscriptionEndDate",
-    "ChargeStartDate",
-    "ChargeEndDate",
-    "ChargeType",
-    "UnitPrice",
-    "Quantity",
-    "Amount",
-    "TotalOtherDiscount",
-    "Subtotal",
-    "Tax",
-    "TotalForCustomer",
-    "Currency",
-    "DomainName",
-    "SubscriptionName",
-    "SubscriptionDescription",
-    "BillingCycleType",
-    "InvoiceNumber",
-]
+from cspbilling.upstream.columns import LICENSE_COLUMNS_GLOBAL
+
+LICENSE_HEADER = list(LICENSE_COLUMNS_GLOBAL)
 # The 21Vianet edition: other spelling, other order, no BillingCycleType, currency 元.
 VIANET_HEADER = [
     "PartnerID",
