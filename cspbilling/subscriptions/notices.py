@@ -28,6 +28,18 @@ def _language(customer: Customer) -> str:
     return customer.language or "zh-hans"
 
 
+def _queue(suspension, to, subject, body, *, kind: str, lang: str, actor: str) -> OutboundMessage:
+    return queue_email(
+        to=to,
+        subject=subject,
+        body=body.strip() + "\n",
+        idempotency_key=f"suspension:{suspension.pk}:{kind}",
+        related=("suspension", suspension.pk),
+        actor=actor,
+        language=lang,
+    )
+
+
 def queue_suspension_notice(
     *,
     suspension: Suspension,
@@ -58,15 +70,7 @@ def queue_suspension_notice(
             "Your subscriptions are suspended: %(name)s and others",
             len(subscriptions),
         ) % {"name": str(subscriptions[0])}
-    return queue_email(
-        to=to,
-        subject=subject,
-        body=body.strip() + "\n",
-        idempotency_key=f"suspension:{suspension.pk}:suspend-notice",
-        related=("suspension", suspension.pk),
-        actor=actor,
-        language=language,
-    )
+    return _queue(suspension, to, subject, body, kind="suspend-notice", lang=language, actor=actor)
 
 
 def queue_reactivation_notice(
@@ -86,12 +90,6 @@ def queue_reactivation_notice(
         subject = gettext("Your subscription is being reactivated: %(name)s") % {
             "name": str(subscriptions[0])
         }
-    return queue_email(
-        to=to,
-        subject=subject,
-        body=body.strip() + "\n",
-        idempotency_key=f"suspension:{suspension.pk}:reactivate-notice",
-        related=("suspension", suspension.pk),
-        actor=actor,
-        language=language,
+    return _queue(
+        suspension, to, subject, body, kind="reactivate-notice", lang=language, actor=actor
     )
