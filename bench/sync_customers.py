@@ -83,9 +83,9 @@ def fetch_only(url: str, token: str, concurrency: int) -> float:
     import django
 
     django.setup()
-    from cspbilling.customers.sync import fetch_snapshot
     from cspbilling.partnercenter.auth import SandboxTokenProvider
     from cspbilling.partnercenter.client import PartnerCenterClient
+    from cspbilling.sync.fetch import fetch_snapshot
 
     started = time.perf_counter()
     with PartnerCenterClient(base_url=url, token_provider=SandboxTokenProvider(token)) as client:

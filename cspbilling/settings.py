@@ -144,10 +144,12 @@ INSTALLED_APPS = [
     "cspbilling.partnercenter",
     "cspbilling.customers",
     "cspbilling.subscriptions",
+    "cspbilling.sync",
     "cspbilling.upstream",
     "cspbilling.web",
     "cspbilling.portal",
     "cspbilling.api",
+    "cspbilling.ops",
 ]
 
 MIDDLEWARE = [

@@ -6,7 +6,7 @@ urlpatterns = [
     path("console/upstream/", include("cspbilling.upstream.urls")),
     path("console/outbox/", include("cspbilling.notifications.urls")),
     path("console/audit/", include("cspbilling.audit.urls")),
-    path("console/sync/", include("cspbilling.customers.urls")),
+    path("console/sync/", include("cspbilling.sync.urls")),
     path("console/subscriptions/", include("cspbilling.subscriptions.urls")),
     path("console/", include("cspbilling.web.urls")),
     path("portal/", include("cspbilling.portal.urls")),

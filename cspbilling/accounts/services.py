@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cspbilling.accounts.models import ApiToken, LoginThrottle, Role, User, hash_token
+from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
 from cspbilling.customers.models import Customer
 
@@ -77,7 +78,7 @@ def create_user(
         user.save()
         record_event(
             actor=actor,
-            action="user.created",
+            action=AuditAction.USER_CREATED,
             object_type="user",
             object_id=user.pk,
             after=_user_snapshot(user),
@@ -92,7 +93,7 @@ def change_password(*, user: User, new_password: str, actor: str | None = None) 
         user.save(update_fields=["password"])
         record_event(
             actor=actor or user.username,
-            action="user.password_changed",
+            action=AuditAction.USER_PASSWORD_CHANGED,
             object_type="user",
             object_id=user.pk,
         )
@@ -133,7 +134,7 @@ def record_failed_login(*, username: str, now: datetime | None = None) -> dateti
             user.save(update_fields=["failed_login_count", "locked_until"])
             record_event(
                 actor=username,
-                action="login.locked" if newly_locked else "login.failed",
+                action=AuditAction.LOGIN_LOCKED if newly_locked else AuditAction.LOGIN_FAILED,
                 object_type="user",
                 object_id=user.pk,
                 after={"failed_login_count": row.failed_login_count, "locked_until": newly_locked},
@@ -150,7 +151,7 @@ def record_successful_login(*, user: User) -> None:
         user.locked_until = None
         record_event(
             actor=user.username,
-            action="login.succeeded",
+            action=AuditAction.LOGIN_SUCCEEDED,
             object_type="user",
             object_id=user.pk,
             before=before if before["failed_login_count"] else None,
@@ -166,7 +167,7 @@ def unlock_user(*, user: User, actor: str) -> None:
         user.locked_until = None
         record_event(
             actor=actor,
-            action="user.unlocked",
+            action=AuditAction.USER_UNLOCKED,
             object_type="user",
             object_id=user.pk,
             before=before,
@@ -188,7 +189,7 @@ def issue_api_token(*, user: User, name: str, actor: str | None = None) -> tuple
         )
         record_event(
             actor=actor or user.username,
-            action="api_token.issued",
+            action=AuditAction.API_TOKEN_ISSUED,
             object_type="api_token",
             object_id=token.pk,
             after={"user": user.username, "name": token.name, "prefix": token.prefix},
@@ -206,7 +207,7 @@ def revoke_api_token(*, token: ApiToken, actor: str) -> ApiToken:
         token.save(update_fields=["revoked_at"])
         record_event(
             actor=actor,
-            action="api_token.revoked",
+            action=AuditAction.API_TOKEN_REVOKED,
             object_type="api_token",
             object_id=token.pk,
             before={"revoked_at": None},

@@ -9,6 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from cspbilling.audit.actions import AuditAction, audit_action
 from cspbilling.audit.hashing import event_hash
 from cspbilling.audit.locks import lock_audit_chain_head
 from cspbilling.audit.models import AuditEvent
@@ -23,7 +24,7 @@ def _jsonable(value: Any) -> Any:
 def record_event(
     *,
     actor: str,
-    action: str,
+    action: AuditAction | str,
     object_type: str,
     object_id: str | int,
     before: Any = None,
@@ -38,7 +39,7 @@ def record_event(
     fields = {
         "occurred_at": occurred_at,
         "actor": actor,
-        "action": action,
+        "action": audit_action(action).value,
         "object_type": object_type,
         "object_id": str(object_id),
         "before": _jsonable(before),
@@ -67,7 +68,7 @@ def record_events(*, actor: str, events: list[dict]) -> int:
         fields = {
             "occurred_at": timezone.now(),
             "actor": actor,
-            "action": item["action"],
+            "action": audit_action(item["action"]).value,
             "object_type": item["object_type"],
             "object_id": str(item["object_id"]),
             "before": _jsonable(item.get("before")),

@@ -1,4 +1,5 @@
-"""Periodic jobs, scheduled by the worker, each enqueued once per period however many workers run.
+"""The registry of periodic jobs. The worker enqueues each once per period, however many workers
+run (`notifications.services.schedule_due_jobs`, which records the run).
 
     # in an app's tasks.py
     @task()
@@ -16,9 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, transaction
 from django.tasks import Task
-from django.utils import timezone
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -64,28 +63,3 @@ def unregister_periodic(name: str) -> None:
 
 def periodic_jobs() -> list[PeriodicJob]:
     return [_JOBS[name] for name in sorted(_JOBS)]
-
-
-def schedule_due_jobs(*, worker_id: str = "", now: datetime | None = None) -> list[str]:
-    """Enqueue every job whose current period has no run yet; returns the names enqueued."""
-    from cspbilling.notifications.models import PeriodicRun
-
-    now = now or timezone.now()
-    started = []
-    for job in periodic_jobs():
-        period_start = job.period_start(now)
-        if PeriodicRun.objects.filter(job=job.name, period_start=period_start).exists():
-            continue
-        try:
-            with transaction.atomic(durable=True):
-                run = PeriodicRun.objects.create(
-                    job=job.name, period_start=period_start, scheduled_by=worker_id
-                )
-                kwargs = {"period_start": period_start.isoformat()} if job.pass_period else {}
-                result = job.task.enqueue(**kwargs)
-                run.task_id = result.id
-                run.save(update_fields=["task_id"])
-        except IntegrityError:
-            continue  # another worker scheduled this period first
-        started.append(job.name)
-    return started

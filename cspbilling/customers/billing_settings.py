@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import changed_fields, record_event
 from cspbilling.core.money import MINOR_UNITS, MoneyError, normalise_currency
 from cspbilling.customers.models import Customer, Language
@@ -78,7 +79,7 @@ def update_customer_billing_settings(*, customer: Customer, actor: str, **fields
         locked.save(update_fields=[*after, "updated_at"])
         record_event(
             actor=actor,
-            action="customer.billing_settings_changed",
+            action=AuditAction.CUSTOMER_BILLING_SETTINGS_CHANGED,
             object_type="customer",
             object_id=str(locked.tenant_id),
             before=before,

@@ -5,23 +5,15 @@ from __future__ import annotations
 import contextlib
 import uuid
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from cspbilling.customers.models import BillingContact, Customer
-from cspbilling.subscriptions.models import SubscriptionStatus
 
 
 def search_customers(*, query: str = "") -> QuerySet[Customer]:
-    """Customers whose name, legal name, domain or tenant id contains the query, with counts."""
-    qs = Customer.objects.annotate(
-        subscription_count=Count("subscriptions", distinct=True),
-        suspended_count=Count(
-            "subscriptions",
-            filter=Q(subscriptions__status=SubscriptionStatus.SUSPENDED),
-            distinct=True,
-        ),
-    ).order_by("company_name", "id")
+    """Customers whose name, legal name, domain or tenant id contains the query."""
+    qs = Customer.objects.order_by("company_name", "id")
     query = (query or "").strip()
     if query:
         match = (
@@ -56,17 +48,3 @@ def customers_for_user(*, user) -> QuerySet[Customer]:
 
 def count_customers() -> int:
     return Customer.objects.count()
-
-
-def recent_sync_runs(*, limit: int = 20) -> list:
-    """The last Partner Center sync runs, newest first."""
-    from cspbilling.customers.models import SyncRun
-
-    return list(SyncRun.objects.order_by("-requested_at", "-id")[:limit])
-
-
-def last_sync_run():
-    """The newest sync run, or None."""
-    from cspbilling.customers.models import SyncRun
-
-    return SyncRun.objects.order_by("-requested_at", "-id").first()

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
 from cspbilling.notifications import transitions
 from cspbilling.notifications.errors import PermanentDeliveryError
@@ -87,7 +88,7 @@ def _fail(message: OutboundMessage, *, error: str) -> None:
     message.save(update_fields=["status", "last_error", "lease_until"])
     record_event(
         actor=WORKER_ACTOR,
-        action="outbox.failed",
+        action=AuditAction.OUTBOX_FAILED,
         object_type="outbound_message",
         object_id=message.pk,
         before=before,

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
+from cspbilling.core.scheduling import periodic_jobs
 from cspbilling.notifications import transitions
 from cspbilling.notifications.commands import is_registered
 from cspbilling.notifications.locks import lock_message_wait
-from cspbilling.notifications.models import MessageKind, MessageStatus, OutboundMessage
+from cspbilling.notifications.models import MessageKind, MessageStatus, OutboundMessage, PeriodicRun
 from cspbilling.notifications.tasks import deliver_message
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/+=@-]{0,199}$")
@@ -200,7 +203,7 @@ def retry_message(*, message_id: int, actor: str) -> OutboundMessage:
         enqueue_delivery(message)
         record_event(
             actor=actor,
-            action="outbox.retry",
+            action=AuditAction.OUTBOX_RETRY,
             object_type="outbound_message",
             object_id=message.pk,
             before=before,
@@ -224,7 +227,7 @@ def cancel_message(*, message_id: int, actor: str, reason: str = "") -> Outbound
         message.save()
         record_event(
             actor=actor,
-            action="outbox.cancel",
+            action=AuditAction.OUTBOX_CANCEL,
             object_type="outbound_message",
             object_id=message.pk,
             before=before,
@@ -232,3 +235,26 @@ def cancel_message(*, message_id: int, actor: str, reason: str = "") -> Outbound
             context={"idempotency_key": message.idempotency_key, "reason": reason},
         )
     return message
+
+
+def schedule_due_jobs(*, worker_id: str = "", now: datetime | None = None) -> list[str]:
+    """Enqueue every job whose current period has no run yet; returns the names enqueued."""
+    now = now or timezone.now()
+    started = []
+    for job in periodic_jobs():
+        period_start = job.period_start(now)
+        if PeriodicRun.objects.filter(job=job.name, period_start=period_start).exists():
+            continue
+        try:
+            with transaction.atomic(durable=True):
+                run = PeriodicRun.objects.create(
+                    job=job.name, period_start=period_start, scheduled_by=worker_id
+                )
+                kwargs = {"period_start": period_start.isoformat()} if job.pass_period else {}
+                result = job.task.enqueue(**kwargs)
+                run.task_id = result.id
+                run.save(update_fields=["task_id"])
+        except IntegrityError:
+            continue  # another worker scheduled this period first
+        started.append(job.name)
+    return started

@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import formats, translation
 from django.utils.translation import ngettext
 
+from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
 from cspbilling.notifications.models import OutboundMessage
 from cspbilling.notifications.services import queue_email
@@ -107,7 +108,7 @@ def send_data_deletion_warnings(*, today: date, actor: str = "system") -> int:
             _staff_warning(suspension, days_left=days_left, key=key, actor=actor)
             record_event(
                 actor=actor,
-                action="suspension.deletion_warning_sent",
+                action=AuditAction.SUSPENSION_DELETION_WARNING_SENT,
                 object_type="subscription",
                 object_id=suspension.subscription.subscription_id,
                 after={"days_left": days_left, "data_deletion_on": suspension.data_deletion_on},

@@ -48,6 +48,18 @@ def subscriptions_for_user(*, user) -> QuerySet[Subscription]:
     return qs
 
 
+def with_subscription_counts(customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    """The customers, each with `subscription_count` and `suspended_count`."""
+    return customers.annotate(
+        subscription_count=Count("subscriptions", distinct=True),
+        suspended_count=Count(
+            "subscriptions",
+            filter=Q(subscriptions__status=SubscriptionStatus.SUSPENDED),
+            distinct=True,
+        ),
+    )
+
+
 def subscription_counts_by_status() -> dict[str, int]:
     """{status: count} for every status, zero included, in the order of SubscriptionStatus."""
     counts = dict.fromkeys(SubscriptionStatus.values, 0)

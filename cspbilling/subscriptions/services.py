@@ -16,6 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
 from cspbilling.core.fingerprint import fingerprint
 from cspbilling.notifications.services import queue_partner_center_command
@@ -192,7 +193,7 @@ def suspend_subscription(
             _audit(
                 s,
                 actor=actor,
-                action="subscription.suspension_requested",
+                action=AuditAction.SUBSCRIPTION_SUSPENSION_REQUESTED,
                 before=None,
                 context=context,
             )
@@ -289,7 +290,7 @@ def reactivate_subscription(
             _audit(
                 s,
                 actor=actor,
-                action="subscription.reactivation_requested",
+                action=AuditAction.SUBSCRIPTION_REACTIVATION_REQUESTED,
                 before=before,
                 context={"note": note, "with_parent": s.parent_suspension_id},
             )
@@ -331,10 +332,10 @@ def record_upstream_state(
         before = _snapshot(suspension)
         if suspension.status == SuspensionStatus.REQUESTED and status == "suspended":
             transitions.confirm_suspended(suspension, at=now)
-            action = "subscription.suspended"
+            action = AuditAction.SUBSCRIPTION_SUSPENDED
         elif suspension.status == SuspensionStatus.REACTIVATION_REQUESTED and status == "active":
             transitions.confirm_reactivated(suspension, at=now)
-            action = "subscription.reactivated"
+            action = AuditAction.SUBSCRIPTION_REACTIVATED
         else:
             return suspension
         suspension.save()
@@ -373,7 +374,7 @@ def record_upstream_failure(
         _audit(
             suspension,
             actor=actor,
-            action="subscription.suspension_failed",
+            action=AuditAction.SUBSCRIPTION_SUSPENSION_FAILED,
             before=before,
             context={"error": error, "upstream_status": upstream_status},
         )

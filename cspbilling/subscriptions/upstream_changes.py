@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from cspbilling.audit.actions import AuditAction
 from cspbilling.subscriptions import transitions
 from cspbilling.subscriptions.models import (
     OPEN_SUSPENSION_STATUSES,
@@ -29,7 +30,8 @@ def status_changes_from_events(events: list[dict]) -> dict[str, tuple[str, str]]
     return {
         event["object_id"]: (event["before"]["status"], event["after"]["status"])
         for event in events
-        if event["action"] == "subscription.changed_upstream" and "status" in event["after"]
+        if event["action"] == AuditAction.SUBSCRIPTION_CHANGED_UPSTREAM
+        and "status" in event["after"]
     }
 
 
@@ -62,7 +64,7 @@ def record_upstream_status_changes(
                 data_deletion_on=transitions.data_deletion_date(now),
             )
             episode.save()
-            events.append(_event(sub, episode, "suspension.seen_upstream"))
+            events.append(_event(sub, episode, AuditAction.SUSPENSION_SEEN_UPSTREAM))
         elif (
             after == SubscriptionStatus.ACTIVE
             and episode is not None
@@ -71,7 +73,7 @@ def record_upstream_status_changes(
         ):
             transitions.confirm_reactivated_outside(episode, at=now)
             episode.save()
-            events.append(_event(sub, episode, "suspension.reactivated_upstream"))
+            events.append(_event(sub, episode, AuditAction.SUSPENSION_REACTIVATED_UPSTREAM))
     return events
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 import pyarrow as pa
 from django.db import transaction
 
+from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
 from cspbilling.upstream import services
 from cspbilling.upstream.columns import LICENSE, ONETIME, USAGE, Format, canonical
@@ -120,7 +121,7 @@ def upsert_invoice(*, invoice, actor: str) -> UpstreamInvoice:
         current.save()
         record_event(
             actor=actor,
-            action="upstream.invoice.header_synced",
+            action=AuditAction.UPSTREAM_INVOICE_HEADER_SYNCED,
             object_type="upstream_invoice",
             object_id=invoice.id,
             before=before,

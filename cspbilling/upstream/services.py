@@ -13,6 +13,7 @@ from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
 from cspbilling.core.money import MoneyError, normalise_currency, to_minor_units
 from cspbilling.upstream import selectors
@@ -217,7 +218,7 @@ def _settle(batch: ImportBatch, invoices: dict[str, InvoiceAccumulator], *, acto
             )
             content.save()
             invoice.revision += 1
-            action, outcome = "upstream.invoice.reissued", "replaced"
+            action, outcome = AuditAction.UPSTREAM_INVOICE_REISSUED, "replaced"
         else:
             InvoiceContent.objects.create(
                 invoice=invoice,
@@ -228,7 +229,7 @@ def _settle(batch: ImportBatch, invoices: dict[str, InvoiceAccumulator], *, acto
                 total_minor=acc.total_minor,
                 tax_minor=acc.tax_minor,
             )
-            diff, action, outcome = None, "upstream.invoice.imported", "imported"
+            diff, action, outcome = None, AuditAction.UPSTREAM_INVOICE_IMPORTED, "imported"
         _refresh_invoice(invoice, batch, acc)
         after = _invoice_state(invoice)
         record_event(
@@ -385,7 +386,7 @@ def record_upstream_payment(
             invoice.save(update_fields=["status", "updated_at"])
         record_event(
             actor=str(getattr(actor, "username", actor)),
-            action="upstream.payment.recorded",
+            action=AuditAction.UPSTREAM_PAYMENT_RECORDED,
             object_type="upstream_invoice",
             object_id=invoice.invoice_id,
             before={"status": status_before},

@@ -17,7 +17,7 @@ NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
     (_("Payables"), "upstream:payables", MONEY_ROLES),
     (_("Discrepancies"), "upstream:discrepancies", READ_ROLES),
     (_("Suspensions"), "subscriptions:suspension_list", READ_ROLES),
-    (_("Partner Center sync"), "customers:sync_status", READ_ROLES),
+    (_("Partner Center sync"), "sync:status", READ_ROLES),
     (_("Outbox"), "notifications:message_list", READ_ROLES),
     (_("Audit log"), "audit:event_list", READ_ROLES),
 ]

@@ -41,8 +41,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def _operations_cards(request: HttpRequest) -> dict:
     """Last Partner Center sync, outbox trouble, and (money roles) upstream payables due."""
-    from cspbilling.customers.selectors import last_sync_run
     from cspbilling.notifications.selectors import counts_by_status
+    from cspbilling.sync.selectors import last_sync_run
 
     outbox = counts_by_status()
     cards = {
@@ -64,7 +64,10 @@ def _operations_cards(request: HttpRequest) -> dict:
 @require_roles(*READ_ROLES)
 def customer_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
-    paginator = Paginator(customer_selectors.search_customers(query=query), CUSTOMERS_PER_PAGE)
+    customers = subscription_selectors.with_subscription_counts(
+        customer_selectors.search_customers(query=query)
+    )
+    paginator = Paginator(customers, CUSTOMERS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     context = {"page": page, "query": query}
     # htmx live search swaps only the results.

@@ -49,7 +49,7 @@ def object_url(object_type: str, object_id: str) -> str | None:
         if object_type == "outbound_message" and str(object_id).isdigit():
             return reverse("notifications:message_detail", args=[int(object_id)])
         if object_type == "sync_run":
-            return reverse("customers:sync_status")
+            return reverse("sync:status")
         if object_type == "upstream_invoice":
             return reverse("upstream:invoice_detail", args=[object_id])
     except (ValueError, NoReverseMatch):

@@ -20,7 +20,7 @@ def record_three() -> list[AuditEvent]:
         return [
             record_event(
                 actor="alice",
-                action="invoice.issued",
+                action="upstream.invoice.imported",
                 object_type="invoice",
                 object_id=n,
                 before=None,
@@ -50,7 +50,9 @@ def test_events_appended_in_a_transaction_form_a_chain():
 def test_a_rolled_back_change_leaves_no_event():
     record_three()
     with pytest.raises(ZeroDivisionError), transaction.atomic():
-        record_event(actor="bob", action="payment.recorded", object_type="payment", object_id=9)
+        record_event(
+            actor="bob", action="upstream.payment.recorded", object_type="payment", object_id=9
+        )
         1 / 0  # noqa: B018
     assert AuditEvent.objects.count() == 3
     output, error = run_verify()
@@ -109,11 +111,21 @@ def test_audit_list_shows_the_events_of_one_object():
     call_command("audit", "list", "--object", "invoice:2", stdout=out)
     lines = out.getvalue().splitlines()
     assert len(lines) == 1
-    assert "invoice.issued" in lines[0] and "invoice:2" in lines[0] and "alice" in lines[0]
+    assert (
+        "upstream.invoice.imported" in lines[0] and "invoice:2" in lines[0] and "alice" in lines[0]
+    )
 
 
 @pytest.mark.django_db(transaction=True)
 def test_record_event_outside_a_transaction_is_refused():
     with pytest.raises(RuntimeError, match="inside the transaction"):
-        record_event(actor="bob", action="x", object_type="y", object_id=1)
+        record_event(actor="bob", action="user.created", object_type="y", object_id=1)
+    assert AuditEvent.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_an_action_not_in_the_vocabulary_is_refused_and_nothing_is_written():
+    with pytest.raises(ValueError, match="unknown audit action 'invoice.isued'"):
+        with transaction.atomic():
+            record_event(actor="bob", action="invoice.isued", object_type="i", object_id=1)
     assert AuditEvent.objects.count() == 0

@@ -7,7 +7,7 @@ from cspbilling.audit.services import record_event
 
 def append(n: int) -> None:
     with transaction.atomic():
-        record_event(actor="t", action="test.event", object_type="thing", object_id=n)
+        record_event(actor="t", action="user.created", object_type="thing", object_id=n)
 
 
 @pytest.mark.django_db(transaction=True)

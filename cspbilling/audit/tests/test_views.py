@@ -101,7 +101,7 @@ def test_keyset_paging_never_counts_the_table(
 ):
     with transaction.atomic():
         for n in range(120):
-            record_event(actor="bulk", action=f"test.event{n:03d}", object_type="t", object_id=n)
+            record_event(actor="bulk", action="user.created", object_type="t", object_id=n)
     client = client_for(staff_users["admin"])
     client.get(reverse("web:dashboard"))
     seen, url, pages = [], reverse("audit:event_list") + "?actor=bulk", 0
@@ -127,7 +127,7 @@ def test_keyset_paging_never_counts_the_table(
 
 def test_verify_chain_runs_in_the_background_and_shows_the_result(staff_users, client_for):
     for n in range(5):
-        record("test.thing", object_id=n, after={"n": n})
+        record("user.created", object_id=n, after={"n": n})
     admin = client_for(staff_users["admin"])
     response = admin.post(reverse("audit:verify"), follow=True)
     verification = ChainVerification.objects.get()
@@ -152,7 +152,7 @@ def test_verify_chain_runs_in_the_background_and_shows_the_result(staff_users, c
 
 
 def test_verify_chain_lists_the_problems_of_a_tampered_chain(staff_users, client_for):
-    events = [record("test.thing", object_id=n, after={"n": n}) for n in range(4)]
+    events = [record("user.created", object_id=n, after={"n": n}) for n in range(4)]
     AuditEvent.objects.filter(pk=events[1].pk).update(after={"n": 99})
     AuditEvent.objects.filter(pk=events[2].pk).delete()
     admin = client_for(staff_users["admin"])
@@ -181,7 +181,7 @@ def test_customer_page_loads_its_history(staff_users, client_for, customer_a):
         before={"tax_id": ""},
         after={"tax_id": "91350100M000100Y43"},
     )
-    record("customer.other", "customer", "someone-else", "bob")
+    record("customer.changed_upstream", "customer", "someone-else", "bob")
     client = client_for(staff_users["readonly"])
     page = client.get(reverse("web:customer_detail", args=[customer_a.tenant_id])).content
     assert b'hx-get="/console/audit/object/?object_type=customer&amp;object_id=' in page
@@ -190,7 +190,7 @@ def test_customer_page_loads_its_history(staff_users, client_for, customer_a):
         {"object_type": "customer", "object_id": str(customer_a.tenant_id)},
     ).content.decode()
     assert "customer.billing_settings_changed" in fragment and "91350100M000100Y43" in fragment
-    assert "customer.other" not in fragment
+    assert "customer.changed_upstream" not in fragment
 
 
 def test_diff_and_redaction_helpers():

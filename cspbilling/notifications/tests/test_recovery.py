@@ -10,10 +10,10 @@ from django.tasks import task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from cspbilling.core.scheduling import register_periodic, schedule_due_jobs, unregister_periodic
+from cspbilling.core.scheduling import register_periodic, unregister_periodic
 from cspbilling.notifications.models import MessageStatus, OutboundMessage, PeriodicRun
 from cspbilling.notifications.recovery import recover_stalled_messages
-from cspbilling.notifications.services import queue_email
+from cspbilling.notifications.services import queue_email, schedule_due_jobs
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,6 @@ import pytest
 from django.utils import timezone
 
 from cspbilling.audit.models import AuditEvent
-from cspbilling.customers.sync import sync_from_partner_center
 from cspbilling.subscriptions.models import (
     Subscription,
     SubscriptionStatus,
@@ -17,6 +16,7 @@ from cspbilling.subscriptions.models import (
     SuspensionStatus,
 )
 from cspbilling.subscriptions.services import suspend_subscription
+from cspbilling.sync.services import sync_from_partner_center
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

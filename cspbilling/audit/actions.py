@@ -1,0 +1,69 @@
+"""Every audit action, in one enumeration: the log's vocabulary, readable in one place.
+
+`record_event` refuses a string that is not here, so a misspelt action fails its test instead of
+writing a word nobody searches for. Names read `<object>.<what happened>`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AuditAction(StrEnum):
+    # people and access
+    USER_CREATED = "user.created"
+    USER_PASSWORD_CHANGED = "user.password_changed"
+    USER_UNLOCKED = "user.unlocked"
+    LOGIN_SUCCEEDED = "login.succeeded"
+    LOGIN_FAILED = "login.failed"
+    LOGIN_LOCKED = "login.locked"
+    API_TOKEN_ISSUED = "api_token.issued"
+    API_TOKEN_REVOKED = "api_token.revoked"
+
+    # customers (ours, and as Partner Center shows them)
+    CUSTOMER_BILLING_SETTINGS_CHANGED = "customer.billing_settings_changed"
+    CUSTOMER_DISCOVERED_UPSTREAM = "customer.discovered_upstream"
+    CUSTOMER_CHANGED_UPSTREAM = "customer.changed_upstream"
+    CUSTOMER_REMOVED_UPSTREAM = "customer.removed_upstream"
+    CUSTOMER_REAPPEARED_UPSTREAM = "customer.reappeared_upstream"
+    CUSTOMER_BILLING_CONTACT_CHANGED_UPSTREAM = "customer.billing_contact_changed_upstream"
+
+    # subscriptions and their suspensions
+    SUBSCRIPTION_DISCOVERED_UPSTREAM = "subscription.discovered_upstream"
+    SUBSCRIPTION_CHANGED_UPSTREAM = "subscription.changed_upstream"
+    SUBSCRIPTION_REMOVED_UPSTREAM = "subscription.removed_upstream"
+    SUBSCRIPTION_REAPPEARED_UPSTREAM = "subscription.reappeared_upstream"
+    SUBSCRIPTION_SUSPENSION_REQUESTED = "subscription.suspension_requested"
+    SUBSCRIPTION_SUSPENDED = "subscription.suspended"
+    SUBSCRIPTION_SUSPENSION_FAILED = "subscription.suspension_failed"
+    SUBSCRIPTION_REACTIVATION_REQUESTED = "subscription.reactivation_requested"
+    SUBSCRIPTION_REACTIVATED = "subscription.reactivated"
+    SUSPENSION_SEEN_UPSTREAM = "suspension.seen_upstream"
+    SUSPENSION_REACTIVATED_UPSTREAM = "suspension.reactivated_upstream"
+    SUSPENSION_DELETION_WARNING_SENT = "suspension.deletion_warning_sent"
+
+    # the Partner Center sync
+    SYNC_REQUESTED = "sync.requested"
+    SYNC_SUCCEEDED = "sync.succeeded"
+    SYNC_FAILED = "sync.failed"
+
+    # what 21Vianet bills us
+    UPSTREAM_INVOICE_IMPORTED = "upstream.invoice.imported"
+    UPSTREAM_INVOICE_REISSUED = "upstream.invoice.reissued"
+    UPSTREAM_INVOICE_HEADER_SYNCED = "upstream.invoice.header_synced"
+    UPSTREAM_PAYMENT_RECORDED = "upstream.payment.recorded"
+
+    # the outbox
+    OUTBOX_RETRY = "outbox.retry"
+    OUTBOX_CANCEL = "outbox.cancel"
+    OUTBOX_FAILED = "outbox.failed"
+
+
+def audit_action(value: str) -> AuditAction:
+    """The action for a string, or ValueError naming the unknown one."""
+    try:
+        return AuditAction(value)
+    except ValueError:
+        raise ValueError(
+            f"unknown audit action {value!r}: add it to cspbilling/audit/actions.py"
+        ) from None

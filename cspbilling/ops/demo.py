@@ -1,0 +1,89 @@
+"""Demo data: synced from the sandbox, plus one login per role. Safe to run again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cspbilling.accounts.models import Role, User
+from cspbilling.customers.models import Customer
+
+DEMO_PASSWORDS: dict[str, tuple[str, str]] = {
+    "admin": ("demo-admin-2026", Role.ADMIN),
+    "finance": ("demo-finance-2026", Role.FINANCE),
+    "support": ("demo-support-2026", Role.SUPPORT),
+    "auditor": ("demo-readonly-2026", Role.READ_ONLY),
+    "customer": ("demo-customer-2026", Role.CUSTOMER),
+}
+
+
+def load_demo_data(*, stdout: Any = None) -> str:
+    from cspbilling.partnercenter.client import PartnerCenterClient
+    from cspbilling.sync.services import sync_from_partner_center
+    from cspbilling.upstream.fetch import fetch_invoices
+
+    with PartnerCenterClient.from_settings() as client:
+        report = sync_from_partner_center(client=client, actor="demo")
+        batches = fetch_invoices(actor="demo", client=client)
+    _create_demo_logins()
+    suspended = _suspend_one_for_non_payment()
+    return (
+        f"{Customer.objects.count()} customers "
+        f"({report.customers['created']} new), "
+        f"{report.subscriptions['created']} new subscriptions, "
+        f"{len(batches)} upstream invoice imports"
+        + (f", suspended {suspended} for non-payment" if suspended else "")
+    )
+
+
+def _create_demo_logins() -> None:
+    from cspbilling.accounts.services import create_user
+
+    first_customer = Customer.objects.order_by("id").first()
+    for username, (password, role) in DEMO_PASSWORDS.items():
+        if User.objects.filter(username=username).exists():
+            continue
+        create_user(
+            username=username,
+            password=password,
+            role=role,
+            customer=first_customer if role == Role.CUSTOMER else None,
+            email=f"{username}@demo.cspbilling.localhost",
+        )
+
+
+def _suspend_one_for_non_payment() -> str:
+    """One suspended subscription, so the suspension pages and the portal notice have a case."""
+    from cspbilling.notifications.delivery import deliver
+    from cspbilling.notifications.models import MessageKind, MessageStatus, OutboundMessage
+    from cspbilling.subscriptions.models import (
+        OPEN_SUSPENSION_STATUSES,
+        Subscription,
+        Suspension,
+    )
+    from cspbilling.subscriptions.services import suspend_subscription
+
+    # The sandbox starts afresh with each demo, so a suspension from an earlier run was seen
+    # as reactivated upstream by the sync: make a new one.
+    if Suspension.objects.filter(status__in=OPEN_SUSPENSION_STATUSES).exists():
+        return ""
+    customer = Customer.objects.order_by("id").first()
+    candidate = (
+        Subscription.objects.filter(customer=customer, status="active", parent_subscription_id="")
+        .order_by("id")
+        .first()
+    )
+    if candidate is None:
+        return ""
+    suspension = suspend_subscription(
+        subscription=candidate,
+        reason="non_payment",
+        actor="demo",
+        note="Demo: invoice overdue by 45 days",
+    )
+    # Carry the commands out now (the parent's and its add-ons'), so the sandbox agrees at once.
+    commands = OutboundMessage.objects.filter(
+        kind=MessageKind.PARTNER_CENTER, status=MessageStatus.PENDING
+    ).values_list("pk", flat=True)
+    for message_id in list(commands):
+        deliver(message_id=message_id, worker_id="demo")
+    return f"{suspension.subscription} of {customer}"
