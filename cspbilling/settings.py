@@ -129,7 +129,7 @@ if IS_PRODUCTION:
         raise ImproperlyConfigured("refusing to start in production: " + "; ".join(problems))
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "cspbilling.ops.apps.CspbillingAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

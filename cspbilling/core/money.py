@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 MINOR_UNITS = {"CNY": 2, "USD": 2, "EUR": 2, "JPY": 0}
@@ -40,11 +40,6 @@ def parse_amount(text: str | int | Decimal) -> Decimal:
     if not value.is_finite():
         raise MoneyError(f"{text!r} is not a finite number")
     return -value if negative else value
-
-
-def round_money(amount: Decimal, currency: str = "CNY") -> Decimal:
-    places = MINOR_UNITS.get(currency, 2)
-    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def to_minor_units(amount: Decimal, currency: str = "CNY") -> int:

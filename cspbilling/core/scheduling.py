@@ -14,6 +14,7 @@ Periods are aligned on the Unix epoch in UTC (a daily job's period starts at 00:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -22,18 +23,29 @@ from django.tasks import Task
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+Interval = timedelta | Callable[[], timedelta | None]
+
+
 @dataclass(frozen=True)
 class PeriodicJob:
     name: str
-    every: timedelta
+    every: Interval  # a callable is read when the worker schedules (e.g. from settings)
     task: Task
     offset: timedelta = timedelta(0)
     pass_period: bool = False
 
+    def interval(self) -> timedelta | None:
+        """The current interval, or None when the job is turned off."""
+        every = self.every() if callable(self.every) else self.every
+        return every if every and every > timedelta(0) else None
+
     def period_start(self, now: datetime) -> datetime:
+        every = self.interval()
+        if every is None:
+            raise ValueError(f"periodic job {self.name!r} is turned off")
         since = now - EPOCH - self.offset
-        periods = since // self.every
-        return EPOCH + self.offset + periods * self.every
+        periods = since // every
+        return EPOCH + self.offset + periods * every
 
 
 _JOBS: dict[str, PeriodicJob] = {}
@@ -42,12 +54,12 @@ _JOBS: dict[str, PeriodicJob] = {}
 def register_periodic(
     name: str,
     *,
-    every: timedelta,
+    every: Interval,
     task: Task,
     offset: timedelta = timedelta(0),
     pass_period: bool = False,
 ) -> PeriodicJob:
-    if every <= timedelta(0):
+    if not callable(every) and every <= timedelta(0):
         raise ValueError(f"periodic job {name!r}: `every` must be positive")
     existing = _JOBS.get(name)
     if existing is not None and existing.task.module_path != task.module_path:
@@ -62,4 +74,5 @@ def unregister_periodic(name: str) -> None:
 
 
 def periodic_jobs() -> list[PeriodicJob]:
-    return [_JOBS[name] for name in sorted(_JOBS)]
+    """The jobs that are turned on now, by name."""
+    return [_JOBS[name] for name in sorted(_JOBS) if _JOBS[name].interval() is not None]

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class OpsConfig(AppConfig):
@@ -6,3 +7,10 @@ class OpsConfig(AppConfig):
 
     name = "cspbilling.ops"
     label = "ops"
+
+
+class CspbillingAdminConfig(admin_apps.AdminConfig):
+    """Django's admin with our site: read-only, administrators only (ops/admin.py)."""
+
+    default = False
+    default_site = "cspbilling.ops.admin_site.AdministratorsOnlySite"

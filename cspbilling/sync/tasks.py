@@ -39,9 +39,10 @@ def scheduled_partner_center_sync() -> str:
     return execute_sync_run(run_id=run.pk).status
 
 
-if settings.PARTNER_CENTER_SYNC_MINUTES > 0:
-    register_periodic(
-        PERIODIC_SYNC_JOB,
-        every=timedelta(minutes=settings.PARTNER_CENTER_SYNC_MINUTES),
-        task=scheduled_partner_center_sync,
-    )
+def sync_interval() -> timedelta | None:
+    """Every CSPBILLING_PC_SYNC_MINUTES (read when the worker schedules); 0 turns it off."""
+    minutes = settings.PARTNER_CENTER_SYNC_MINUTES
+    return timedelta(minutes=minutes) if minutes > 0 else None
+
+
+register_periodic(PERIODIC_SYNC_JOB, every=sync_interval, task=scheduled_partner_center_sync)

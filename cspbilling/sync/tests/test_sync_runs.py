@@ -183,7 +183,7 @@ def test_a_run_whose_process_died_no_longer_blocks(pc_settings):
 
 def test_the_periodic_sync_is_registered_and_due(pc_settings):
     job = next(job for job in periodic_jobs() if job.name == PERIODIC_SYNC_JOB)
-    assert job.every == timedelta(minutes=django_settings.PARTNER_CENTER_SYNC_MINUTES)
+    assert job.interval() == timedelta(minutes=django_settings.PARTNER_CENTER_SYNC_MINUTES)
     assert job.task is scheduled_partner_center_sync
     now = datetime(2025, 3, 3, 7, 30, tzinfo=UTC)
     assert PERIODIC_SYNC_JOB in schedule_due_jobs(worker_id="w", now=now)
@@ -194,6 +194,17 @@ def test_the_periodic_sync_is_registered_and_due(pc_settings):
     run = SyncRun.objects.get()
     assert run.trigger == SyncTrigger.SCHEDULED and run.requested_by == "scheduler"
     assert Customer.objects.count() == 50
+
+
+def test_the_sync_interval_is_read_when_the_worker_schedules_and_0_turns_it_off(settings):
+    settings.PARTNER_CENTER_SYNC_MINUTES = 15
+    job = next(job for job in periodic_jobs() if job.name == PERIODIC_SYNC_JOB)
+    assert job.interval() == timedelta(minutes=15)
+    now = datetime(2025, 3, 3, 7, 31, tzinfo=UTC)
+    assert job.period_start(now) == datetime(2025, 3, 3, 7, 30, tzinfo=UTC)
+    settings.PARTNER_CENTER_SYNC_MINUTES = 0
+    assert PERIODIC_SYNC_JOB not in [job.name for job in periodic_jobs()]
+    assert PERIODIC_SYNC_JOB not in schedule_due_jobs(worker_id="w", now=now)
 
 
 def test_the_periodic_sync_skips_while_a_run_is_active_or_unconfigured(pc_settings, settings):
