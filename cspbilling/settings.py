@@ -78,7 +78,8 @@ def database_from_url(url: str) -> dict:
                 # write lock at BEGIN so two writers queue instead of failing mid-transaction.
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
+                # Seconds a writer waits for the lock before "database is locked".
+                "timeout": env_float("CSPBILLING_SQLITE_BUSY_TIMEOUT", 30.0),
             },
             # A file, not memory: tests start real worker and server subprocesses.
             "TEST": {"NAME": options.get("test_name") or str(VAR_DIR / "test_cspbilling.sqlite3")},

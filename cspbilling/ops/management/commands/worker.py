@@ -10,8 +10,8 @@ import time
 from argparse import ArgumentParser
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
-from django.db.utils import OperationalError
+from django.db import close_old_connections, connections
+from django.db.utils import InterfaceError, OperationalError
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import (
     Worker,
@@ -27,6 +27,11 @@ from cspbilling.notifications.services import schedule_due_jobs
 
 logger = logging.getLogger("cspbilling.worker")
 
+# A database that is locked, restarting, or dropped our connection: wait and go on. Anything
+# else is a bug and stops the worker loudly.
+TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
+BACKOFF_MAX_SECONDS = 60.0
+
 
 class MaintainingWorker(Worker):
     """django-tasks-db's Worker, draining the queue in rounds with maintenance between them."""
@@ -36,6 +41,7 @@ class MaintainingWorker(Worker):
         self.recover_every = recover_every
         self.exit_when_empty = exit_when_empty
         self._next_maintenance = 0.0
+        self._failures = 0
 
     def maintain(self, *, force: bool = False) -> int:
         """Recovery and periodic scheduling, at most every `recover_every` seconds."""
@@ -72,17 +78,47 @@ class MaintainingWorker(Worker):
         )
 
     def serve(self) -> None:
-        self.maintain(force=True)
+        """Rounds of maintenance and draining until stopped. A transient database error (locked,
+        restarting, connection dropped) is logged and waited out with a growing pause, never
+        the end of the worker: nothing else would restart it."""
+        self._next_maintenance = 0.0
         while not self._done():
-            self.run()  # drains the ready tasks, then returns
-            if self._done():
-                return
-            if self.exit_when_empty:
-                if not self.maintain(force=True):
-                    return
+            try:
+                finished = self._round()
+            except TRANSIENT_DATABASE_ERRORS as exc:
+                self._back_off(exc)
                 continue
-            self.maintain()
-            time.sleep(self.interval)
+            self._failures = 0
+            if finished:
+                return
+            if not self.exit_when_empty:
+                time.sleep(self.interval)
+
+    def _round(self) -> bool:
+        """One round; True when the worker should stop (batch mode with nothing left)."""
+        self.maintain()
+        self.run()  # drains the ready tasks, then returns
+        if self._done():
+            return True
+        if self.exit_when_empty:
+            return not self.maintain(force=True)
+        return False
+
+    def _back_off(self, exc: Exception) -> None:
+        self._failures += 1
+        pause = min(BACKOFF_MAX_SECONDS, 0.5 * 2 ** (self._failures - 1))
+        pause *= 0.75 + random.random() / 2
+        logger.warning(
+            "worker %s: database unavailable (%s: %s); retrying in %.1f s",
+            self.worker_id,
+            type(exc).__name__,
+            " ".join(str(exc).split())[:200],
+            pause,
+        )
+        connections.close_all()  # a broken connection is reopened on the next query
+        deadline = time.monotonic() + pause
+        while self.running and time.monotonic() < deadline:
+            time.sleep(min(0.2, pause))
 
 
 class Command(BaseCommand):
