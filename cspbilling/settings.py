@@ -256,6 +256,9 @@ PARTNER_CENTER = {
     "SANDBOX_TOKEN": env_str("CSPBILLING_PC_SANDBOX_TOKEN"),
     "TIMEOUT_SECONDS": env_float("CSPBILLING_PC_TIMEOUT", 30.0),
     "MAX_RETRIES": env_int("CSPBILLING_PC_MAX_RETRIES", 6),
+    # A Retry-After longer than this fails the job with the reason (it is retried later)
+    # instead of holding a worker asleep.
+    "RETRY_AFTER_MAX_SECONDS": env_float("CSPBILLING_PC_RETRY_AFTER_MAX_SECONDS", 300.0),
     "LOCALE": env_str("CSPBILLING_PC_LOCALE", "en-US"),
 }
 SANDBOX_PORT = env_int("CSPBILLING_SANDBOX_PORT", 8765)

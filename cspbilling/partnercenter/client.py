@@ -49,6 +49,7 @@ class PartnerCenterClient:
         locale: str = "en-US",
         backoff_base: float = 0.5,
         backoff_max: float = 60,
+        retry_after_max: float = 300,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.transport = Transport(
@@ -59,6 +60,7 @@ class PartnerCenterClient:
             locale=locale,
             backoff_base=backoff_base,
             backoff_max=backoff_max,
+            retry_after_max=retry_after_max,
             sleep=sleep,
         )
 
@@ -79,6 +81,7 @@ class PartnerCenterClient:
             token_provider=provider_from_settings(pc),
             timeout=pc.get("TIMEOUT_SECONDS") or 30,
             max_retries=pc.get("MAX_RETRIES", 6),
+            retry_after_max=pc.get("RETRY_AFTER_MAX_SECONDS", 300),
             locale=pc.get("LOCALE") or "en-US",
         )
         options.update(overrides)

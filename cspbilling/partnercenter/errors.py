@@ -72,3 +72,11 @@ def error_class_for(status: int, code: str | None) -> type[PartnerCenterError]:
     if status in (401, 403):
         return PartnerCenterAuthError
     return PartnerCenterError
+
+
+class PartnerCenterThrottled(PartnerCenterUnavailable):
+    """Throttled with a Retry-After longer than a job may wait: fail now, retry later."""
+
+    def __init__(self, description: str, *, retry_after: float, **facts: object) -> None:
+        self.retry_after = retry_after
+        super().__init__(description, **facts)

@@ -23,6 +23,7 @@ from cspbilling.partnercenter.auth import TokenProvider
 from cspbilling.partnercenter.errors import (
     PartnerCenterError,
     PartnerCenterResponseError,
+    PartnerCenterThrottled,
     PartnerCenterUnavailable,
     error_class_for,
 )
@@ -88,6 +89,7 @@ class Transport:
         locale: str = "en-US",
         backoff_base: float = 0.5,
         backoff_max: float = 60.0,
+        retry_after_max: float = 300.0,
         sleep: Callable[[float], None] = time.sleep,
         correlation_id: str | None = None,
         jitter: Callable[[], float] = random.random,
@@ -98,6 +100,7 @@ class Transport:
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
+        self.retry_after_max = retry_after_max
         self.sleep = sleep
         self.jitter = jitter
         self.correlation_id = correlation_id or str(uuid.uuid4())
@@ -183,6 +186,15 @@ class Transport:
                     status=status,
                     request_id=request_id,
                     endpoint=endpoint,
+                )
+            if retry_after is not None and retry_after > self.retry_after_max:
+                raise PartnerCenterThrottled(
+                    f"{failure}; Partner Center asks to wait {retry_after:g} s, more than the "
+                    f"{self.retry_after_max:g} s we wait in a job: try again later",
+                    status=status,
+                    request_id=request_id,
+                    endpoint=endpoint,
+                    retry_after=retry_after,
                 )
             delay = self.backoff(attempt, retry_after)
             log.info("%s: %s; retry %d in %.2fs", endpoint, failure, attempt + 1, delay)

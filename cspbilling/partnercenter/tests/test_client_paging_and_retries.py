@@ -9,6 +9,7 @@ from cspbilling.partnercenter.errors import (
     PartnerCenterAuthError,
     PartnerCenterError,
     PartnerCenterResponseError,
+    PartnerCenterThrottled,
     PartnerCenterUnavailable,
 )
 
@@ -182,3 +183,25 @@ def test_a_client_survives_a_noisy_sandbox(pc_sandbox, make_pc_client):
     customers = list(client.iter_customers(page_size=10))
 
     assert len(customers) == 50
+
+
+def test_a_retry_after_beyond_the_cap_fails_at_once_with_the_reason(
+    pc_sandbox, make_pc_client, pc_sleeps
+):
+    pc_sandbox.script(
+        {"path_prefix": "/v1/customers", "status": 429, "times": 1, "retry_after": 86400}
+    )
+    client = make_pc_client(retry_after_max=120)
+    with pytest.raises(PartnerCenterThrottled, match="wait 86400 s, more than the 120 s") as caught:
+        list(client.iter_customers())
+    assert caught.value.retry_after == 86400 and caught.value.status == 429
+    assert pc_sleeps == []  # no worker held asleep for a day
+
+
+def test_a_retry_after_within_the_cap_is_waited(pc_sandbox, make_pc_client, pc_sleeps):
+    pc_sandbox.script(
+        {"path_prefix": "/v1/customers", "status": 429, "times": 1, "retry_after": 90}
+    )
+    client = make_pc_client(retry_after_max=120)
+    assert len(list(client.iter_customers())) == 50
+    assert pc_sleeps == [90]
