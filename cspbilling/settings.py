@@ -162,6 +162,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "cspbilling.ops.middleware.RejectNulCharactersMiddleware",
 ]
 
 ROOT_URLCONF = "cspbilling.urls"
