@@ -21,13 +21,15 @@ must be visible while the work is still uncommitted).
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
-from django.db import models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from cspbilling.core.progress import ProgressReporter
@@ -132,6 +134,34 @@ class RunProgress:
             progress_total=self.total,
             heartbeat_at=timezone.now(),
         )
+
+
+class KeepAlive:
+    """While a run works, a background thread writes its heartbeat every `every` seconds, so
+    a run that is silent for a while (a long retry pause, a long transaction) is not taken
+    for dead; one whose process died stops beating at once. Database errors in the beat are
+    ignored (the next beat tries again)."""
+
+    def __init__(self, model: type[models.Model], run_id: int, *, every: float = 20.0) -> None:
+        self.model, self.run_id, self.every = model, run_id, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{run_id}", daemon=True)
+
+    def __enter__(self) -> KeepAlive:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.every + 5)
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(self.every):
+                with contextlib.suppress(DatabaseError):
+                    self.model.objects.filter(pk=self.run_id).update(heartbeat_at=timezone.now())
+        finally:
+            connection.close()  # this thread's own connection
 
 
 def start_run(model: type[models.Model], run_id: int) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import threading
 import time
 from datetime import date
@@ -187,6 +188,12 @@ class SandboxServer(ThreadingHTTPServer):
     @property
     def port(self) -> int:
         return self.server_address[1]
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hangs up mid-request (a killed job) is not the sandbox's error.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class SandboxHandle:

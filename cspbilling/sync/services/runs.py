@@ -17,6 +17,7 @@ from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
 from cspbilling.core.progress import ProgressReporter
 from cspbilling.core.services import (
+    KeepAlive,
     RunProgress,
     finish_run,
     one_line,
@@ -25,10 +26,12 @@ from cspbilling.core.services import (
     transaction_step,
 )
 from cspbilling.sync.models import SyncRun, SyncRunStatus, SyncTrigger
+from cspbilling.sync.services.apply import SyncReport
 
-# A running sync writes progress at least every few seconds while it fetches; one silent for
-# this long lost its worker (killed, machine restarted) and no longer blocks new runs.
-ABANDONED_AFTER = timedelta(minutes=30)
+# A running sync beats every HEARTBEAT_SECONDS (core.services.KeepAlive); one silent for this
+# long lost its process (killed, machine restarted) and no longer blocks new runs.
+HEARTBEAT_SECONDS = 20.0
+ABANDONED_AFTER = timedelta(minutes=2)
 
 
 class SyncRefused(Exception):
@@ -127,33 +130,23 @@ def execute_sync_run(
     """Run the sync for this SyncRun and record the outcome on it. A Partner Center error fails
     the run with one clear line (nothing in the mirror changes); any other error fails it too
     and is raised. A run already finished is left alone (a task run twice changes nothing)."""
-    from cspbilling.partnercenter.client import PartnerCenterClient
     from cspbilling.partnercenter.errors import PartnerCenterError
-    from cspbilling.sync.fetch import fetch_snapshot
-    from cspbilling.sync.services.apply import apply_snapshot_to_mirror
 
     if not start_run(SyncRun, run_id):
         return SyncRun.objects.get(pk=run_id)
     run = SyncRun.objects.get(pk=run_id)
     reporter = RunProgress(SyncRun, run_id, also=progress)
     try:
-        own_client = client is None
-        client = client or PartnerCenterClient.from_settings()
-        try:
-            snapshot = fetch_snapshot(client=client, progress=reporter, concurrency=concurrency)
-        finally:
-            if own_client:
-                client.close()
-        reporter.start("applying", total=None)
-        with transaction.atomic(durable=True):
-            report = apply_snapshot_to_mirror(snapshot=snapshot, actor="sync")
+        with KeepAlive(SyncRun, run_id, every=HEARTBEAT_SECONDS):
+            report = _fetch_and_apply(client, reporter, concurrency)
     except PartnerCenterError as exc:
         message = str(exc)
         if not message.startswith("Partner Center"):
             message = f"Partner Center: {message}"
         _finish(run, status=SyncRunStatus.FAILED, error=message)
-    except Exception as exc:
-        _finish(run, status=SyncRunStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+    except BaseException as exc:  # Ctrl-C and SystemExit too: never leave it "running"
+        reason = "interrupted" if not isinstance(exc, Exception) else type(exc).__name__
+        _finish(run, status=SyncRunStatus.FAILED, error=f"{reason}: {exc}".rstrip(": "))
         raise
     else:
         counts = {
@@ -164,3 +157,21 @@ def execute_sync_run(
         }
         _finish(run, status=SyncRunStatus.SUCCEEDED, counts=counts)
     return SyncRun.objects.get(pk=run_id)
+
+
+def _fetch_and_apply(client: Any, reporter: RunProgress, concurrency: int) -> SyncReport:
+    """Fetch with no transaction open, then apply in one short transaction."""
+    from cspbilling.partnercenter.client import PartnerCenterClient
+    from cspbilling.sync.fetch import fetch_snapshot
+    from cspbilling.sync.services.apply import apply_snapshot_to_mirror
+
+    own_client = client is None
+    client = client or PartnerCenterClient.from_settings()
+    try:
+        snapshot = fetch_snapshot(client=client, progress=reporter, concurrency=concurrency)
+    finally:
+        if own_client:
+            client.close()
+    reporter.start("applying", total=None)
+    with transaction.atomic(durable=True):
+        return apply_snapshot_to_mirror(snapshot=snapshot, actor="sync")

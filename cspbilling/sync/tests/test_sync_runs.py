@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from django.conf import settings as django_settings
@@ -23,6 +26,7 @@ from cspbilling.notifications.services import schedule_due_jobs
 from cspbilling.subscriptions.models import Subscription
 from cspbilling.sync.models import SyncRun, SyncRunStatus, SyncTrigger
 from cspbilling.sync.services import (
+    ABANDONED_AFTER,
     SyncRefused,
     execute_sync_run,
     request_sync,
@@ -332,3 +336,68 @@ def test_browser_sync_now_follows_the_run_until_it_is_done(
     page.wait_for_selector("#sync-runs tbody tr:nth-child(2)[data-status=succeeded]")
     page.wait_for_selector("#sync-runs tbody tr:first-child[data-status=succeeded]", timeout=60_000)
     assert "50 unchanged" in page.locator("#sync-runs tbody tr").first.inner_text()
+
+
+def _cli_sync(database_url: str, pc_sandbox) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "CSPBILLING_DATABASE_URL": database_url,
+        "CSPBILLING_PC_BASE_URL": pc_sandbox.base_url,
+        "CSPBILLING_PC_SANDBOX_TOKEN": pc_sandbox.token,
+        "DJANGO_SETTINGS_MODULE": "cspbilling.settings",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "cspbilling.cli", "sync"],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _wait_for_progress(run_filter: dict, timeout: float = 30) -> SyncRun:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = SyncRun.objects.filter(**run_filter).first()
+        if run is not None and run.progress_done > 0:
+            return run
+        time.sleep(0.1)
+    raise AssertionError("the sync never showed progress")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_ctrl_c_during_a_sync_fails_the_run_at_once_and_blocks_nothing(
+    database_url_for_subprocess, pc_sandbox
+):
+    pc_sandbox.set_faults(latency_ms=200)
+    process = _cli_sync(database_url_for_subprocess, pc_sandbox)
+    run = _wait_for_progress({"trigger": SyncTrigger.CLI})
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=30)
+    run.refresh_from_db()
+    assert run.status == SyncRunStatus.FAILED and run.error == "interrupted"
+    assert Customer.objects.count() == 0  # nothing half-applied
+    assert request_sync(actor="staff-admin").status == SyncRunStatus.QUEUED
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_sync_stops_beating_and_is_released_soon(database_url_for_subprocess, pc_sandbox):
+    pc_sandbox.set_faults(latency_ms=200)
+    process = _cli_sync(database_url_for_subprocess, pc_sandbox)
+    run = _wait_for_progress({"trigger": SyncTrigger.CLI})
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    run.refresh_from_db()
+    assert run.status == SyncRunStatus.RUNNING  # nobody could say otherwise
+    with pytest.raises(SyncRefused, match="already running"):
+        request_sync(actor="staff-admin")
+    later = run.heartbeat_at + ABANDONED_AFTER + timedelta(seconds=1)
+    with patch("django.utils.timezone.now", return_value=later):
+        fresh = request_sync(actor="staff-admin")
+    run.refresh_from_db()
+    assert run.status == SyncRunStatus.FAILED and "abandoned" in run.error
+    assert fresh.status == SyncRunStatus.QUEUED
+    assert timedelta(minutes=5) >= ABANDONED_AFTER
