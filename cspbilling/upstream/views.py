@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import uuid
 from decimal import Decimal
@@ -14,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES, require_roles
+from cspbilling.core.csv_export import SafeCsvWriter
 from cspbilling.upstream import discrepancies, selectors
 from cspbilling.upstream.forms import PaymentForm, UploadForm
 from cspbilling.upstream.models import (
@@ -236,7 +236,7 @@ def _report_csv(report: dict) -> HttpResponse:
         f'attachment; filename="discrepancies-{report["period"]:%Y-%m}.csv"'
     )
     response.write("\ufeff")
-    writer = csv.writer(response)
+    writer = SafeCsvWriter(response)
     writer.writerow(
         [
             "check",
