@@ -214,6 +214,39 @@ CSRF_COOKIE_SECURE = IS_PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Uploaded reconciliation files live in the `uploads` storage, which every web server and worker
+# must share: a folder (CSPBILLING_UPLOAD_DIR, default VAR_DIR/uploads; on several machines, a
+# shared mount) or, with CSPBILLING_UPLOAD_STORAGE=s3, an S3-compatible bucket (the `s3` extra).
+UPLOAD_STORAGE = env_str("CSPBILLING_UPLOAD_STORAGE", "file")
+if UPLOAD_STORAGE == "s3":
+    UPLOADS_BACKEND = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("CSPBILLING_UPLOAD_S3_BUCKET"),
+            "endpoint_url": env_str("CSPBILLING_UPLOAD_S3_ENDPOINT") or None,
+            "region_name": env_str("CSPBILLING_UPLOAD_S3_REGION") or None,
+            "access_key": env_str("CSPBILLING_UPLOAD_S3_ACCESS_KEY") or None,
+            "secret_key": env_str("CSPBILLING_UPLOAD_S3_SECRET_KEY") or None,
+            "location": env_str("CSPBILLING_UPLOAD_S3_PREFIX", "uploads"),
+            "file_overwrite": False,
+            "default_acl": None,
+        },
+    }
+elif UPLOAD_STORAGE == "file":
+    UPLOADS_BACKEND = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env_str("CSPBILLING_UPLOAD_DIR", str(VAR_DIR / "uploads"))},
+    }
+else:
+    raise ImproperlyConfigured(
+        f"CSPBILLING_UPLOAD_STORAGE={UPLOAD_STORAGE!r}: use 'file' (default) or 's3'"
+    )
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "uploads": UPLOADS_BACKEND,
+}
+
 # Background work: django.tasks with the database backend, so a task row commits in the same
 # transaction as the decision that caused it.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

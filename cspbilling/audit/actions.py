@@ -52,6 +52,7 @@ class AuditAction(StrEnum):
     UPSTREAM_INVOICE_REISSUED = "upstream.invoice.reissued"
     UPSTREAM_INVOICE_HEADER_SYNCED = "upstream.invoice.header_synced"
     UPSTREAM_PAYMENT_RECORDED = "upstream.payment.recorded"
+    UPSTREAM_FILE_UPLOADED = "upstream.file.uploaded"
 
     # the outbox
     OUTBOX_RETRY = "outbox.retry"

@@ -49,3 +49,8 @@ def to_minor_units(amount: Decimal, currency: str = "CNY") -> int:
     if scaled != scaled.to_integral_value():
         raise MoneyError(f"{amount} has more than {places} decimal places")
     return int(scaled)
+
+
+def from_minor_units(minor: int, currency: str = "CNY") -> Decimal:
+    """An amount from integer minor units (fen), with the currency's places: 95877 → 958.77."""
+    return Decimal(int(minor)).scaleb(-MINOR_UNITS.get(currency, 2))

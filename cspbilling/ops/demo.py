@@ -19,11 +19,11 @@ DEMO_PASSWORDS: dict[str, tuple[str, str]] = {
 def load_demo_data(*, stdout: Any = None) -> str:
     from cspbilling.partnercenter.client import PartnerCenterClient
     from cspbilling.sync.services import sync_from_partner_center
-    from cspbilling.upstream.fetch import fetch_invoices
+    from cspbilling.upstream.services import do_fetch_invoices
 
     with PartnerCenterClient.from_settings() as client:
         report = sync_from_partner_center(client=client, actor="demo")
-        batches = fetch_invoices(actor="demo", client=client)
+        batches = do_fetch_invoices(actor="demo", client=client)
     _create_demo_logins()
     suspended = _suspend_one_for_non_payment()
     return (

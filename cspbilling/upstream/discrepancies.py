@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db import connection
 
+from cspbilling.core.money import from_minor_units
 from cspbilling.subscriptions.models import Subscription
 from cspbilling.upstream.models import UpstreamInvoice, UpstreamLineItem
 
@@ -33,6 +34,11 @@ def periods() -> list[dt.date]:
 
 def previous_period(period: dt.date) -> dt.date:
     return (period - dt.timedelta(days=1)).replace(day=1)
+
+
+def from_micro_units(micro: int) -> Decimal:
+    """A unit price from the integer millionths the price check compares (6 places)."""
+    return Decimal(int(micro)).scaleb(-6)
 
 
 def _limit(limit: int | None) -> str:
@@ -67,7 +73,7 @@ def unbilled_upstream_charges(*, period: dt.date, limit: int | None = 200) -> li
             "subscription_id": sub,
             "customer_name": name,
             "lines": n,
-            "amount": Decimal(total).scaleb(-2),
+            "amount": from_minor_units(total, currency),
             "currency": currency,
             "reason": NOT_BILLED_REASON,
         }
@@ -109,8 +115,8 @@ def unit_price_changes(*, period: dt.date, limit: int | None = 200) -> list[dict
             "subscription_id": sub,
             "durable_offer_id": offer,
             "customer_name": name,
-            "previous_price": Decimal(before).scaleb(-6),
-            "price": Decimal(now).scaleb(-6),
+            "previous_price": from_micro_units(before),
+            "price": from_micro_units(now),
         }
         for sub, offer, name, before, now in rows
     ]

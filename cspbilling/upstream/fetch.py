@@ -1,26 +1,26 @@
-"""Importing 21Vianet invoices from the Partner Center API: the invoice list, then each invoice's
-line items page by page. Pages become Arrow tables and go through the same normalisation and
-loader as a downloaded file, so both ways in make the same rows.
+"""Reading 21Vianet invoices from the Partner Center API, with no transaction open: the invoice,
+then each kind of its line items page by page, spooled to a temporary JSON-lines file (bounded
+memory). The spooled lines become Arrow tables and go through the same normalisation and loader
+as a downloaded file (`services.fetch` writes them), so both ways in make the same rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
-from django.db import transaction
 
-from cspbilling.audit.actions import AuditAction
-from cspbilling.audit.services import record_event
-from cspbilling.upstream import services
 from cspbilling.upstream.columns import LICENSE, ONETIME, USAGE, Format, canonical
-from cspbilling.upstream.models import ImportBatch, ImportSource, UpstreamInvoice
 from cspbilling.upstream.normalise import normalise_batch
-from cspbilling.upstream.parsing import Header, InvoiceAccumulator
-from cspbilling.upstream.problems import Problems
+from cspbilling.upstream.parsing import Header
 
 FORMATS = {
     ("office", "billing_line_items"): LICENSE,
@@ -47,7 +47,7 @@ def _day(value) -> dt.date | None:
 
 
 def _tables(
-    items: Iterator, fmt: Format, *, invoice_id, problems, invoices, columns: list, defaults: dict
+    items: Iterable[dict], fmt: Format, *, invoice_id, problems, invoices, columns: list, defaults
 ):
     """Group raw line items into Arrow tables and normalise them like file rows."""
     rows: list[dict] = []
@@ -82,7 +82,7 @@ def _tables(
         return out
 
     for item in items:
-        rows.append(item.raw)
+        rows.append(item)
         if len(rows) >= PAGE_ROWS:
             out = flush()
             if out is not None and not problems:
@@ -93,8 +93,74 @@ def _tables(
             yield out
 
 
-def upsert_invoice(*, invoice, actor: str) -> UpstreamInvoice:
-    """Create or refresh an invoice's header from Partner Center (its own transaction)."""
+@dataclass
+class FetchedLines:
+    """One kind of an invoice's line items, spooled to a JSON-lines file."""
+
+    provider: str
+    line_item_type: str
+    fmt: Format
+    path: Path
+    count: int = 0
+
+    def raw_items(self) -> Iterator[dict]:
+        with open(self.path, encoding="utf-8") as spool:
+            for line in spool:
+                yield json.loads(line)
+
+    def make_tables(self, *, invoice_id: str):
+        """The `make_tables` of `services.imports.import_lines` for these lines."""
+
+        def tables(problems, invoices, columns, defaults):
+            return _tables(
+                self.raw_items(),
+                self.fmt,
+                invoice_id=invoice_id,
+                problems=problems,
+                invoices=invoices,
+                columns=columns,
+                defaults=defaults,
+            )
+
+        return tables
+
+
+@dataclass
+class FetchedInvoice:
+    invoice: Any  # partnercenter.resources.Invoice
+    parts: list[FetchedLines] = field(default_factory=list)
+
+
+@contextmanager
+def fetch_invoice(*, client, invoice, page_size: int = 2000) -> Iterator[FetchedInvoice]:
+    """Every page of every kind of line items we read of this invoice, retries included, in
+    temporary files removed on leaving. Raises the client's error if any page fails."""
+    fetched = FetchedInvoice(invoice=invoice)
+    with tempfile.TemporaryDirectory(prefix="cspbilling-fetch-") as folder:
+        for detail in invoice.invoice_details:
+            pair = (str(detail.billing_provider.value), str(detail.invoice_line_item_type.value))
+            if pair not in FORMATS:
+                continue
+            part = FetchedLines(
+                provider=pair[0],
+                line_item_type=pair[1],
+                fmt=FORMATS[pair],
+                path=Path(folder) / f"{len(fetched.parts)}-{pair[0]}-{pair[1]}.jsonl",
+            )
+            items = client.iter_invoice_line_items(
+                invoice.id, provider=pair[0], line_item_type=pair[1], page_size=page_size
+            )
+            with open(part.path, "w", encoding="utf-8") as spool:
+                for item in items:
+                    spool.write(json.dumps(item.raw, ensure_ascii=False, default=str))
+                    spool.write("\n")
+                    part.count += 1
+            fetched.parts.append(part)
+        yield fetched
+
+
+def invoice_header_fields(invoice, *, payment_terms_days: int) -> dict:
+    """An invoice header's fields as Partner Center sends them."""
     fields = {
         "invoice_date": _day(invoice.invoice_date),
         "billing_period_start": _day(invoice.billing_period_start_date),
@@ -106,78 +172,5 @@ def upsert_invoice(*, invoice, actor: str) -> UpstreamInvoice:
         "invoice_type": str(getattr(invoice.invoice_type, "value", invoice.invoice_type) or ""),
     }
     if fields["invoice_date"]:
-        days = services.payment_terms_days()
-        fields["due_date"] = fields["invoice_date"] + dt.timedelta(days=days)
-    with transaction.atomic(durable=True):
-        current = UpstreamInvoice.objects.select_for_update().filter(invoice_id=invoice.id).first()
-        before = {k: getattr(current, k) for k in fields} if current else None
-        if current and before == fields:
-            return current
-        current = current or UpstreamInvoice(invoice_id=invoice.id)
-        for key, value in fields.items():
-            setattr(current, key, value)
-        current.raw = json.loads(json.dumps(invoice.raw, default=str))
-        current.sum_check = services.compute_sum_check(current) if current.pk else "no_total"
-        current.save()
-        record_event(
-            actor=actor,
-            action=AuditAction.UPSTREAM_INVOICE_HEADER_SYNCED,
-            object_type="upstream_invoice",
-            object_id=invoice.id,
-            before=before,
-            after=fields,
-        )
-    return current
-
-
-def import_invoice_lines(
-    *, client, invoice, provider: str, line_item_type: str, actor: str, page_size: int = 2000
-) -> ImportBatch:
-    fmt = FORMATS[(provider, line_item_type)]
-    batch = services.create_import_batch(
-        source=ImportSource.API,
-        file_name=f"{invoice.id} {provider}/{line_item_type}",
-        invoice_id=invoice.id,
-        actor=actor,
-    )
-    items = client.iter_invoice_line_items(
-        invoice.id, provider=provider, line_item_type=line_item_type, page_size=page_size
-    )
-
-    def tables(problems: Problems, invoices: dict[str, InvoiceAccumulator], columns, defaults):
-        return _tables(
-            items,
-            fmt,
-            invoice_id=invoice.id,
-            problems=problems,
-            invoices=invoices,
-            columns=columns,
-            defaults=defaults,
-        )
-
-    return services.import_tables(batch=batch, make_tables=tables, actor=actor)
-
-
-def fetch_invoices(*, actor: str, invoice_id: str = "", client=None) -> list[ImportBatch]:
-    """Import every invoice (or one) with all the line item kinds we read."""
-    if client is None:
-        from cspbilling.partnercenter.client import PartnerCenterClient
-
-        client = PartnerCenterClient.from_settings()
-    invoices = [client.get_invoice(invoice_id)] if invoice_id else list(client.iter_invoices())
-    batches = []
-    for invoice in invoices:
-        upsert_invoice(invoice=invoice, actor=actor)
-        for detail in invoice.invoice_details:
-            pair = (str(detail.billing_provider.value), str(detail.invoice_line_item_type.value))
-            if pair in FORMATS:
-                batches.append(
-                    import_invoice_lines(
-                        client=client,
-                        invoice=invoice,
-                        provider=pair[0],
-                        line_item_type=pair[1],
-                        actor=actor,
-                    )
-                )
-    return batches
+        fields["due_date"] = fields["invoice_date"] + dt.timedelta(days=payment_terms_days)
+    return fields

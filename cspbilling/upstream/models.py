@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from cspbilling.core.runs import TrackedRun
+
 
 class InvoiceStatus(models.TextChoices):
     OPEN = "open", "Open"
@@ -235,3 +237,15 @@ class UpstreamPayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.amount} {self.currency}"
+
+
+class UploadRun(TrackedRun):
+    """The background import of an uploaded file: where the file is kept (the `uploads` storage,
+    shared by every machine) and how far the worker got, in the database for every web server."""
+
+    batch = models.OneToOneField(ImportBatch, on_delete=models.PROTECT, related_name="upload_run")
+    stored_name = models.CharField(max_length=500, help_text="The file's name in the storage.")
+    size = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"upload #{self.pk} ({self.status})"

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 
+from cspbilling.core.money import from_minor_units
 from cspbilling.customers.models import Customer
 from cspbilling.subscriptions.models import Subscription
 from cspbilling.upstream.models import (
     ImportBatch,
     InvoiceStatus,
+    UploadRun,
     UpstreamInvoice,
     UpstreamLineItem,
     UpstreamPayment,
@@ -106,6 +109,35 @@ def invoice_list():
     ).order_by("-invoice_date", "-id")
 
 
+RUNNING_IMPORT = (ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING)
+
+
+def import_progress(batch: ImportBatch) -> dict:
+    """How far an import got, from its run's row (any machine's worker writes it): bytes read of
+    the file, the percent, and whether it is still going (its run's error if it failed)."""
+    run = UploadRun.objects.filter(batch=batch).first()
+    running = batch.status in RUNNING_IMPORT
+    if not running:
+        done = batch.bytes_total
+    elif run is not None and run.phase == "importing":
+        done = min(run.progress_done, batch.bytes_total)
+    else:
+        done = 0
+    return {
+        "bytes_done": done,
+        "bytes_total": batch.bytes_total,
+        "percent": int(100 * done / batch.bytes_total) if batch.bytes_total else 0,
+        "running": running,
+        "phase": run.phase if run else "",
+        "error": run.error if run else "",
+    }
+
+
+def has_abandoned_uploads(*, silent_for: dt.timedelta, now: dt.datetime) -> bool:
+    """Whether a running upload import showed no sign of life for `silent_for` (read only)."""
+    return UploadRun.objects.filter(status="running", heartbeat_at__lt=now - silent_for).exists()
+
+
 def recent_batches(limit: int = 20):
     return ImportBatch.objects.order_by("-id")[:limit]
 
@@ -119,11 +151,57 @@ def invoice_amount(invoice: UpstreamInvoice) -> Decimal:
     """What 21Vianet bills: the invoice's own total, else the sum of its lines."""
     if invoice.total_charges is not None:
         return Decimal(invoice.total_charges).quantize(Decimal("0.01"))
-    return Decimal(invoice.lines_total_minor).scaleb(-2)
+    return from_minor_units(invoice.lines_total_minor, invoice.currency)
 
 
 def open_balance(invoice: UpstreamInvoice) -> Decimal:
     return invoice_amount(invoice) - paid_total(invoice)
+
+
+def days_to_due(invoice: UpstreamInvoice, today: dt.date) -> int | None:
+    """Days until an open invoice is due (negative: overdue); None when paid, void or undated."""
+    if invoice.status != InvoiceStatus.OPEN or invoice.due_date is None:
+        return None
+    return (invoice.due_date - today).days
+
+
+@dataclass(frozen=True)
+class InvoiceFacts:
+    """What the console and the API show of an invoice, computed once, here."""
+
+    amount: Decimal
+    paid: Decimal
+    balance: Decimal
+    lines_total: Decimal
+    lines_tax: Decimal
+    tax: Decimal
+    difference: Decimal
+    days_to_due: int | None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def invoice_facts(invoice: UpstreamInvoice, *, today: dt.date) -> InvoiceFacts:
+    """Amount, paid, open balance, lines total and tax, and days to due. Uses the `paid`
+    annotation of `invoice_list()` when the invoice has it (no query per row)."""
+    amount = invoice_amount(invoice)
+    annotated = getattr(invoice, "paid", None)
+    paid = (
+        paid_total(invoice) if annotated is None else Decimal(annotated).quantize(Decimal("0.01"))
+    )
+    lines_total = from_minor_units(invoice.lines_total_minor, invoice.currency)
+    lines_tax = from_minor_units(invoice.lines_tax_minor, invoice.currency)
+    return InvoiceFacts(
+        amount=amount,
+        paid=paid,
+        balance=amount - paid,
+        lines_total=lines_total,
+        lines_tax=lines_tax,
+        tax=invoice.tax_total if invoice.tax_total is not None else lines_tax,
+        difference=amount - lines_total,
+        days_to_due=days_to_due(invoice, today),
+    )
 
 
 def aging_bucket(due_date: dt.date | None, today: dt.date) -> str:

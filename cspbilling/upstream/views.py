@@ -18,30 +18,22 @@ from cspbilling.upstream import discrepancies, selectors
 from cspbilling.upstream.forms import PaymentForm, UploadForm
 from cspbilling.upstream.models import (
     ImportBatch,
-    InvoiceStatus,
     LineKind,
     UpstreamInvoice,
 )
-from cspbilling.upstream.services import PaymentError, record_upstream_payment
-from cspbilling.upstream.tasks import read_progress
-from cspbilling.upstream.uploads import queue_uploaded_file
+from cspbilling.upstream.services import (
+    PaymentError,
+    do_accept_upload,
+    do_fail_abandoned_uploads,
+    do_record_upstream_payment,
+)
 
 
 @require_roles(*READ_ROLES)
 def invoice_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.invoice_list(), 50).get_page(request.GET.get("page"))
     today = timezone.localdate()
-    rows = []
-    for inv in page:
-        amount = selectors.invoice_amount(inv)
-        rows.append(
-            {
-                "inv": inv,
-                "amount": amount,
-                "balance": amount - Decimal(inv.paid).quantize(Decimal("0.01")),
-                "days_to_due": _days_to_due(inv, today),
-            }
-        )
+    rows = [{"inv": inv, **selectors.invoice_facts(inv, today=today).as_dict()} for inv in page]
     return render(
         request,
         "upstream/invoice_list.html",
@@ -49,20 +41,11 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _days_to_due(invoice: UpstreamInvoice, today: dt.date) -> int | None:
-    """Days until an open invoice is due (negative: overdue); None when paid, void or undated."""
-    if invoice.status != InvoiceStatus.OPEN or invoice.due_date is None:
-        return None
-    return (invoice.due_date - today).days
-
-
 @require_roles(*READ_ROLES)
 def invoice_detail(request: HttpRequest, invoice_id: str) -> HttpResponse:
     invoice = get_object_or_404(UpstreamInvoice, invoice_id=invoice_id)
     lines = Paginator(selectors.invoice_lines(invoice), 100).get_page(request.GET.get("page"))
-    amount = selectors.invoice_amount(invoice)
-    lines_total = Decimal(invoice.lines_total_minor).scaleb(-2)
-    lines_tax = Decimal(invoice.lines_tax_minor).scaleb(-2)
+    facts = selectors.invoice_facts(invoice, today=timezone.localdate())
     return render(
         request,
         "upstream/invoice_detail.html",
@@ -70,14 +53,7 @@ def invoice_detail(request: HttpRequest, invoice_id: str) -> HttpResponse:
             "invoice": invoice,
             "lines": lines,
             "payments": invoice.payments.all(),
-            "balance": selectors.open_balance(invoice),
-            "amount": amount,
-            "paid": selectors.paid_total(invoice),
-            "lines_total": lines_total,
-            "lines_tax": lines_tax,
-            "tax": invoice.tax_total if invoice.tax_total is not None else lines_tax,
-            "difference": amount - lines_total,
-            "days_to_due": _days_to_due(invoice, timezone.localdate()),
+            **facts.as_dict(),
             "unknown": selectors.unknown_references(invoice_id=invoice.invoice_id),
             "form": PaymentForm(initial={"paid_on": timezone.localdate()}),
         },
@@ -90,7 +66,7 @@ def record_payment(request: HttpRequest, invoice_id: str) -> HttpResponse:
     form = PaymentForm(request.POST)
     if request.method == "POST" and form.is_valid():
         try:
-            record_upstream_payment(
+            do_record_upstream_payment(
                 invoice=invoice,
                 amount=form.cleaned_data["amount"],
                 paid_on=form.cleaned_data["paid_on"],
@@ -114,7 +90,7 @@ def record_payment(request: HttpRequest, invoice_id: str) -> HttpResponse:
 def upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        batch = queue_uploaded_file(
+        batch = do_accept_upload(
             upload=form.cleaned_data["file"],
             invoice_id=form.cleaned_data["invoice_id"],
             invoice_total=form.cleaned_data["invoice_total"],
@@ -126,8 +102,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 def _batch_context(batch: ImportBatch) -> dict:
-    done = batch.bytes_total if batch.finished_at else read_progress(batch.pk)
-    percent = int(100 * done / batch.bytes_total) if batch.bytes_total else 0
+    progress = selectors.import_progress(batch)
     kinds = dict(LineKind.choices)
     items = [
         {**item, "kind_label": kinds.get(item.get("kind"), item.get("kind"))}
@@ -136,13 +111,15 @@ def _batch_context(batch: ImportBatch) -> dict:
     return {
         "batch": batch,
         "items": items,
-        "percent": percent,
-        "running": batch.status in (ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING),
+        "percent": progress["percent"],
+        "running": progress["running"],
+        "run_error": progress["error"],
     }
 
 
 @require_roles(*READ_ROLES)
 def batch(request: HttpRequest, pk: int) -> HttpResponse:
+    do_fail_abandoned_uploads()
     item = get_object_or_404(ImportBatch, pk=pk)
     template = (
         "upstream/_batch_status.html"

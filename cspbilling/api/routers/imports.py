@@ -20,14 +20,13 @@ from cspbilling.api.common import (
     require_roles,
 )
 from cspbilling.api.schemas.imports import ImportAccepted, ImportBatchOut
+from cspbilling.upstream import selectors
 from cspbilling.upstream.models import ImportBatch
-from cspbilling.upstream.tasks import read_progress
-from cspbilling.upstream.uploads import queue_uploaded_file
+from cspbilling.upstream.services import do_accept_upload, do_fail_abandoned_uploads
 
 router = Router(tags=["upstream"])
 OPTIONAL = Form(None)
 INVOICE_ID = Form("", max_length=64, pattern=NO_NUL)
-RUNNING = (ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING)
 
 
 @router.post("/upstream/imports", response={202: ImportAccepted, **WRITE_ERRORS})
@@ -44,7 +43,7 @@ def upload_file(
     `invoice_id` names the invoice when the file has no InvoiceNumber column; `invoice_total`
     is the invoice's own total, for the sum check; `invoice_date` sets the due date."""
     require_roles(request, MONEY_ROLES)
-    batch = queue_uploaded_file(
+    batch = do_accept_upload(
         upload=file,
         invoice_id=invoice_id,
         invoice_total=invoice_total,
@@ -65,8 +64,9 @@ def import_status(request: HttpRequest, batch_id: int = Path(..., ge=1, le=2**62
     """An import's status and progress; once finished its summary, or why it was rejected
     (row, column, reason)."""
     require_roles(request, READ_ROLES)
+    do_fail_abandoned_uploads()
     batch = get_object_or_404(ImportBatch, pk=batch_id)  # as the console's batch page reads it
-    done = read_progress(batch.pk) if batch.status in RUNNING else batch.bytes_total
+    progress = selectors.import_progress(batch)
     return {
         "id": batch.pk,
         "status": batch.status,
@@ -76,11 +76,7 @@ def import_status(request: HttpRequest, batch_id: int = Path(..., ge=1, le=2**62
         "created_by": batch.created_by,
         "created_at": batch.created_at,
         "finished_at": batch.finished_at,
-        "progress": {
-            "bytes_done": done,
-            "bytes_total": batch.bytes_total,
-            "percent": int(100 * done / batch.bytes_total) if batch.bytes_total else 0,
-        },
+        "progress": {key: progress[key] for key in ("bytes_done", "bytes_total", "percent")},
         "lines": batch.lines,
         "summary": batch.summary or {},
         "errors": batch.errors or [],

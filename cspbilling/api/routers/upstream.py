@@ -12,7 +12,7 @@ from ninja import Path, Query, Router, Status
 from ninja.errors import HttpError
 
 from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES
-from cspbilling.api.common import ERRORS, NO_NUL, WRITE_ERRORS, minor_to_money, money, require_roles
+from cspbilling.api.common import ERRORS, NO_NUL, WRITE_ERRORS, money, require_roles
 from cspbilling.api.schemas.upstream import (
     InvoiceDetailOut,
     InvoicePage,
@@ -23,7 +23,7 @@ from cspbilling.api.schemas.upstream import (
 )
 from cspbilling.upstream import selectors
 from cspbilling.upstream.models import InvoiceStatus, UpstreamInvoice
-from cspbilling.upstream.services import PaymentError, record_upstream_payment
+from cspbilling.upstream.services import PaymentError, do_record_upstream_payment
 
 router = Router(tags=["upstream"])
 INVOICE_ID = Path(..., max_length=64, pattern=NO_NUL)
@@ -39,15 +39,7 @@ def _invoice(invoice_id: str) -> UpstreamInvoice:
     return invoice
 
 
-def _days_to_due(invoice: UpstreamInvoice, today: dt.date) -> int | None:
-    if invoice.status != InvoiceStatus.OPEN or invoice.due_date is None:
-        return None
-    return (invoice.due_date - today).days
-
-
-def _invoice_facts(invoice: UpstreamInvoice) -> dict:
-    amount = selectors.invoice_amount(invoice)
-    paid = Decimal(invoice.paid).quantize(Decimal("0.01"))
+def _invoice_facts(invoice: UpstreamInvoice, facts: selectors.InvoiceFacts) -> dict:
     return {
         "invoice_id": invoice.invoice_id,
         "invoice_date": invoice.invoice_date,
@@ -56,9 +48,9 @@ def _invoice_facts(invoice: UpstreamInvoice) -> dict:
         "billing_period_end": invoice.billing_period_end,
         "currency": invoice.currency,
         "status": invoice.status,
-        "amount": money(amount),
-        "paid": money(paid),
-        "balance": money(amount - paid),
+        "amount": money(facts.amount),
+        "paid": money(facts.paid),
+        "balance": money(facts.balance),
         "sum_check": invoice.sum_check,
         "lines_count": invoice.lines_count,
         "revision": invoice.revision,
@@ -75,6 +67,7 @@ def list_invoices(
 ):
     """21Vianet's invoices to the partner, newest first, with what we paid and what is open."""
     require_roles(request, READ_ROLES)
+    today = timezone.localdate()
     qs = selectors.invoice_list()
     if status:
         qs = qs.filter(status=status)
@@ -86,7 +79,10 @@ def list_invoices(
         "count": qs.count(),
         "limit": limit,
         "offset": offset,
-        "items": [_invoice_facts(invoice) for invoice in qs[offset : offset + limit]],
+        "items": [
+            _invoice_facts(invoice, selectors.invoice_facts(invoice, today=today))
+            for invoice in qs[offset : offset + limit]
+        ],
     }
 
 
@@ -95,17 +91,15 @@ def get_invoice(request: HttpRequest, invoice_id: str = INVOICE_ID):
     """One invoice: amounts, due date, open balance, the sum check and our payments."""
     require_roles(request, READ_ROLES)
     invoice = _invoice(invoice_id)
-    facts = _invoice_facts(invoice)
-    amount = selectors.invoice_amount(invoice)
-    lines_total = Decimal(invoice.lines_total_minor).scaleb(-2)
+    facts = selectors.invoice_facts(invoice, today=timezone.localdate())
     return {
-        **facts,
+        **_invoice_facts(invoice, facts),
         "total_charges": money(invoice.total_charges),
         "tax_total": money(invoice.tax_total),
-        "lines_total": minor_to_money(invoice.lines_total_minor),
-        "lines_tax": minor_to_money(invoice.lines_tax_minor),
-        "difference": money(amount - lines_total),
-        "days_to_due": _days_to_due(invoice, timezone.localdate()),
+        "lines_total": money(facts.lines_total),
+        "lines_tax": money(facts.lines_tax),
+        "difference": money(facts.difference),
+        "days_to_due": facts.days_to_due,
         "document_type": invoice.document_type,
         "invoice_type": invoice.invoice_type,
         "unknown": selectors.unknown_references(invoice_id=invoice.invoice_id),
@@ -185,7 +179,7 @@ def record_payment(request: HttpRequest, payload: PaymentIn, invoice_id: str = I
     require_roles(request, MONEY_ROLES)
     invoice = _invoice(invoice_id)
     try:
-        payment = record_upstream_payment(
+        payment = do_record_upstream_payment(
             invoice=invoice,
             amount=payload.amount,
             paid_on=payload.paid_on,

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from cspbilling.accounts.permissions import READ_ROLES
-from cspbilling.upstream.services import import_reconciliation_file
+from cspbilling.upstream.services import do_import_reconciliation_file
 
 STAFF = sorted(str(role) for role in READ_ROLES)  # admin, finance, readonly, support
 
@@ -24,7 +24,7 @@ def tokens(staff_users, portal_user_a, api_token_for) -> dict[str, str]:
 @pytest.fixture
 def imported_invoice(license_file):
     """D02005YFHI: 3 license lines of 319.59 CNY, total 958.77, imported on 2024-03-01."""
-    batch = import_reconciliation_file(
+    batch = do_import_reconciliation_file(
         path=license_file,
         actor="tests",
         invoice_total=Decimal("958.77"),

@@ -5,13 +5,19 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.urls import reverse
 
 from cspbilling.api.tests.fixtures import STAFF
 from cspbilling.api.tests.helpers import BASE, assert_problem, get, upload
 from cspbilling.audit.models import AuditEvent
-from cspbilling.upstream.models import ImportBatch, UpstreamInvoice, UpstreamLineItem
+from cspbilling.upstream.models import ImportBatch, UploadRun, UpstreamInvoice, UpstreamLineItem
 from cspbilling.upstream.tasks import import_uploaded_file
-from cspbilling.upstream.tests.fixtures import LICENSE_HEADER, license_row, write_csv
+from cspbilling.upstream.tests.fixtures import (
+    LICENSE_HEADER,
+    license_row,
+    use_upload_dir,
+    write_csv,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -19,6 +25,7 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def uploads_in_tmp(settings, tmp_path):
     settings.VAR_DIR = tmp_path
+    use_upload_dir(settings, tmp_path / "uploads")
 
 
 def send(token, path, **fields):
@@ -92,9 +99,20 @@ def test_status_role_matrix(tokens, license_file):
 
 
 @pytest.mark.slow
-def test_a_real_worker_imports_the_upload(tokens, license_file, start_worker):
+def test_a_real_worker_on_another_machine_imports_the_upload(
+    tokens, license_file, start_worker, settings, tmp_path, client, make_user
+):
+    """The web app and the worker share the database and the uploads storage, nothing else: each
+    has its own VAR_DIR (as on two machines)."""
+    shared = tmp_path / "shared-uploads"
+    settings.VAR_DIR = tmp_path / "web"
+    use_upload_dir(settings, shared)
     batch_id = send(tokens["finance"], license_file).json()["batch_id"]
-    start_worker()
+    assert list(shared.iterdir()), "the upload is in the shared storage"
+    start_worker(
+        CSPBILLING_VAR_DIR=str(tmp_path / "worker"),
+        CSPBILLING_UPLOAD_DIR=str(shared),
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         status = get(f"/upstream/imports/{batch_id}", tokens["readonly"]).json()
@@ -102,3 +120,9 @@ def test_a_real_worker_imports_the_upload(tokens, license_file, start_worker):
             break
         time.sleep(0.3)
     assert status["status"] == "imported" and status["lines"] == 3
+    assert status["progress"]["percent"] == 100
+    client.force_login(make_user("readonly"))
+    page = client.get(reverse("upstream:batch", args=[batch_id])).content.decode()
+    assert "Imported" in page and "3 lines, total" in page
+    assert UploadRun.objects.get(batch_id=batch_id).status == "succeeded"
+    assert not (tmp_path / "web" / "uploads").exists()

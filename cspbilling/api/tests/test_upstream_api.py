@@ -12,7 +12,7 @@ from cspbilling.api.tests.fixtures import STAFF
 from cspbilling.api.tests.helpers import assert_problem, get, post
 from cspbilling.audit.models import AuditEvent
 from cspbilling.upstream.models import UpstreamInvoice, UpstreamPayment
-from cspbilling.upstream.services import import_reconciliation_file
+from cspbilling.upstream.services import do_import_reconciliation_file
 from cspbilling.upstream.tests.fixtures import (
     LICENSE_HEADER,
     TENANT_A,
@@ -83,7 +83,7 @@ def test_invoice_detail_has_due_date_balance_and_sum_check(tokens, imported_invo
 
 def test_a_mismatching_total_is_reported(tokens, tmp_path):
     path = write_csv(tmp_path / "one.csv", LICENSE_HEADER, [license_row(1, invoice="INV-M")])
-    import_reconciliation_file(path=path, actor="t", invoice_total=Decimal("300.00"))
+    do_import_reconciliation_file(path=path, actor="t", invoice_total=Decimal("300.00"))
     body = get("/upstream/invoices/INV-M", tokens["admin"]).json()
     assert body["sum_check"] == "mismatch"
     assert (body["amount"], body["lines_total"], body["difference"]) == (
@@ -110,7 +110,9 @@ def test_lines_carry_normalised_fields_and_every_column_as_written(tokens, impor
 
 def test_lines_keyset_paging_returns_every_line_once(tokens, tmp_path):
     rows = [license_row(i, invoice="INV-K") for i in range(1, 8)]
-    import_reconciliation_file(path=write_csv(tmp_path / "k.csv", LICENSE_HEADER, rows), actor="t")
+    do_import_reconciliation_file(
+        path=write_csv(tmp_path / "k.csv", LICENSE_HEADER, rows), actor="t"
+    )
     seen, after, pages = [], 0, 0
     while after is not None:
         page = get("/upstream/invoices/INV-K/lines", tokens["finance"], after=after, limit=3).json()
@@ -132,8 +134,8 @@ def test_payables_age_per_currency_and_list_what_is_due_soon(tokens, tmp_path):
     today = timezone.localdate()
     soon = write_csv(tmp_path / "s.csv", LICENSE_HEADER, [license_row(1, invoice="SOON")])
     late = write_csv(tmp_path / "l.csv", LICENSE_HEADER, [license_row(2, invoice="LATE")])
-    import_reconciliation_file(path=soon, actor="t", invoice_date=today - dt.timedelta(days=25))
-    import_reconciliation_file(path=late, actor="t", invoice_date=today - dt.timedelta(days=75))
+    do_import_reconciliation_file(path=soon, actor="t", invoice_date=today - dt.timedelta(days=25))
+    do_import_reconciliation_file(path=late, actor="t", invoice_date=today - dt.timedelta(days=75))
     body = get("/upstream/payables", tokens["finance"], days=7).json()
     assert body["today"] == today.isoformat() and body["days"] == 7
     (cny,) = body["aging"]

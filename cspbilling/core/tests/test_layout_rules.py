@@ -33,9 +33,6 @@ NOT_YET_MOVED = {
     "customers/billing_settings.py",
     "notifications/delivery.py",
     "subscriptions/upstream_changes.py",
-    "upstream/fetch.py",
-    "upstream/tasks.py",
-    "upstream/uploads.py",
 }
 
 

@@ -190,3 +190,14 @@ def license_file(tmp_path) -> Path:
     rows[1]["CustomerId"] = TENANT_B
     rows[2]["SubscriptionDescription"] = 'says "hello"\nsecond line, with comma'
     return write_csv(tmp_path / "license.csv", LICENSE_HEADER, rows)
+
+
+def use_upload_dir(settings, folder: Path) -> None:
+    """Keep uploaded files in `folder` (the `uploads` storage's location) for this test."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "uploads": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(folder)},
+        },
+    }

@@ -9,9 +9,15 @@ import pytest
 from django.urls import reverse
 
 from cspbilling.upstream.models import ImportBatch, UpstreamInvoice, UpstreamLineItem
-from cspbilling.upstream.services import import_reconciliation_file
+from cspbilling.upstream.services import do_import_reconciliation_file
 from cspbilling.upstream.tasks import import_uploaded_file
-from cspbilling.upstream.tests.fixtures import LICENSE_HEADER, TENANT_A, license_row, write_csv
+from cspbilling.upstream.tests.fixtures import (
+    LICENSE_HEADER,
+    TENANT_A,
+    license_row,
+    use_upload_dir,
+    write_csv,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,6 +32,7 @@ def test_upload_runs_in_the_background_and_the_page_shows_the_summary(
     finance, license_file, settings, tmp_path
 ):
     settings.VAR_DIR = tmp_path
+    use_upload_dir(settings, tmp_path / "uploads")
     with open(license_file, "rb") as handle:
         response = finance.post(
             reverse("upstream:upload"),
@@ -54,6 +61,7 @@ def test_upload_runs_in_the_background_and_the_page_shows_the_summary(
 
 def test_a_rejected_upload_lists_row_column_and_reason(finance, tmp_path, settings):
     settings.VAR_DIR = tmp_path
+    use_upload_dir(settings, tmp_path / "uploads")
     rows = [license_row(1), license_row(2)]
     rows[1]["Currency"] = "USD"
     path = write_csv(tmp_path / "bad.csv", LICENSE_HEADER, rows)
@@ -68,7 +76,7 @@ def test_a_rejected_upload_lists_row_column_and_reason(finance, tmp_path, settin
 
 
 def test_pages_render_for_readers_and_payables_for_finance(client, make_user, license_file):
-    import_reconciliation_file(path=license_file, actor="t", invoice_date=dt.date(2024, 3, 1))
+    do_import_reconciliation_file(path=license_file, actor="t", invoice_date=dt.date(2024, 3, 1))
     client.force_login(make_user("readonly"))
     assert client.get(reverse("upstream:invoice_list")).status_code == 200
     detail = client.get(reverse("upstream:invoice_detail", args=["D02005YFHI"]))
@@ -85,7 +93,7 @@ def test_pages_render_for_readers_and_payables_for_finance(client, make_user, li
 
 
 def test_record_payment_through_the_page(finance, license_file):
-    import_reconciliation_file(path=license_file, actor="t", invoice_date=dt.date(2024, 3, 1))
+    do_import_reconciliation_file(path=license_file, actor="t", invoice_date=dt.date(2024, 3, 1))
     url = reverse("upstream:record_payment", args=["D02005YFHI"])
     finance.post(url, {"amount": "958.77", "paid_on": "2024-03-20", "reference": "BANK-1"})
     invoice = UpstreamInvoice.objects.get()
@@ -105,8 +113,12 @@ def test_discrepancies_price_change_and_quantity_difference(
     feb = [license_row(1, invoice="FEB", price="110.00", qty=3)]
     for row in jan:
         row["ChargeStartDate"], row["ChargeEndDate"] = "2024-01-01", "2024-01-31"
-    import_reconciliation_file(path=write_csv(tmp_path / "j.csv", LICENSE_HEADER, jan), actor="t")
-    import_reconciliation_file(path=write_csv(tmp_path / "f.csv", LICENSE_HEADER, feb), actor="t")
+    do_import_reconciliation_file(
+        path=write_csv(tmp_path / "j.csv", LICENSE_HEADER, jan), actor="t"
+    )
+    do_import_reconciliation_file(
+        path=write_csv(tmp_path / "f.csv", LICENSE_HEADER, feb), actor="t"
+    )
     from cspbilling.upstream import discrepancies
 
     report = discrepancies.report(period=dt.date(2024, 2, 1))
@@ -118,3 +130,30 @@ def test_discrepancies_price_change_and_quantity_difference(
     ] == [(3, 5)]
     assert report["unbilled"][0]["reason"] == "customer invoicing not yet run"
     assert report["without_upstream"] == []
+
+
+def test_the_upload_is_audited_and_an_abandoned_import_fails_with_the_reason(
+    finance, license_file, settings, tmp_path
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cspbilling.audit.models import AuditEvent
+    from cspbilling.core.services import start_run
+    from cspbilling.upstream.models import UploadRun
+
+    settings.VAR_DIR = tmp_path
+    use_upload_dir(settings, tmp_path / "uploads")
+    with open(license_file, "rb") as handle:
+        finance.post(reverse("upstream:upload"), {"file": handle})
+    batch = ImportBatch.objects.get()
+    event = AuditEvent.objects.get(action="upstream.file.uploaded")
+    assert event.object_id == str(batch.pk) and event.after["file"] == "license.csv"
+    run = UploadRun.objects.get(batch=batch)
+    assert start_run(UploadRun, run.pk)  # a worker took it, then its machine stopped
+    UploadRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    page = finance.get(reverse("upstream:batch", args=[batch.pk])).content.decode()
+    assert "Failed" in page and "abandoned: no sign of life" in page
+    batch.refresh_from_db()
+    assert batch.status == "failed"

@@ -11,7 +11,7 @@ from django.db.models import Sum
 
 from cspbilling.audit.models import AuditEvent
 from cspbilling.upstream.models import ImportBatch, UpstreamInvoice, UpstreamLineItem
-from cspbilling.upstream.services import ImportRejected, import_reconciliation_file
+from cspbilling.upstream.services import ImportRejected, do_import_reconciliation_file
 from cspbilling.upstream.tests.fixtures import (
     LICENSE_HEADER,
     TENANT_A,
@@ -44,7 +44,7 @@ def state() -> tuple:
 
 
 def test_license_file_round_trips_with_every_column(license_file):
-    batch = import_reconciliation_file(path=license_file, actor="test")
+    batch = do_import_reconciliation_file(path=license_file, actor="test")
     assert batch.status == ImportBatch.Status.IMPORTED
     lines = list(UpstreamLineItem.objects.order_by("line_number"))
     assert [line.source_columns for line in lines] == read_rows(license_file)
@@ -70,8 +70,8 @@ def test_21vianet_spelling_without_invoice_column_needs_the_invoice_id(tmp_path)
     rows = [license_row(i) for i in range(1, 3)]
     path = write_csv(tmp_path / "cn.csv", list(reversed(VIANET_HEADER)) + ["Extra列"], rows)
     with pytest.raises(ImportRejected, match="row 2, column InvoiceNumber"):
-        import_reconciliation_file(path=path, actor="test")
-    batch = import_reconciliation_file(path=path, actor="test", invoice_id="D0200CN001")
+        do_import_reconciliation_file(path=path, actor="test")
+    batch = do_import_reconciliation_file(path=path, actor="test", invoice_id="D0200CN001")
     assert batch.status == ImportBatch.Status.IMPORTED
     line = UpstreamLineItem.objects.order_by("line_number").first()
     assert line.invoice.invoice_id == "D0200CN001"
@@ -82,7 +82,7 @@ def test_21vianet_spelling_without_invoice_column_needs_the_invoice_id(tmp_path)
 
 def test_usage_file_round_trips(tmp_path):
     path = write_csv(tmp_path / "usage.csv", USAGE_HEADER, [usage_row(i) for i in range(3)])
-    import_reconciliation_file(path=path, actor="test")
+    do_import_reconciliation_file(path=path, actor="test")
     lines = list(UpstreamLineItem.objects.order_by("line_number"))
     assert [line.source_columns for line in lines] == read_rows(path)
     assert lines[0].kind == "usage"
@@ -93,25 +93,25 @@ def test_usage_file_round_trips(tmp_path):
 
 
 def test_reimporting_the_same_file_changes_nothing(license_file):
-    import_reconciliation_file(path=license_file, actor="test")
+    do_import_reconciliation_file(path=license_file, actor="test")
     before = state()
-    again = import_reconciliation_file(path=license_file, actor="test")
+    again = do_import_reconciliation_file(path=license_file, actor="test")
     assert again.status == ImportBatch.Status.UNCHANGED
     assert state() == before
     # Same content, other spelling and line endings: still the same invoice content.
     rows = read_rows(license_file)
     lf = write_csv(license_file.with_name("lf.csv"), LICENSE_HEADER, rows, bom=False, crlf=False)
-    assert import_reconciliation_file(path=lf, actor="t").status == ImportBatch.Status.UNCHANGED
+    assert do_import_reconciliation_file(path=lf, actor="t").status == ImportBatch.Status.UNCHANGED
     assert state() == before
 
 
 def test_corrected_reissue_replaces_lines_and_audits_the_difference(tmp_path, license_file):
-    import_reconciliation_file(path=license_file, actor="test")
+    do_import_reconciliation_file(path=license_file, actor="test")
     rows = read_rows(license_file)
     rows[0]["Quantity"], rows[0]["Amount"], rows[0]["TotalForCustomer"] = "4", "402.00", "420.09"
     rows.append(license_row(9))
     path = write_csv(tmp_path / "fixed.csv", LICENSE_HEADER, rows)
-    batch = import_reconciliation_file(path=path, actor="finance")
+    batch = do_import_reconciliation_file(path=path, actor="finance")
     assert batch.summary["invoices"][0]["outcome"] == "replaced"
     invoice = UpstreamInvoice.objects.get()
     assert invoice.revision == 1 and invoice.lines_count == 4
@@ -142,7 +142,7 @@ def _bad_extra_column(rows, path):
     ],
 )
 def test_a_bad_row_rejects_the_whole_file_and_changes_nothing(tmp_path, breakage, expected):
-    import_reconciliation_file(
+    do_import_reconciliation_file(
         path=write_csv(tmp_path / "ok.csv", LICENSE_HEADER, [license_row(i) for i in (1, 2)]),
         actor="test",
     )
@@ -163,7 +163,7 @@ def test_a_bad_row_rejects_the_whole_file_and_changes_nothing(tmp_path, breakage
     if breakage == "columns":
         _bad_extra_column(rows, path)
     with pytest.raises(ImportRejected) as caught:
-        import_reconciliation_file(path=path, actor="test")
+        do_import_reconciliation_file(path=path, actor="test")
     assert expected in str(caught.value)
     assert state() == before
     batch = ImportBatch.objects.order_by("-id").first()
@@ -176,7 +176,7 @@ def test_many_problems_are_counted_and_the_first_twenty_shown(tmp_path):
         row["Amount"] = "lots"
     path = write_csv(tmp_path / "bad.csv", LICENSE_HEADER, rows)
     with pytest.raises(ImportRejected) as caught:
-        import_reconciliation_file(path=path, actor="test")
+        do_import_reconciliation_file(path=path, actor="test")
     assert caught.value.problems.count == 30
     assert len(caught.value.problems.items) == 20
     assert "… and 10 more" in str(caught.value)
@@ -184,7 +184,7 @@ def test_many_problems_are_counted_and_the_first_twenty_shown(tmp_path):
 
 
 def test_sum_check_flags_a_total_that_the_lines_do_not_make(license_file):
-    batch = import_reconciliation_file(
+    batch = do_import_reconciliation_file(
         path=license_file, actor="test", invoice_total=Decimal("958.76")
     )
     assert batch.summary["invoices"][0]["sum_check"] == "mismatch"
@@ -192,7 +192,7 @@ def test_sum_check_flags_a_total_that_the_lines_do_not_make(license_file):
 
 
 def test_sum_check_passes_to_the_cent(license_file):
-    import_reconciliation_file(path=license_file, actor="test", invoice_total=Decimal("958.77"))
+    do_import_reconciliation_file(path=license_file, actor="test", invoice_total=Decimal("958.77"))
     assert UpstreamInvoice.objects.get().sum_check == "ok"
 
 
@@ -231,7 +231,7 @@ def test_number_formats_and_several_invoices_in_one_file(tmp_path, make_customer
     rows = [license_row(1, invoice="INV-A"), license_row(2, invoice="INV-B", currency="USD")]
     rows[0]["Amount"], rows[0]["TotalForCustomer"] = "1,234.50", "1,252.59"
     rows[1]["TotalForCustomer"], rows[1]["UnitPrice"] = "(10.005)", ""
-    batch = import_reconciliation_file(
+    batch = do_import_reconciliation_file(
         path=write_csv(tmp_path / "two.csv", LICENSE_HEADER, rows), actor="t"
     )
     outcomes = {item["invoice_id"]: item for item in batch.summary["invoices"]}
@@ -247,7 +247,7 @@ def test_a_too_large_amount_is_rejected(tmp_path):
     rows = [license_row(1)]
     rows[0]["Amount"] = "123456789012345678.00"
     with pytest.raises(ImportRejected, match="row 2, column Amount: too large"):
-        import_reconciliation_file(
+        do_import_reconciliation_file(
             path=write_csv(tmp_path / "big.csv", LICENSE_HEADER, rows), actor="t"
         )
 
@@ -268,7 +268,7 @@ def test_source_keeps_what_the_typed_columns_cannot_give_back(tmp_path):
     rows[1]["Amount"], rows[3]["Quantity"], rows[4]["Tax"] = "1,234.50", "-3", "(12.00)"
     rows[5]["UnitPrice"], rows[5]["Amount"], rows[4]["Amount"] = "0.10", "100.500000", "-0.00"
     path = write_csv(tmp_path / "mixed.csv", LICENSE_HEADER, rows)
-    import_reconciliation_file(path=path, actor="test")
+    do_import_reconciliation_file(path=path, actor="test")
     lines = list(UpstreamLineItem.objects.order_by("line_number"))
     assert [line.source_columns for line in lines] == read_rows(path)
     assert lines[1].customer_name == "北京星辰科技有限公司"

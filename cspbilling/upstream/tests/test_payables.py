@@ -10,7 +10,7 @@ import pytest
 from cspbilling.audit.models import AuditEvent
 from cspbilling.upstream import selectors
 from cspbilling.upstream.models import UpstreamInvoice, UpstreamPayment
-from cspbilling.upstream.services import PaymentError, record_upstream_payment
+from cspbilling.upstream.services import PaymentError, do_record_upstream_payment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TODAY = dt.date(2024, 6, 15)
@@ -28,11 +28,11 @@ def invoice(invoice_id: str, total: str, due: dt.date | None) -> UpstreamInvoice
 
 def test_payment_is_recorded_with_audit_and_closes_the_invoice():
     inv = invoice("D1", "1000.00", dt.date(2024, 6, 20))
-    record_upstream_payment(
+    do_record_upstream_payment(
         invoice=inv, amount=Decimal("400.00"), paid_on=TODAY, reference="TT-1", actor="finance"
     )
     assert selectors.open_balance(inv) == Decimal("600.00")
-    record_upstream_payment(
+    do_record_upstream_payment(
         invoice=inv, amount=Decimal("600.00"), paid_on=TODAY, reference="TT-2", actor="finance"
     )
     inv.refresh_from_db()
@@ -54,7 +54,7 @@ def test_payment_is_recorded_with_audit_and_closes_the_invoice():
 )
 def test_bad_payments_are_refused_and_change_nothing(kwargs, message):
     inv = invoice("D2", "1000.00", dt.date(2024, 6, 20))
-    record_upstream_payment(
+    do_record_upstream_payment(
         invoice=inv, amount=Decimal("1"), paid_on=TODAY, reference="DUP", actor="f"
     )
     before = (UpstreamPayment.objects.count(), AuditEvent.objects.count())
@@ -67,13 +67,13 @@ def test_bad_payments_are_refused_and_change_nothing(kwargs, message):
         **kwargs,
     }
     with pytest.raises(PaymentError, match=message):
-        record_upstream_payment(**args)
+        do_record_upstream_payment(**args)
     assert (UpstreamPayment.objects.count(), AuditEvent.objects.count()) == before
 
 
 def test_overpayment_needs_confirmation():
     inv = invoice("D3", "100.00", dt.date(2024, 6, 20))
-    record_upstream_payment(
+    do_record_upstream_payment(
         invoice=inv,
         amount=Decimal("150.00"),
         paid_on=TODAY,

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cspbilling.upstream.models import UpstreamInvoice, UpstreamLineItem
-from cspbilling.upstream.services import import_reconciliation_file
+from cspbilling.upstream.services import do_import_reconciliation_file
 from cspbilling.upstream.tests.fixtures import LICENSE_HEADER, license_row, write_csv
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,7 +48,7 @@ def test_stored_sums_equal_the_files_sums(rows, currency):
         sums[2] += cents(tax)
     with tempfile.TemporaryDirectory() as tmp:
         path = write_csv(Path(tmp) / "random.csv", LICENSE_HEADER, file_rows)
-        import_reconciliation_file(path=path, actor="property")
+        do_import_reconciliation_file(path=path, actor="property")
     for invoice_id, (count, total, tax) in expected.items():
         invoice = UpstreamInvoice.objects.get(invoice_id=invoice_id)
         stored = UpstreamLineItem.objects.filter(invoice=invoice).aggregate(

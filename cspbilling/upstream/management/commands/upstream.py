@@ -33,7 +33,7 @@ class Command(BaseCommand):
         return self._import(options)
 
     def _import(self, options):
-        from cspbilling.upstream.services import ImportRejected, import_reconciliation_file
+        from cspbilling.upstream.services import ImportRejected, do_import_reconciliation_file
 
         path: Path = options["file"]
         if not path.is_file():
@@ -46,7 +46,7 @@ class Command(BaseCommand):
         except (MoneyError, ValueError) as exc:
             raise CommandError(str(exc)) from None
         try:
-            batch = self._run(path, options, total, day, import_reconciliation_file)
+            batch = self._run(path, options, total, day, do_import_reconciliation_file)
         except ImportRejected as exc:
             raise CommandError(f"{path.name}: {exc}") from None
         self._print_summary(batch)
@@ -107,8 +107,8 @@ class Command(BaseCommand):
 
     def _fetch(self, options):
         try:
-            from cspbilling.upstream.fetch import fetch_invoices
+            from cspbilling.upstream.services import do_fetch_invoices
         except ImportError as exc:
             raise CommandError(f"the Partner Center client is not available: {exc}") from None
-        for batch in fetch_invoices(invoice_id=options["invoice"], actor=options["actor"]):
+        for batch in do_fetch_invoices(invoice_id=options["invoice"], actor=options["actor"]):
             self._print_summary(batch)

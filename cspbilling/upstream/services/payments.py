@@ -1,0 +1,85 @@
+"""Our payments to 21Vianet against its invoices."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from cspbilling.audit.actions import AuditAction
+from cspbilling.audit.services import record_event
+from cspbilling.core.money import MoneyError, normalise_currency, to_minor_units
+from cspbilling.core.services import entry_point, transaction_step
+from cspbilling.upstream import selectors
+from cspbilling.upstream.locks import lock_upstream_invoice
+from cspbilling.upstream.models import UpstreamInvoice, UpstreamPayment
+
+
+class PaymentError(ValueError):
+    pass
+
+
+@transaction_step
+def record_upstream_payment(
+    *,
+    invoice: UpstreamInvoice,
+    amount: Decimal,
+    paid_on: dt.date,
+    reference: str,
+    actor: Any,
+    currency: str | None = None,
+    confirm_overpayment: bool = False,
+) -> UpstreamPayment:
+    """Record a payment the partner made to 21Vianet against one invoice."""
+    reference = (reference or "").strip()
+    if not reference:
+        raise PaymentError("a payment reference is required")
+    if not isinstance(amount, Decimal) or amount <= 0:
+        raise PaymentError("the amount must be a positive number")
+    try:
+        to_minor_units(amount, invoice.currency)
+        code = normalise_currency(currency) if currency else invoice.currency
+    except MoneyError as exc:
+        raise PaymentError(str(exc)) from None
+    if code != invoice.currency:
+        raise PaymentError(f"the invoice is in {invoice.currency}, not {code}")
+    invoice = lock_upstream_invoice(pk=invoice.pk)
+    if UpstreamPayment.objects.filter(reference=reference).exists():
+        raise PaymentError(f"a payment with reference {reference!r} is already recorded")
+    balance = selectors.open_balance(invoice)
+    if amount > balance and not confirm_overpayment:
+        raise PaymentError(
+            f"{amount} is more than the open balance {balance} {invoice.currency}; "
+            "confirm to record an overpayment"
+        )
+    payment = UpstreamPayment.objects.create(
+        invoice=invoice,
+        amount=amount,
+        currency=code,
+        paid_on=paid_on,
+        reference=reference,
+        recorded_by=actor if getattr(actor, "pk", None) else None,
+    )
+    status_before = invoice.status
+    if selectors.open_balance(invoice) <= 0:
+        invoice.status = "paid"
+        invoice.save(update_fields=["status", "updated_at"])
+    record_event(
+        actor=str(getattr(actor, "username", actor)),
+        action=AuditAction.UPSTREAM_PAYMENT_RECORDED,
+        object_type="upstream_invoice",
+        object_id=invoice.invoice_id,
+        before={"status": status_before},
+        after={
+            "status": invoice.status,
+            "payment": payment.pk,
+            "amount": str(amount),
+            "currency": code,
+            "paid_on": paid_on.isoformat(),
+            "reference": reference,
+        },
+    )
+    return payment
+
+
+do_record_upstream_payment = entry_point(record_upstream_payment)
