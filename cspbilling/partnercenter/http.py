@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from cspbilling.core.network import refuse_inside_transaction
 from cspbilling.partnercenter.auth import TokenProvider
 from cspbilling.partnercenter.errors import (
     PartnerCenterError,
@@ -139,6 +140,7 @@ class Transport:
         content = dumps(body) if body is not None else None
         attempt = 0
         auth_refreshed = False
+        refuse_inside_transaction(endpoint)
         while True:
             sent_headers = {
                 "Authorization": f"Bearer {self.token_provider.get_token()}",

@@ -205,3 +205,17 @@ def test_a_retry_after_within_the_cap_is_waited(pc_sandbox, make_pc_client, pc_s
     client = make_pc_client(retry_after_max=120)
     assert len(list(client.iter_customers())) == 50
     assert pc_sleeps == [90]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_request_is_sent_while_a_database_transaction_is_open(pc_sandbox, pc_client):
+    from django.db import transaction
+
+    from cspbilling.core.network import NetworkInsideTransaction
+
+    before = len(pc_sandbox.requests("/v1/customers"))
+    refused = pytest.raises(NetworkInsideTransaction, match="a database transaction is open")
+    with refused, transaction.atomic():
+        list(pc_client.iter_customers())
+    assert len(pc_sandbox.requests("/v1/customers")) == before  # nothing left the machine
+    assert len(list(pc_client.iter_customers())) == 50  # outside one, it goes
