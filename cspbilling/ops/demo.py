@@ -36,13 +36,13 @@ def load_demo_data(*, stdout: Any = None) -> str:
 
 
 def _create_demo_logins() -> None:
-    from cspbilling.accounts.services import create_user
+    from cspbilling.accounts.services import do_create_user
 
     first_customer = Customer.objects.order_by("id").first()
     for username, (password, role) in DEMO_PASSWORDS.items():
         if User.objects.filter(username=username).exists():
             continue
-        create_user(
+        do_create_user(
             username=username,
             password=password,
             role=role,
