@@ -53,8 +53,8 @@ def _create_demo_logins() -> None:
 
 def _suspend_one_for_non_payment() -> str:
     """One suspended subscription, so the suspension pages and the portal notice have a case."""
-    from cspbilling.notifications.delivery import deliver
     from cspbilling.notifications.models import MessageKind, MessageStatus, OutboundMessage
+    from cspbilling.notifications.services import do_deliver_message
     from cspbilling.subscriptions.models import (
         OPEN_SUSPENSION_STATUSES,
         Subscription,
@@ -85,5 +85,5 @@ def _suspend_one_for_non_payment() -> str:
         kind=MessageKind.PARTNER_CENTER, status=MessageStatus.PENDING
     ).values_list("pk", flat=True)
     for message_id in list(commands):
-        deliver(message_id=message_id, worker_id="demo")
+        do_deliver_message(message_id=message_id, worker_id="demo")
     return f"{suspension.subscription} of {customer}"

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from cspbilling.audit.models import AuditEvent
 from cspbilling.customers.models import BillingContact
-from cspbilling.notifications.delivery import deliver
 from cspbilling.notifications.models import OutboundMessage
+from cspbilling.notifications.services import do_deliver_message
 from cspbilling.subscriptions.deletion_warnings import send_data_deletion_warnings
 from cspbilling.subscriptions.models import Suspension, SuspensionStatus
 
@@ -109,7 +109,7 @@ def test_the_warning_reaches_a_real_mail_server(suspended, smtp_server, settings
     send_data_deletion_warnings(today=TODAY)
     [message] = warnings_for(suspension)
 
-    assert deliver(message_id=message.pk, worker_id="test") == "delivered"
+    assert do_deliver_message(message_id=message.pk, worker_id="test") == "delivered"
 
     [received] = smtp_server.received
     assert "its data will be deleted in 14 days" in received["subject"]
