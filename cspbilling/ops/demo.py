@@ -60,7 +60,7 @@ def _suspend_one_for_non_payment() -> str:
         Subscription,
         Suspension,
     )
-    from cspbilling.subscriptions.services import suspend_subscription
+    from cspbilling.subscriptions.services import do_suspend_subscription
 
     # The sandbox starts afresh with each demo, so a suspension from an earlier run was seen
     # as reactivated upstream by the sync: make a new one.
@@ -74,7 +74,7 @@ def _suspend_one_for_non_payment() -> str:
     )
     if candidate is None:
         return ""
-    suspension = suspend_subscription(
+    suspension = do_suspend_subscription(
         subscription=candidate,
         reason="non_payment",
         actor="demo",
