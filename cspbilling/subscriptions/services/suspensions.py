@@ -113,7 +113,9 @@ def _queue_command(s: Suspension, *, action: str, actor: str):
     )
 
 
-def audit_suspension(s: Suspension, *, actor: str, action: str, before: Any, context: dict) -> None:
+def audit_suspension(
+    s: Suspension, *, actor: str, action: AuditAction, before: Any, context: dict
+) -> None:
     record_event(
         actor=actor,
         action=action,

@@ -159,7 +159,7 @@ def record_upstream_status_changes(
     return events
 
 
-def _event(sub: Subscription, episode: Suspension, action: str) -> dict:
+def _event(sub: Subscription, episode: Suspension, action: AuditAction) -> dict:
     return {
         "action": action,
         "object_type": "subscription",
