@@ -31,9 +31,9 @@ class LockoutModelBackend(ModelBackend):
         if user is None:
             UserModel().set_password(password)  # same cost as a real check (timing)
         elif user.check_password(password) and self.user_can_authenticate(user):
-            services.record_successful_login(user=user)
+            services.do_record_successful_login(user=user)
             return user
-        newly_locked = services.record_failed_login(username=username)
+        newly_locked = services.do_record_failed_login(username=username)
         if newly_locked is not None and request is not None:
             setattr(request, LOCKED_UNTIL_ATTR, newly_locked)
         return None

@@ -1,4 +1,7 @@
-"""The only write path for people and access. Every change here writes an audit event."""
+"""The only write path for people and access. Every change here writes an audit event.
+
+Each step runs inside the caller's transaction; edges call its `do_` entry point.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +13,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from cspbilling.accounts.locks import lock_api_token, lock_login_throttle, lock_user_named
 from cspbilling.accounts.models import ApiToken, LoginThrottle, Role, User, hash_token
 from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
+from cspbilling.core.services import entry_point, transaction_step
 from cspbilling.customers.models import Customer
 
 LANGUAGE_CODES = frozenset(code for code, _name in settings.LANGUAGES)
@@ -29,6 +34,7 @@ def _user_snapshot(user: User) -> dict:
     }
 
 
+@transaction_step
 def create_user(
     *,
     username: str,
@@ -74,107 +80,101 @@ def create_user(
     if validate:
         validate_password(password, user)
     user.set_password(password)
-    with transaction.atomic(durable=True):
-        user.save()
-        record_event(
-            actor=actor,
-            action=AuditAction.USER_CREATED,
-            object_type="user",
-            object_id=user.pk,
-            after=_user_snapshot(user),
-        )
+    user.save()
+    record_event(
+        actor=actor,
+        action=AuditAction.USER_CREATED,
+        object_type="user",
+        object_id=user.pk,
+        after=_user_snapshot(user),
+    )
     return user
 
 
+@transaction_step
 def change_password(*, user: User, new_password: str, actor: str | None = None) -> None:
     """Set a new (already validated) password."""
     user.set_password(new_password)
-    with transaction.atomic(durable=True):
-        user.save(update_fields=["password"])
-        record_event(
-            actor=actor or user.username,
-            action=AuditAction.USER_PASSWORD_CHANGED,
-            object_type="user",
-            object_id=user.pk,
-        )
+    user.save(update_fields=["password"])
+    record_event(
+        actor=actor or user.username,
+        action=AuditAction.USER_PASSWORD_CHANGED,
+        object_type="user",
+        object_id=user.pk,
+    )
 
 
 def _lock_window() -> timedelta:
     return timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
 
 
+@transaction_step
 def record_failed_login(*, username: str, now: datetime | None = None) -> datetime | None:
     """Count one failed sign-in; return the lock's end if this failure locked the name.
 
     Unknown usernames are counted in LoginThrottle so that they lock exactly like real ones.
     """
     now = now or timezone.now()
-    with transaction.atomic(durable=True):
-        user = User.objects.select_for_update().filter(username=username).first()
-        row: User | LoginThrottle
-        if user is not None:
-            row = user
-        else:
-            row, _created = LoginThrottle.objects.select_for_update().get_or_create(
-                username=username[:150]
-            )
-        # The row is locked for this transaction, so read-modify-write is safe.
-        if row.locked_until is not None and row.locked_until <= now:
-            row.failed_login_count = 0  # the previous lock has expired: count afresh
-            row.locked_until = None
-        row.failed_login_count += 1
-        newly_locked = None
-        if row.failed_login_count >= settings.LOGIN_LOCKOUT_THRESHOLD:
-            newly_locked = now + _lock_window()
-            row.locked_until = newly_locked
-        if user is None:
-            row.updated_at = now
-            row.save(update_fields=["failed_login_count", "locked_until", "updated_at"])
-        else:
-            user.save(update_fields=["failed_login_count", "locked_until"])
-            record_event(
-                actor=username,
-                action=AuditAction.LOGIN_LOCKED if newly_locked else AuditAction.LOGIN_FAILED,
-                object_type="user",
-                object_id=user.pk,
-                after={"failed_login_count": row.failed_login_count, "locked_until": newly_locked},
-            )
+    user = lock_user_named(username)
+    row: User | LoginThrottle = user if user is not None else lock_login_throttle(username)
+    # The row is locked for this transaction, so read-modify-write is safe.
+    if row.locked_until is not None and row.locked_until <= now:
+        row.failed_login_count = 0  # the previous lock has expired: count afresh
+        row.locked_until = None
+    row.failed_login_count += 1
+    newly_locked = None
+    if row.failed_login_count >= settings.LOGIN_LOCKOUT_THRESHOLD:
+        newly_locked = now + _lock_window()
+        row.locked_until = newly_locked
+    if user is None:
+        row.updated_at = now
+        row.save(update_fields=["failed_login_count", "locked_until", "updated_at"])
+    else:
+        user.save(update_fields=["failed_login_count", "locked_until"])
+        record_event(
+            actor=username,
+            action=AuditAction.LOGIN_LOCKED if newly_locked else AuditAction.LOGIN_FAILED,
+            object_type="user",
+            object_id=user.pk,
+            after={"failed_login_count": row.failed_login_count, "locked_until": newly_locked},
+        )
     return newly_locked
 
 
+@transaction_step
 def record_successful_login(*, user: User) -> None:
     """A correct password: the failure counter starts again from zero."""
-    with transaction.atomic(durable=True):
-        before = {"failed_login_count": user.failed_login_count, "locked_until": user.locked_until}
-        User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
-        user.failed_login_count = 0
-        user.locked_until = None
-        record_event(
-            actor=user.username,
-            action=AuditAction.LOGIN_SUCCEEDED,
-            object_type="user",
-            object_id=user.pk,
-            before=before if before["failed_login_count"] else None,
-        )
+    before = {"failed_login_count": user.failed_login_count, "locked_until": user.locked_until}
+    User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
+    user.failed_login_count = 0
+    user.locked_until = None
+    record_event(
+        actor=user.username,
+        action=AuditAction.LOGIN_SUCCEEDED,
+        object_type="user",
+        object_id=user.pk,
+        before=before if before["failed_login_count"] else None,
+    )
 
 
+@transaction_step
 def unlock_user(*, user: User, actor: str) -> None:
     """An administrator lifts a lock before it expires."""
-    with transaction.atomic(durable=True):
-        before = {"failed_login_count": user.failed_login_count, "locked_until": user.locked_until}
-        User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
-        user.failed_login_count = 0
-        user.locked_until = None
-        record_event(
-            actor=actor,
-            action=AuditAction.USER_UNLOCKED,
-            object_type="user",
-            object_id=user.pk,
-            before=before,
-            after={"failed_login_count": 0, "locked_until": None},
-        )
+    before = {"failed_login_count": user.failed_login_count, "locked_until": user.locked_until}
+    User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
+    user.failed_login_count = 0
+    user.locked_until = None
+    record_event(
+        actor=actor,
+        action=AuditAction.USER_UNLOCKED,
+        object_type="user",
+        object_id=user.pk,
+        before=before,
+        after={"failed_login_count": 0, "locked_until": None},
+    )
 
 
+@transaction_step
 def issue_api_token(*, user: User, name: str, actor: str | None = None) -> tuple[ApiToken, str]:
     """A new bearer token for an integration. The raw token is returned once and never stored."""
     name = (name or "").strip()
@@ -183,42 +183,64 @@ def issue_api_token(*, user: User, name: str, actor: str | None = None) -> tuple
     if not user.is_active:
         raise ValidationError(f"user {user.username!r} is inactive")
     raw = ApiToken.new_raw_token()
-    with transaction.atomic(durable=True):
-        token = ApiToken.objects.create(
-            user=user, name=name[:100], prefix=raw[:12], token_hash=hash_token(raw)
-        )
-        record_event(
-            actor=actor or user.username,
-            action=AuditAction.API_TOKEN_ISSUED,
-            object_type="api_token",
-            object_id=token.pk,
-            after={"user": user.username, "name": token.name, "prefix": token.prefix},
-        )
+    token = ApiToken.objects.create(
+        user=user, name=name[:100], prefix=raw[:12], token_hash=hash_token(raw)
+    )
+    record_event(
+        actor=actor or user.username,
+        action=AuditAction.API_TOKEN_ISSUED,
+        object_type="api_token",
+        object_id=token.pk,
+        after={"user": user.username, "name": token.name, "prefix": token.prefix},
+    )
     return token, raw
 
 
+@transaction_step
 def revoke_api_token(*, token: ApiToken, actor: str) -> ApiToken:
     """Revoke a token at once; revoking twice changes nothing."""
-    with transaction.atomic(durable=True):
-        token = ApiToken.objects.select_for_update().get(pk=token.pk)
-        if token.revoked_at is not None:
-            return token
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
-        record_event(
-            actor=actor,
-            action=AuditAction.API_TOKEN_REVOKED,
-            object_type="api_token",
-            object_id=token.pk,
-            before={"revoked_at": None},
-            after={"revoked_at": token.revoked_at},
-        )
+    token = lock_api_token(token.pk)
+    if token.revoked_at is not None:
+        return token
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    record_event(
+        actor=actor,
+        action=AuditAction.API_TOKEN_REVOKED,
+        object_type="api_token",
+        object_id=token.pk,
+        before={"revoked_at": None},
+        after={"revoked_at": token.revoked_at},
+    )
     return token
 
 
+@transaction_step
 def mark_api_token_used(*, token: ApiToken, now: datetime | None = None) -> None:
     """Note when a token was last used (at most once a minute; not an access change)."""
     now = now or timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+    if _use_worth_noting(token, now):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+
+
+def _use_worth_noting(token: ApiToken, now: datetime) -> bool:
+    return token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1)
+
+
+do_create_user = entry_point(create_user)
+do_change_password = entry_point(change_password)
+do_record_failed_login = entry_point(record_failed_login)
+do_record_successful_login = entry_point(record_successful_login)
+do_unlock_user = entry_point(unlock_user)
+do_issue_api_token = entry_point(issue_api_token)
+do_revoke_api_token = entry_point(revoke_api_token)
+
+
+def do_mark_api_token_used(*, token: ApiToken, now: datetime | None = None) -> None:
+    """Entry point: mark_api_token_used, opening a transaction only when there is a use to note
+    (an API request pays nothing for it the rest of the minute)."""
+    now = now or timezone.now()
+    if _use_worth_noting(token, now):
+        with transaction.atomic(durable=True):
+            mark_api_token_used(token=token, now=now)

@@ -8,7 +8,7 @@ from ninja.security import HttpBearer
 from cspbilling.accounts.models import Role
 from cspbilling.accounts.permissions import READ_ROLES
 from cspbilling.accounts.selectors import active_api_token
-from cspbilling.accounts.services import mark_api_token_used
+from cspbilling.accounts.services import do_mark_api_token_used
 
 API_ROLES = READ_ROLES | {Role.CUSTOMER}
 
@@ -23,7 +23,7 @@ class ApiTokenAuth(HttpBearer):
         user = api_token.user
         if user.role not in API_ROLES:
             return None
-        mark_api_token_used(token=api_token)
+        do_mark_api_token_used(token=api_token)
         request.user = user
         request.api_token = api_token
         return user

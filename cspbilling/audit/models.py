@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from cspbilling.core.runs import RunStatus, TrackedRun
+
 GENESIS_HASH = "0" * 64
 
 
@@ -41,40 +43,17 @@ class AuditChainHead(models.Model):
         return f"audit chain head at #{self.last_event_id}"
 
 
-class ChainVerification(models.Model):
+class ChainVerification(TrackedRun):
     """One run of "verify the chain", done by the worker; the console polls this row."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Finished"
-        FAILED = "failed", "Could not finish"
+    Status = RunStatus
 
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    requested_by = models.CharField(max_length=150)
-    requested_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    checked = models.PositiveBigIntegerField(default=0)
-    total = models.PositiveBigIntegerField(null=True, blank=True)
     intact = models.BooleanField(null=True, blank=True)
     problems = models.JSONField(default=list, blank=True)
     problem_count = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True, default="")
-    task_id = models.UUIDField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-requested_at", "-id"]
+    class Meta(TrackedRun.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"chain verification #{self.pk} ({self.status})"
-
-    @property
-    def active(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
-
-    @property
-    def percent(self) -> int | None:
-        if not self.total:
-            return None
-        return min(100, round(100 * self.checked / self.total))

@@ -1,8 +1,13 @@
-"""Writing audit events. Called inside the caller's transaction, never opening its own."""
+"""Writing audit events, inside the caller's transaction (never opening their own); and the
+staff's chain verification (a step to ask for one, an entry point for the worker to run it)."""
 
 from __future__ import annotations
 
 import json
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -12,8 +17,18 @@ from django.utils import timezone
 from cspbilling.audit.actions import AuditAction, audit_action
 from cspbilling.audit.hashing import event_hash
 from cspbilling.audit.locks import lock_audit_chain_head
-from cspbilling.audit.models import AuditEvent
+from cspbilling.audit.models import AuditEvent, ChainVerification
+from cspbilling.audit.selectors import verify_chain
 from cspbilling.core.bulk import insert_rows
+from cspbilling.core.runs import ACTIVE_RUN_STATUSES, RunStatus
+from cspbilling.core.services import (
+    RunProgress,
+    entry_point,
+    finish_run,
+    release_stale_runs,
+    start_run,
+    transaction_step,
+)
 
 
 def _jsonable(value: Any) -> Any:
@@ -89,3 +104,73 @@ def changed_fields(before: dict, after: dict) -> tuple[dict, dict]:
     """Only the keys whose values differ, as (before, after)."""
     keys = [k for k in after if before.get(k) != after.get(k)]
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+# Verifying the chain in the background: asking for it, running it, recording how it went.
+
+PROBLEMS_KEPT = 200
+# A running verification writes progress every half second or so while it walks the chain; one
+# silent for this long lost its worker (killed, machine restarted) and no longer blocks new ones.
+VERIFICATION_ABANDONED_AFTER = timedelta(minutes=10)
+
+
+@transaction_step
+def request_chain_verification(*, actor: str) -> tuple[ChainVerification, bool]:
+    """Queue a verification for the worker (row and task in one transaction); returns it and
+    True. If one is already queued or running, returns that one and False. A running one with
+    no sign of life for VERIFICATION_ABANDONED_AFTER is failed first, with the reason."""
+    from cspbilling.audit.tasks import verify_audit_chain
+
+    release_stale_runs(ChainVerification, silent_for=VERIFICATION_ABANDONED_AFTER)
+    existing = ChainVerification.objects.filter(status__in=ACTIVE_RUN_STATUSES).first()
+    if existing is not None:
+        return existing, False
+    verification = ChainVerification.objects.create(requested_by=actor)
+    result = verify_audit_chain.enqueue(verification_id=verification.pk)
+    verification.task_id = uuid.UUID(str(result.id))
+    verification.save(update_fields=["task_id"])
+    return verification, True
+
+
+do_request_chain_verification = entry_point(request_chain_verification)
+
+
+@transaction_step
+def finish_chain_verification(
+    *, verification_id: int, status: str, error: str = "", **fields: Any
+) -> None:
+    """Record how a verification ended (its result fields, or why it could not finish)."""
+    finish_run(ChainVerification, verification_id, status=status, error=error, **fields)
+
+
+def do_run_chain_verification(
+    *, verification_id: int, clock: Callable[[], float] = time.monotonic
+) -> ChainVerification:
+    """Entry point for the worker: recompute the whole chain with no transaction open, writing
+    progress at most twice a second, then record the result in one short transaction. A
+    verification already finished is left alone."""
+    if not start_run(ChainVerification, verification_id):
+        return ChainVerification.objects.get(pk=verification_id)
+    progress = RunProgress(ChainVerification, verification_id, clock=clock)
+    progress.start("verifying", total=AuditEvent.objects.count())
+    try:
+        report = verify_chain(progress=progress.advance)
+    except Exception as exc:
+        with transaction.atomic(durable=True):
+            finish_chain_verification(
+                verification_id=verification_id,
+                status=RunStatus.FAILED,
+                error=f"{type(exc).__name__}: {exc}",
+                progress_done=progress.done,
+            )
+        raise
+    with transaction.atomic(durable=True):
+        finish_chain_verification(
+            verification_id=verification_id,
+            status=RunStatus.SUCCEEDED,
+            progress_done=report.checked,
+            intact=report.ok,
+            problems=report.problems[:PROBLEMS_KEPT],
+            problem_count=len(report.problems),
+        )
+    return ChainVerification.objects.get(pk=verification_id)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from cspbilling.accounts.permissions import ADMIN_ROLES, READ_ROLES, require_roles
 from cspbilling.audit import selectors
-from cspbilling.audit.verification import request_chain_verification
+from cspbilling.audit.services import do_request_chain_verification
 
 EVENTS_PER_PAGE = 50
 OBJECT_EVENTS_SHOWN = 10
@@ -73,7 +73,7 @@ def object_events(request: HttpRequest) -> HttpResponse:
 @require_roles(*ADMIN_ROLES)
 @require_POST
 def verify(request: HttpRequest) -> HttpResponse:
-    verification, created = request_chain_verification(actor=request.user.username)
+    verification, created = do_request_chain_verification(actor=request.user.username)
     if created:
         messages.success(
             request,

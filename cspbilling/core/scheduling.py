@@ -1,5 +1,5 @@
 """The registry of periodic jobs. The worker enqueues each once per period, however many workers
-run (`notifications.services.schedule_due_jobs`, which records the run).
+run (`notifications.services.do_schedule_due_jobs`, which records the run).
 
     # in an app's tasks.py
     @task()

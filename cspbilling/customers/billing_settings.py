@@ -1,21 +1,20 @@
-"""Our own billing fields on a customer (never touched by the Partner Center sync)."""
+"""Our own billing fields on a customer (never touched by the Partner Center sync): which they
+are and how input is cleaned. `customers.services` changes them."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
-from cspbilling.audit.actions import AuditAction
-from cspbilling.audit.services import changed_fields, record_event
 from cspbilling.core.money import MINOR_UNITS, MoneyError, normalise_currency
-from cspbilling.customers.models import Customer, Language
+from cspbilling.customers.models import Language
 from cspbilling.customers.validators import validate_unified_social_credit_code
 
 BILLING_SETTINGS_FIELDS = ("legal_name", "tax_id", "language", "currency", "payment_terms_days")
 MAX_PAYMENT_TERMS_DAYS = 365
 
 
-def _clean(fields: dict) -> dict:
+def clean_billing_settings(fields: dict) -> dict:
+    """The fields, cleaned; ValidationError (by field) for any bad or unknown one."""
     unknown = set(fields) - set(BILLING_SETTINGS_FIELDS)
     if unknown:
         raise ValidationError(
@@ -63,28 +62,3 @@ def _clean(fields: dict) -> dict:
     if errors:
         raise ValidationError(errors)
     return cleaned
-
-
-def update_customer_billing_settings(*, customer: Customer, actor: str, **fields) -> Customer:
-    """Change our own fields of a customer; bad input raises ValidationError and changes nothing."""
-    cleaned = _clean(fields)
-    with transaction.atomic(durable=True):
-        locked = Customer.objects.select_for_update().get(pk=customer.pk)
-        before_all = {name: getattr(locked, name) for name in cleaned}
-        before, after = changed_fields(before_all, cleaned)
-        if not after:
-            return locked
-        for name, value in after.items():
-            setattr(locked, name, value)
-        locked.save(update_fields=[*after, "updated_at"])
-        record_event(
-            actor=actor,
-            action=AuditAction.CUSTOMER_BILLING_SETTINGS_CHANGED,
-            object_type="customer",
-            object_id=str(locked.tenant_id),
-            before=before,
-            after=after,
-        )
-    for name, value in after.items():
-        setattr(customer, name, value)
-    return locked

@@ -14,7 +14,7 @@ from cspbilling.accounts.permissions import READ_ROLES, SUPPORT_ROLES, require_r
 from cspbilling.audit.selectors import events_for
 from cspbilling.notifications import selectors
 from cspbilling.notifications.models import MessageKind, MessageStatus, OutboundMessage
-from cspbilling.notifications.services import OutboxError, cancel_message, retry_message
+from cspbilling.notifications.services import OutboxError, do_cancel_message, do_retry_message
 
 MESSAGES_PER_PAGE = 50
 RETRYABLE = {MessageStatus.FAILED}
@@ -75,7 +75,7 @@ def _back(request: HttpRequest, message_id: int) -> HttpResponse:
 @require_POST
 def message_retry(request: HttpRequest, message_id: int) -> HttpResponse:
     try:
-        retry_message(message_id=message_id, actor=request.user.username)
+        do_retry_message(message_id=message_id, actor=request.user.username)
     except OutboundMessage.DoesNotExist:
         messages.error(request, _("There is no message #%(id)s.") % {"id": message_id})
         return redirect("notifications:message_list")
@@ -92,7 +92,7 @@ def message_retry(request: HttpRequest, message_id: int) -> HttpResponse:
 @require_POST
 def message_cancel(request: HttpRequest, message_id: int) -> HttpResponse:
     try:
-        cancel_message(
+        do_cancel_message(
             message_id=message_id,
             actor=request.user.username,
             reason=request.POST.get("reason", "").strip()[:500],

@@ -36,13 +36,13 @@ def load_demo_data(*, stdout: Any = None) -> str:
 
 
 def _create_demo_logins() -> None:
-    from cspbilling.accounts.services import create_user
+    from cspbilling.accounts.services import do_create_user
 
     first_customer = Customer.objects.order_by("id").first()
     for username, (password, role) in DEMO_PASSWORDS.items():
         if User.objects.filter(username=username).exists():
             continue
-        create_user(
+        do_create_user(
             username=username,
             password=password,
             role=role,
@@ -53,14 +53,14 @@ def _create_demo_logins() -> None:
 
 def _suspend_one_for_non_payment() -> str:
     """One suspended subscription, so the suspension pages and the portal notice have a case."""
-    from cspbilling.notifications.delivery import deliver
     from cspbilling.notifications.models import MessageKind, MessageStatus, OutboundMessage
+    from cspbilling.notifications.services import do_deliver_message
     from cspbilling.subscriptions.models import (
         OPEN_SUSPENSION_STATUSES,
         Subscription,
         Suspension,
     )
-    from cspbilling.subscriptions.services import suspend_subscription
+    from cspbilling.subscriptions.services import do_suspend_subscription
 
     # The sandbox starts afresh with each demo, so a suspension from an earlier run was seen
     # as reactivated upstream by the sync: make a new one.
@@ -74,7 +74,7 @@ def _suspend_one_for_non_payment() -> str:
     )
     if candidate is None:
         return ""
-    suspension = suspend_subscription(
+    suspension = do_suspend_subscription(
         subscription=candidate,
         reason="non_payment",
         actor="demo",
@@ -85,5 +85,5 @@ def _suspend_one_for_non_payment() -> str:
         kind=MessageKind.PARTNER_CENTER, status=MessageStatus.PENDING
     ).values_list("pk", flat=True)
     for message_id in list(commands):
-        deliver(message_id=message_id, worker_id="demo")
+        do_deliver_message(message_id=message_id, worker_id="demo")
     return f"{suspension.subscription} of {customer}"

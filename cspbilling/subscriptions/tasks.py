@@ -91,7 +91,7 @@ def _carry(args: dict, *, target: str) -> None:
                 client, str(sub.customer.tenant_id), sub.subscription_id, target
             )
     except (SubscriptionDeleted, SubscriptionGone) as exc:
-        services.record_upstream_failure(
+        services.do_record_upstream_failure(
             suspension_id=suspension.pk, error=str(exc), upstream_status="deleted"
         )
         raise PermanentDeliveryError(str(exc)) from exc
@@ -103,7 +103,7 @@ def _carry(args: dict, *, target: str) -> None:
         if exc.status is not None and 400 <= exc.status < 500:
             raise PermanentDeliveryError(str(exc)) from exc
         raise
-    services.record_upstream_state(suspension_id=suspension.pk, upstream=upstream)
+    services.do_record_upstream_state(suspension_id=suspension.pk, upstream=upstream)
 
 
 @register_command("subscriptions.suspend")
@@ -118,10 +118,10 @@ def reactivate(args: dict, *, idempotency_key: str) -> None:
 
 @task
 def daily_data_deletion_warnings() -> int:
-    from cspbilling.subscriptions.deletion_warnings import send_data_deletion_warnings
     from cspbilling.subscriptions.selectors import today
+    from cspbilling.subscriptions.services import do_send_data_deletion_warnings
 
-    return send_data_deletion_warnings(today=today(), actor="scheduler")
+    return do_send_data_deletion_warnings(today=today(), actor="scheduler")
 
 
 # 01:00 UTC is 09:00 in China: the warning arrives at the start of the working day.

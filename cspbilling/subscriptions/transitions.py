@@ -9,69 +9,62 @@ the caller saves the row inside its transaction.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
+from cspbilling.core.transitions import StateMachine
+from cspbilling.core.transitions import TransitionError as TransitionError
 from cspbilling.subscriptions.models import Suspension, SuspensionStatus
 
 S = SuspensionStatus
-ALLOWED: dict[str, set[str]] = {
-    S.REQUESTED: {S.SUSPENDED, S.FAILED},
-    # Straight to reactivated when someone reactivated it in Partner Center itself.
-    S.SUSPENDED: {S.REACTIVATION_REQUESTED, S.REACTIVATED},
-    S.REACTIVATION_REQUESTED: {S.REACTIVATED, S.FAILED},
-    S.REACTIVATED: set(),
-    S.FAILED: set(),
-}
+MACHINE = StateMachine(
+    "suspension",
+    {
+        S.REQUESTED: {S.SUSPENDED, S.FAILED},
+        # Straight to reactivated when someone reactivated it in Partner Center itself.
+        S.SUSPENDED: {S.REACTIVATION_REQUESTED, S.REACTIVATED},
+        S.REACTIVATION_REQUESTED: {S.REACTIVATED, S.FAILED},
+        S.REACTIVATED: set(),
+        S.FAILED: set(),
+    },
+)
 
 
-class TransitionError(ValueError):
-    pass
-
-
-def _move(suspension: Suspension, to: str) -> None:
-    if to not in ALLOWED[suspension.status]:
-        raise TransitionError(
-            f"suspension #{suspension.pk} is {suspension.status}; it cannot become {to}"
-        )
-    suspension.status = to
-
-
-def data_deletion_date(suspended_at: datetime):
+def data_deletion_date(suspended_at: datetime) -> date:
     """The day the 21Vianet cloud deletes a suspended subscription's data (60 days there)."""
     days = settings.SUSPENDED_DATA_RETENTION_DAYS
     return timezone.localdate(suspended_at) + timedelta(days=days)
 
 
 def confirm_suspended(suspension: Suspension, *, at: datetime) -> None:
-    _move(suspension, S.SUSPENDED)
+    MACHINE.move(suspension, S.SUSPENDED)
     suspension.suspended_at = at
     suspension.data_deletion_on = data_deletion_date(at)
 
 
 def request_reactivation(suspension: Suspension, *, actor: str, at: datetime, note: str) -> None:
-    _move(suspension, S.REACTIVATION_REQUESTED)
+    MACHINE.move(suspension, S.REACTIVATION_REQUESTED)
     suspension.reactivation_requested_by = actor
     suspension.reactivation_requested_at = at
     suspension.reactivation_note = note
 
 
 def confirm_reactivated(suspension: Suspension, *, at: datetime) -> None:
-    _move(suspension, S.REACTIVATED)
+    MACHINE.move(suspension, S.REACTIVATED)
     suspension.reactivated_at = at
 
 
 def confirm_reactivated_outside(suspension: Suspension, *, at: datetime) -> None:
     """Reactivated in Partner Center, not through us: the sync saw it active again."""
-    _move(suspension, S.REACTIVATED)
+    MACHINE.move(suspension, S.REACTIVATED)
     suspension.reactivated_at = at
     suspension.reactivation_requested_by = "partner-center"
     suspension.reactivation_note = "reactivated outside cspbilling (seen by the sync)"
 
 
 def fail(suspension: Suspension, *, at: datetime, error: str) -> None:
-    _move(suspension, S.FAILED)
+    MACHINE.move(suspension, S.FAILED)
     suspension.failed_at = at
     suspension.failure = error

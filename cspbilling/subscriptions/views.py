@@ -76,7 +76,7 @@ def suspend(request: HttpRequest, subscription_id: str) -> HttpResponse:
     form = SuspendForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            suspension = services.suspend_subscription(
+            suspension = services.do_suspend_subscription(
                 subscription=subscription,
                 reason=form.cleaned_data["reason"],
                 note=form.cleaned_data["note"],
@@ -111,7 +111,7 @@ def reactivate(request: HttpRequest, subscription_id: str) -> HttpResponse:
     form = ReactivateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            suspension = services.reactivate_subscription(
+            suspension = services.do_reactivate_subscription(
                 subscription=subscription,
                 note=form.cleaned_data["note"],
                 actor=request.user.username,

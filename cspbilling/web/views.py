@@ -12,10 +12,8 @@ from django.utils.translation import gettext as _
 
 from cspbilling.accounts.permissions import ADMIN_ROLES, MONEY_ROLES, READ_ROLES, require_roles
 from cspbilling.customers import selectors as customer_selectors
-from cspbilling.customers.billing_settings import (
-    BILLING_SETTINGS_FIELDS,
-    update_customer_billing_settings,
-)
+from cspbilling.customers.billing_settings import BILLING_SETTINGS_FIELDS
+from cspbilling.customers.services import do_update_customer_billing_settings
 from cspbilling.subscriptions import selectors as subscription_selectors
 from cspbilling.subscriptions.models import SubscriptionStatus
 from cspbilling.web.forms import CustomerBillingSettingsForm
@@ -95,7 +93,7 @@ def customer_edit(request: HttpRequest, tenant_id) -> HttpResponse:
     form = CustomerBillingSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            update_customer_billing_settings(
+            do_update_customer_billing_settings(
                 customer=customer, actor=request.user.username, **form.cleaned_data
             )
         except ValidationError as exc:

@@ -84,7 +84,7 @@ def suspend(request: HttpRequest, payload: SuspendIn, subscription_id: str = SUB
     subscription = _subscription(request, subscription_id)
     require_roles(request, MONEY_ROLES)
     try:
-        suspension = services.suspend_subscription(
+        suspension = services.do_suspend_subscription(
             subscription=subscription,
             reason=payload.reason,
             note=payload.note,
@@ -106,7 +106,7 @@ def reactivate(request: HttpRequest, payload: ReactivateIn, subscription_id: str
     subscription = _subscription(request, subscription_id)
     require_roles(request, MONEY_ROLES)
     try:
-        suspension = services.reactivate_subscription(
+        suspension = services.do_reactivate_subscription(
             subscription=subscription, note=payload.note, actor=actor(request)
         )
     except services.SuspensionError as exc:

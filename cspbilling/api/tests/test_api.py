@@ -53,7 +53,7 @@ def test_wrong_or_revoked_token_is_401(staff_users, api_token_for):
     raw = api_token_for(staff_users["admin"])
     assert get("/customers", raw).status_code == 200
     token = ApiToken.objects.get(user=staff_users["admin"])
-    account_services.revoke_api_token(token=token, actor="tests")
+    account_services.do_revoke_api_token(token=token, actor="tests")
     assert_problem(get("/customers", raw), 401)
 
 

@@ -148,7 +148,11 @@ def test_verify_chain_runs_in_the_background_and_shows_the_result(staff_users, c
     assert "Intact" in html and f"All {total} events verified" in html
     assert 'hx-trigger="every 1s"' not in html
     verification.refresh_from_db()
-    assert (verification.checked, verification.total, verification.intact) == (total, total, True)
+    assert (verification.progress_done, verification.progress_total, verification.intact) == (
+        total,
+        total,
+        True,
+    )
 
 
 def test_verify_chain_lists_the_problems_of_a_tampered_chain(staff_users, client_for):

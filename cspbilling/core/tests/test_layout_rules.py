@@ -26,14 +26,6 @@ ALWAYS_WRITES = {
 # A write when called on a manager or a queryset (dicts and sets have an `update` too).
 QUERYSET_WRITES = {"create", "update"}
 QUERYSET_SOURCES = {"objects", "filter", "exclude", "all", "select_related", "only", "order_by"}
-# Modules that wrote outside services when this test was written; each is being moved behind a
-# service. The list only shrinks: a module that no longer writes must leave it (tested below).
-NOT_YET_MOVED = {
-    "audit/verification.py",
-    "customers/billing_settings.py",
-    "notifications/delivery.py",
-    "subscriptions/upstream_changes.py",
-}
 
 
 def _may_write(relative: Path) -> bool:
@@ -85,8 +77,7 @@ def _modules_that_write() -> dict[str, list[tuple[int, str]]]:
 
 
 def test_state_changes_only_in_services_and_locks():
-    writers = _modules_that_write()
-    offenders = {module: found for module, found in writers.items() if module not in NOT_YET_MOVED}
+    offenders = _modules_that_write()
     assert not offenders, (
         "writes belong in services.py (or a services/ package) and locks in locks.py; found "
         + "; ".join(
@@ -94,12 +85,6 @@ def test_state_changes_only_in_services_and_locks():
             for module, found in offenders.items()
         )
     )
-
-
-def test_the_not_yet_moved_list_only_shrinks():
-    writers = _modules_that_write()
-    moved = sorted(module for module in NOT_YET_MOVED if module not in writers)
-    assert not moved, f"these no longer write outside services: take them off the list: {moved}"
 
 
 def test_the_walk_finds_orm_writes_and_leaves_dicts_alone():

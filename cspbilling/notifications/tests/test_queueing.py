@@ -13,11 +13,11 @@ from cspbilling.notifications.commands import register_command
 from cspbilling.notifications.models import MessageStatus, OutboundMessage
 from cspbilling.notifications.services import (
     OutboxError,
-    cancel_message,
+    do_cancel_message,
+    do_retry_message,
     queue_email,
     queue_partner_center_command,
     queue_webhook,
-    retry_message,
 )
 
 pytestmark = pytest.mark.django_db
@@ -102,13 +102,13 @@ def test_staff_retry_and_cancel_are_audited():
         message = _email()
     OutboundMessage.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED, attempts=8)
 
-    retried = retry_message(message_id=message.pk, actor="alice")
+    retried = do_retry_message(message_id=message.pk, actor="alice")
     assert (retried.status, retried.attempts) == (MessageStatus.PENDING, 0)
     assert DBTaskResult.objects.filter(id=retried.task_id, status="READY").exists()
     with pytest.raises(OutboxError, match="only failed messages"):
-        retry_message(message_id=message.pk, actor="alice")
+        do_retry_message(message_id=message.pk, actor="alice")
 
-    cancelled = cancel_message(message_id=message.pk, actor="bob", reason="wrong address")
+    cancelled = do_cancel_message(message_id=message.pk, actor="bob", reason="wrong address")
     assert cancelled.status == MessageStatus.CANCELLED
     actions = list(AuditEvent.objects.values_list("action", "actor", "object_id"))
     assert actions == [

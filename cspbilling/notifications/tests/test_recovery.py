@@ -12,8 +12,11 @@ from django_tasks_db.models import DBTaskResult
 
 from cspbilling.core.scheduling import register_periodic, unregister_periodic
 from cspbilling.notifications.models import MessageStatus, OutboundMessage, PeriodicRun
-from cspbilling.notifications.recovery import recover_stalled_messages
-from cspbilling.notifications.services import queue_email, schedule_due_jobs
+from cspbilling.notifications.services import (
+    do_recover_stalled_messages,
+    do_schedule_due_jobs,
+    queue_email,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,8 +37,8 @@ def test_recovery_gives_stalled_messages_one_fresh_task_each():
     )
     DBTaskResult.objects.filter(id=lost.task_id).update(status="FAILED")
 
-    assert recover_stalled_messages(now=now) == 2
-    assert recover_stalled_messages(now=now) == 0  # the new tasks are READY: nothing to add
+    assert do_recover_stalled_messages(now=now) == 2
+    assert do_recover_stalled_messages(now=now) == 0  # the new tasks are READY: nothing to add
     for message in (stuck, lost):
         old_task = message.task_id
         message.refresh_from_db()
@@ -52,7 +55,7 @@ def test_a_live_lease_is_not_recovered():
     OutboundMessage.objects.filter(pk=message.pk).update(
         status=MessageStatus.SENDING, lease_until=timezone.now() + timedelta(minutes=5)
     )
-    assert recover_stalled_messages() == 0
+    assert do_recover_stalled_messages() == 0
 
 
 @task()
@@ -65,11 +68,13 @@ def test_a_periodic_job_is_enqueued_once_per_period():
     try:
         monday = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
         # Other apps register their own periodic jobs (e.g. the Partner Center sync).
-        assert "tests.nightly" in schedule_due_jobs(worker_id="a", now=monday)
-        assert "tests.nightly" not in schedule_due_jobs(
+        assert "tests.nightly" in do_schedule_due_jobs(worker_id="a", now=monday)
+        assert "tests.nightly" not in do_schedule_due_jobs(
             worker_id="b", now=monday + timedelta(hours=5)
         )
-        assert "tests.nightly" in schedule_due_jobs(worker_id="b", now=monday + timedelta(days=1))
+        assert "tests.nightly" in do_schedule_due_jobs(
+            worker_id="b", now=monday + timedelta(days=1)
+        )
         runs = list(PeriodicRun.objects.filter(job="tests.nightly").order_by("period_start"))
         assert [(r.period_start.day, r.scheduled_by) for r in runs] == [(3, "a"), (4, "b")]
         assert DBTaskResult.objects.filter(task_path__endswith="nightly_job").count() == 2

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from cspbilling.customers.models import BillingContact, Customer
-from cspbilling.notifications.delivery import deliver
 from cspbilling.notifications.models import OutboundMessage
+from cspbilling.notifications.services import do_deliver_message
 from cspbilling.subscriptions.models import Subscription
 
 
@@ -119,6 +119,9 @@ def deliver_commands():
         pending = OutboundMessage.objects.filter(
             kind="partner_center", status="pending", **filters
         ).order_by("id")
-        return {m.idempotency_key: deliver(message_id=m.pk, worker_id="test") for m in pending}
+        return {
+            m.idempotency_key: do_deliver_message(message_id=m.pk, worker_id="test")
+            for m in pending
+        }
 
     return run

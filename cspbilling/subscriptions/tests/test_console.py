@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from cspbilling.notifications.models import OutboundMessage
 from cspbilling.subscriptions.models import Suspension, SuspensionStatus
-from cspbilling.subscriptions.services import suspend_subscription
+from cspbilling.subscriptions.services import do_suspend_subscription
 from cspbilling.subscriptions.tests.fixtures import sandbox_control
 
 pytestmark = pytest.mark.django_db
@@ -116,8 +116,8 @@ def test_the_list_counts_down_and_warns_in_red_within_14_days(
 ):
     e3 = customer_a.subscriptions.get(subscription_id="sub-a-e3")
     pbi = customer_a.subscriptions.get(subscription_id="sub-a-pbi")
-    near = suspend_subscription(subscription=e3, reason="non_payment", actor="finance1")
-    far = suspend_subscription(subscription=pbi, reason="fraud", actor="admin1")
+    near = do_suspend_subscription(subscription=e3, reason="non_payment", actor="finance1")
+    far = do_suspend_subscription(subscription=pbi, reason="fraud", actor="admin1")
     day0 = dt.date(2026, 3, 1)
     Suspension.objects.filter(pk__in=[near.pk, far.pk]).update(
         status="suspended", suspended_at=timezone.now()
@@ -158,7 +158,9 @@ def test_a_subscription_deleted_upstream_shows_staff_the_error(
 ):
     m = mirror_from_sandbox()
     sid = m.subscription.subscription_id
-    suspension = suspend_subscription(subscription=m.subscription, reason="fraud", actor="admin1")
+    suspension = do_suspend_subscription(
+        subscription=m.subscription, reason="fraud", actor="admin1"
+    )
     sandbox_control(
         pc_sandbox,
         "PATCH",

@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from cspbilling.audit.models import AuditEvent
 from cspbilling.customers.models import BillingContact
-from cspbilling.notifications.delivery import deliver
 from cspbilling.notifications.models import OutboundMessage
-from cspbilling.subscriptions.deletion_warnings import send_data_deletion_warnings
+from cspbilling.notifications.services import do_deliver_message
 from cspbilling.subscriptions.models import Suspension, SuspensionStatus
+from cspbilling.subscriptions.services import do_send_data_deletion_warnings
 
 TODAY = date(2026, 11, 24)
 
@@ -49,7 +49,7 @@ def test_a_warning_in_the_customers_language_and_one_for_staff(suspended, settin
     settings.STAFF_ALERT_EMAILS = ["collections@partner.example"]
     suspension = suspended(days_left=10)
 
-    assert send_data_deletion_warnings(today=TODAY) == 1
+    assert do_send_data_deletion_warnings(today=TODAY) == 1
 
     customer_mail, staff_mail = warnings_for(suspension)
     assert customer_mail.payload["to"] == ["compta@example.fr"]
@@ -66,14 +66,14 @@ def test_one_warning_per_threshold_however_often_the_job_runs(suspended, setting
     settings.STAFF_ALERT_EMAILS = []
     suspension = suspended(days_left=10, language="zh-hans")
 
-    send_data_deletion_warnings(today=TODAY)
-    send_data_deletion_warnings(today=TODAY)  # the same day again
-    send_data_deletion_warnings(today=TODAY + timedelta(days=1))  # 9 days left: still "14"
+    do_send_data_deletion_warnings(today=TODAY)
+    do_send_data_deletion_warnings(today=TODAY)  # the same day again
+    do_send_data_deletion_warnings(today=TODAY + timedelta(days=1))  # 9 days left: still "14"
     assert len(warnings_for(suspension)) == 1
     assert "10 天后" in warnings_for(suspension)[0].payload["subject"]
 
-    send_data_deletion_warnings(today=TODAY + timedelta(days=3))  # 7 days left
-    send_data_deletion_warnings(today=TODAY + timedelta(days=9))  # 1 day left
+    do_send_data_deletion_warnings(today=TODAY + timedelta(days=3))  # 7 days left
+    do_send_data_deletion_warnings(today=TODAY + timedelta(days=9))  # 1 day left
     subjects = [m.payload["subject"] for m in warnings_for(suspension)]
     assert len(subjects) == 3 and "1 天后" in subjects[-1]
 
@@ -85,7 +85,7 @@ def test_nothing_for_reactivated_or_far_away_suspensions(suspended):
     done.status = SuspensionStatus.REACTIVATED
     done.save()
 
-    assert send_data_deletion_warnings(today=TODAY) == 0
+    assert do_send_data_deletion_warnings(today=TODAY) == 0
     assert warnings_for(far) == [] and warnings_for(done) == []
 
 
@@ -94,7 +94,7 @@ def test_a_customer_without_email_is_recorded_and_staff_still_told(suspended, se
     settings.STAFF_ALERT_EMAILS = ["collections@partner.example"]
     suspension = suspended(days_left=1, email="")
 
-    send_data_deletion_warnings(today=TODAY)
+    do_send_data_deletion_warnings(today=TODAY)
 
     [staff_mail] = warnings_for(suspension)
     assert staff_mail.payload["to"] == ["collections@partner.example"]
@@ -106,10 +106,10 @@ def test_a_customer_without_email_is_recorded_and_staff_still_told(suspended, se
 def test_the_warning_reaches_a_real_mail_server(suspended, smtp_server, settings):
     settings.STAFF_ALERT_EMAILS = []
     suspension = suspended(days_left=14, language="en", email="ap@contoso.example")
-    send_data_deletion_warnings(today=TODAY)
+    do_send_data_deletion_warnings(today=TODAY)
     [message] = warnings_for(suspension)
 
-    assert deliver(message_id=message.pk, worker_id="test") == "delivered"
+    assert do_deliver_message(message_id=message.pk, worker_id="test") == "delivered"
 
     [received] = smtp_server.received
     assert "its data will be deleted in 14 days" in received["subject"]

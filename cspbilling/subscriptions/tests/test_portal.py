@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 
 from cspbilling.subscriptions.models import Suspension
-from cspbilling.subscriptions.services import suspend_subscription
+from cspbilling.subscriptions.services import do_suspend_subscription
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ SUSPENDED_DAYS_AGO = 10
 @pytest.fixture
 def suspended_e3(customer_a):
     e3 = customer_a.subscriptions.get(subscription_id="sub-a-e3")
-    suspension = suspend_subscription(subscription=e3, reason="non_payment", actor="finance1")
+    suspension = do_suspend_subscription(subscription=e3, reason="non_payment", actor="finance1")
     confirmed = timezone.now() - timedelta(days=SUSPENDED_DAYS_AGO)
     Suspension.objects.filter(pk=suspension.pk).update(
         status="suspended",

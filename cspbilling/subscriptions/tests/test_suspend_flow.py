@@ -14,8 +14,8 @@ from cspbilling.subscriptions import tasks
 from cspbilling.subscriptions.models import Suspension, SuspensionStatus
 from cspbilling.subscriptions.services import (
     SuspensionError,
-    reactivate_subscription,
-    suspend_subscription,
+    do_reactivate_subscription,
+    do_suspend_subscription,
 )
 from cspbilling.subscriptions.tests.fixtures import sandbox_control, upstream_subscription
 
@@ -36,7 +36,7 @@ def test_suspend_then_reactivate_round_trip(
     m = mirror_from_sandbox(language="fr")
     sid = m.subscription.subscription_id
 
-    suspension = suspend_subscription(
+    suspension = do_suspend_subscription(
         subscription=m.subscription, reason="non_payment", actor="finance1", note="3 invoices late"
     )
 
@@ -71,7 +71,9 @@ def test_suspend_then_reactivate_round_trip(
     assert m.subscription.status == "suspended"
     assert m.subscription.suspension_reasons == ["PartnerInitiated"]
 
-    suspension = reactivate_subscription(subscription=m.subscription, actor="finance1", note="paid")
+    suspension = do_reactivate_subscription(
+        subscription=m.subscription, actor="finance1", note="paid"
+    )
     assert suspension.status == SuspensionStatus.REACTIVATION_REQUESTED
     assert suspension.reactivate_notice.payload["language"] == "fr"
     assert deliver_commands() == {f"suspension:{suspension.pk}:reactivate": "delivered"}
@@ -94,7 +96,9 @@ def test_running_the_handler_twice_changes_nothing(
     pc_settings, pc_sandbox, mirror_from_sandbox, deliver_commands
 ):
     m = mirror_from_sandbox()
-    suspension = suspend_subscription(subscription=m.subscription, reason="fraud", actor="admin1")
+    suspension = do_suspend_subscription(
+        subscription=m.subscription, reason="fraud", actor="admin1"
+    )
     deliver_commands()
     suspension.refresh_from_db()
     patches = len(pc_sandbox.requests("/v1/customers", "PATCH"))
@@ -129,7 +133,9 @@ def test_a_crash_after_the_patch_is_finished_by_the_retry(
     """Partner Center already suspended it (our worker died before saving): the next run only
     confirms, without a second PATCH."""
     m = mirror_from_sandbox()
-    suspension = suspend_subscription(subscription=m.subscription, reason="misuse", actor="admin1")
+    suspension = do_suspend_subscription(
+        subscription=m.subscription, reason="misuse", actor="admin1"
+    )
     current = pc_client.get_subscription(m.tenant_id, m.subscription.subscription_id)
     pc_client.set_subscription_status(m.tenant_id, current, "suspended")
     patches = len(pc_sandbox.requests("/v1/customers", "PATCH"))
@@ -146,7 +152,7 @@ def test_a_stale_etag_is_read_again_and_decided_again(
 ):
     m = mirror_from_sandbox()
     sid = m.subscription.subscription_id
-    suspension = suspend_subscription(
+    suspension = do_suspend_subscription(
         subscription=m.subscription, reason="non_payment", actor="finance1"
     )
     # Someone else changes the subscription between our read and our write.
@@ -180,7 +186,9 @@ def test_a_subscription_deleted_upstream_fails_the_suspension_with_a_clear_error
 ):
     m = mirror_from_sandbox()
     sid = m.subscription.subscription_id
-    suspension = suspend_subscription(subscription=m.subscription, reason="fraud", actor="admin1")
+    suspension = do_suspend_subscription(
+        subscription=m.subscription, reason="fraud", actor="admin1"
+    )
     sandbox_control(
         pc_sandbox,
         "PATCH",
@@ -200,7 +208,7 @@ def test_a_subscription_deleted_upstream_fails_the_suspension_with_a_clear_error
     assert "subscription.suspension_failed" in actions_for(sid)
     # A failed episode is closed: the subscription cannot be suspended again (it is deleted).
     with pytest.raises(SuspensionError, match="deleted"):
-        suspend_subscription(subscription=m.subscription, reason="fraud", actor="admin1")
+        do_suspend_subscription(subscription=m.subscription, reason="fraud", actor="admin1")
 
 
 def test_suspending_a_parent_suspends_its_add_ons_and_reactivates_them_together(
@@ -209,7 +217,7 @@ def test_suspending_a_parent_suspends_its_add_ons_and_reactivates_them_together(
     m = mirror_from_sandbox(with_add_on=True)
     add_on = m.add_ons[0]
 
-    parent_suspension = suspend_subscription(
+    parent_suspension = do_suspend_subscription(
         subscription=m.subscription, reason="non_payment", actor="finance1"
     )
 
@@ -223,9 +231,9 @@ def test_suspending_a_parent_suspends_its_add_ons_and_reactivates_them_together(
         )
     # The add-on cannot come back while its parent is suspended.
     with pytest.raises(SuspensionError, match="parent subscription .* first.*27009"):
-        reactivate_subscription(subscription=add_on, actor="finance1")
+        do_reactivate_subscription(subscription=add_on, actor="finance1")
 
-    reactivate_subscription(subscription=m.subscription, actor="finance1", note="paid")
+    do_reactivate_subscription(subscription=m.subscription, actor="finance1", note="paid")
 
     assert set(deliver_commands().values()) == {"delivered"}
     for sub in [m.subscription, *m.add_ons]:
@@ -249,18 +257,18 @@ def test_what_cannot_be_suspended_or_reactivated_is_refused_and_changes_nothing(
     events = AuditEvent.objects.count()
 
     with pytest.raises(SuspensionError, match="deleted in Partner Center"):
-        suspend_subscription(subscription=deleted, reason="fraud", actor="a")
+        do_suspend_subscription(subscription=deleted, reason="fraud", actor="a")
     with pytest.raises(SuspensionError, match="no longer in Partner Center"):
-        suspend_subscription(subscription=removed, reason="fraud", actor="a")
+        do_suspend_subscription(subscription=removed, reason="fraud", actor="a")
     with pytest.raises(SuspensionError, match="unknown suspension reason 'late'"):
-        suspend_subscription(subscription=active, reason="late", actor="a")
+        do_suspend_subscription(subscription=active, reason="late", actor="a")
     with pytest.raises(SuspensionError, match="not suspended"):
-        reactivate_subscription(subscription=active, actor="a")
-    suspend_subscription(subscription=active, reason="other", actor="a")
+        do_reactivate_subscription(subscription=active, actor="a")
+    do_suspend_subscription(subscription=active, reason="other", actor="a")
     with pytest.raises(SuspensionError, match="already has an open suspension"):
-        suspend_subscription(subscription=active, reason="other", actor="a")
+        do_suspend_subscription(subscription=active, reason="other", actor="a")
     with pytest.raises(SuspensionError, match="still waiting for Partner Center"):
-        reactivate_subscription(subscription=active, actor="a")
+        do_reactivate_subscription(subscription=active, actor="a")
 
     assert Suspension.objects.count() == 1
     assert OutboundMessage.objects.count() == 1
@@ -270,7 +278,7 @@ def test_what_cannot_be_suspended_or_reactivated_is_refused_and_changes_nothing(
 def test_no_contact_email_skips_the_notice_with_a_note(pc_settings, mirror_from_sandbox):
     m = mirror_from_sandbox(email="")
 
-    suspension = suspend_subscription(
+    suspension = do_suspend_subscription(
         subscription=m.subscription, reason="non_payment", actor="finance1"
     )
 
@@ -289,7 +297,7 @@ def test_the_notice_speaks_the_customers_language(
     pc_settings, mirror_from_sandbox, language, expected
 ):
     m = mirror_from_sandbox(language=language)
-    suspension = suspend_subscription(
+    suspension = do_suspend_subscription(
         subscription=m.subscription,
         reason="non_payment",
         actor="f",
@@ -305,6 +313,8 @@ def test_the_notice_speaks_the_customers_language(
 
 def test_a_suspension_for_fraud_sends_no_customer_notice(pc_settings, mirror_from_sandbox):
     m = mirror_from_sandbox()
-    suspension = suspend_subscription(subscription=m.subscription, reason="fraud", actor="admin1")
+    suspension = do_suspend_subscription(
+        subscription=m.subscription, reason="fraud", actor="admin1"
+    )
     assert suspension.suspend_notice is None
     assert not OutboundMessage.objects.filter(kind="email").exists()

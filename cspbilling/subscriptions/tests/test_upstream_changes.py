@@ -15,7 +15,7 @@ from cspbilling.subscriptions.models import (
     SuspensionReason,
     SuspensionStatus,
 )
-from cspbilling.subscriptions.services import suspend_subscription
+from cspbilling.subscriptions.services import do_suspend_subscription
 from cspbilling.sync.services import sync_from_partner_center
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -68,7 +68,7 @@ def test_a_suspension_done_in_partner_center_starts_the_deletion_countdown(pc_sa
 def test_our_own_pending_suspension_is_left_to_its_command(pc_sandbox, pc_client):
     sync_from_partner_center(client=pc_client)
     sub = an_active_top_level_subscription()
-    ours = suspend_subscription(subscription=sub, reason="non_payment", actor="finance")
+    ours = do_suspend_subscription(subscription=sub, reason="non_payment", actor="finance")
     set_upstream(pc_client, sub, "suspended")  # as if the command had landed, unconfirmed
 
     sync_from_partner_center(client=pc_client)

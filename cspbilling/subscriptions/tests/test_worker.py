@@ -13,7 +13,7 @@ from django.conf import settings
 from cspbilling.audit.selectors import verify_chain
 from cspbilling.notifications.models import OutboundMessage
 from cspbilling.subscriptions.models import SuspensionStatus
-from cspbilling.subscriptions.services import reactivate_subscription, suspend_subscription
+from cspbilling.subscriptions.services import do_reactivate_subscription, do_suspend_subscription
 from cspbilling.subscriptions.tests.fixtures import upstream_subscription
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -49,7 +49,7 @@ def test_the_worker_suspends_and_reactivates_in_the_sandbox(
     m = mirror_from_sandbox(language="fr")
     sid = m.subscription.subscription_id
 
-    suspension = suspend_subscription(
+    suspension = do_suspend_subscription(
         subscription=m.subscription, reason="non_payment", actor="finance1"
     )
     run_worker(database_url_for_subprocess, pc_sandbox, smtp_server)
@@ -66,7 +66,7 @@ def test_the_worker_suspends_and_reactivates_in_the_sandbox(
     body = mail.get_payload(decode=True).decode()
     assert "suspendu" in body.lower() and sid in body
 
-    reactivate_subscription(subscription=m.subscription, actor="finance1")
+    do_reactivate_subscription(subscription=m.subscription, actor="finance1")
     run_worker(database_url_for_subprocess, pc_sandbox, smtp_server)
 
     assert upstream_subscription(pc_sandbox, m.tenant_id, sid)["status"] == "active"

@@ -25,10 +25,8 @@ from cspbilling.customers.mapping import (
 from cspbilling.customers.models import BillingContact, Customer, CustomerStatus
 from cspbilling.subscriptions.mapping import subscription_fields
 from cspbilling.subscriptions.models import Subscription
-from cspbilling.subscriptions.upstream_changes import (
-    record_upstream_status_changes,
-    status_changes_from_events,
-)
+from cspbilling.subscriptions.services import record_upstream_status_changes
+from cspbilling.subscriptions.upstream_changes import status_changes_from_events
 from cspbilling.sync.fetch import UpstreamSnapshot, fetch_snapshot
 from cspbilling.sync.services.mirror import MirrorSpec, apply_snapshot
 

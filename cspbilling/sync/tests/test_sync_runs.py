@@ -22,7 +22,7 @@ from cspbilling.audit.models import AuditEvent
 from cspbilling.core.scheduling import periodic_jobs
 from cspbilling.core.services import RunProgress
 from cspbilling.customers.models import Customer
-from cspbilling.notifications.services import schedule_due_jobs
+from cspbilling.notifications.services import do_schedule_due_jobs
 from cspbilling.subscriptions.models import Subscription
 from cspbilling.sync.models import SyncRun, SyncRunStatus, SyncTrigger
 from cspbilling.sync.services import (
@@ -190,8 +190,8 @@ def test_the_periodic_sync_is_registered_and_due(pc_settings):
     assert job.interval() == timedelta(minutes=django_settings.PARTNER_CENTER_SYNC_MINUTES)
     assert job.task is scheduled_partner_center_sync
     now = datetime(2025, 3, 3, 7, 30, tzinfo=UTC)
-    assert PERIODIC_SYNC_JOB in schedule_due_jobs(worker_id="w", now=now)
-    assert PERIODIC_SYNC_JOB not in schedule_due_jobs(worker_id="w", now=now)
+    assert PERIODIC_SYNC_JOB in do_schedule_due_jobs(worker_id="w", now=now)
+    assert PERIODIC_SYNC_JOB not in do_schedule_due_jobs(worker_id="w", now=now)
     assert DBTaskResult.objects.filter(task_path__endswith="scheduled_partner_center_sync").exists()
 
     assert scheduled_partner_center_sync.call() == "succeeded"
@@ -208,7 +208,7 @@ def test_the_sync_interval_is_read_when_the_worker_schedules_and_0_turns_it_off(
     assert job.period_start(now) == datetime(2025, 3, 3, 7, 30, tzinfo=UTC)
     settings.PARTNER_CENTER_SYNC_MINUTES = 0
     assert PERIODIC_SYNC_JOB not in [job.name for job in periodic_jobs()]
-    assert PERIODIC_SYNC_JOB not in schedule_due_jobs(worker_id="w", now=now)
+    assert PERIODIC_SYNC_JOB not in do_schedule_due_jobs(worker_id="w", now=now)
 
 
 def test_the_periodic_sync_skips_while_a_run_is_active_or_unconfigured(pc_settings, settings):

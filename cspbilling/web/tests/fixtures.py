@@ -71,7 +71,7 @@ def make_user(db, fast_password_hasher):
     counter = iter(range(1, 10_000))
 
     def make(role: str, customer: Customer | None = None, username: str | None = None, **kw):
-        return account_services.create_user(
+        return account_services.do_create_user(
             username=username or f"{role}{next(counter)}",
             password=kw.pop("password", TEST_PASSWORD),
             role=role,
@@ -158,7 +158,7 @@ def api_token_for(db):
     """api_token_for(user, name="tests") -> the raw bearer token."""
 
     def make(user, name: str = "tests") -> str:
-        _token, raw = account_services.issue_api_token(user=user, name=name)
+        _token, raw = account_services.do_issue_api_token(user=user, name=name)
         return raw
 
     return make

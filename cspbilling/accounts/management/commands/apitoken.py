@@ -26,7 +26,7 @@ class Command(BaseCommand):
             raise CommandError(f"no user named {username!r}")
         if name:
             try:
-                token, raw = services.issue_api_token(user=user, name=name, actor="cli")
+                token, raw = services.do_issue_api_token(user=user, name=name, actor="cli")
             except ValidationError as exc:
                 raise CommandError("; ".join(exc.messages)) from None
             self.stdout.write(f"API token {token.name!r} (shown once, keep it secret): {raw}")
@@ -39,5 +39,5 @@ class Command(BaseCommand):
             token = ApiToken.objects.filter(user=user, prefix=revoke).first()
             if token is None:
                 raise CommandError(f"{username!r} has no token with prefix {revoke!r}")
-            services.revoke_api_token(token=token, actor="cli")
+            services.do_revoke_api_token(token=token, actor="cli")
             self.stdout.write(f"revoked {token.name!r} ({token.prefix}…)")

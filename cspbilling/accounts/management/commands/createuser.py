@@ -55,7 +55,7 @@ class Command(BaseCommand):
                 raise CommandError(f"no customer with tenant id {customer!r}") from None
         password = password or os.environ.get(PASSWORD_ENV) or self._prompt_password()
         try:
-            user = services.create_user(
+            user = services.do_create_user(
                 username=username,
                 password=password,
                 role=role,
@@ -69,7 +69,9 @@ class Command(BaseCommand):
         where = f" for {customer_obj.display_name}" if customer_obj else ""
         self.stdout.write(f"created {user.role} user {user.username!r}{where}")
         if options["api_token"]:
-            token, raw = services.issue_api_token(user=user, name=options["api_token"], actor="cli")
+            token, raw = services.do_issue_api_token(
+                user=user, name=options["api_token"], actor="cli"
+            )
             self.stdout.write(f"API token {token.name!r} (shown once, keep it secret): {raw}")
 
     def _prompt_password(self) -> str:

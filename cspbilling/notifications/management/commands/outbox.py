@@ -83,10 +83,10 @@ class Command(BaseCommand):
 
     def handle_retry(self, *, id, actor, **_) -> None:
         self._get(id)
-        message = services.retry_message(message_id=id, actor=actor)
+        message = services.do_retry_message(message_id=id, actor=actor)
         self.stdout.write(f"message #{message.pk} queued again ({message.status})")
 
     def handle_cancel(self, *, id, actor, reason, **_) -> None:
         self._get(id)
-        message = services.cancel_message(message_id=id, actor=actor, reason=reason)
+        message = services.do_cancel_message(message_id=id, actor=actor, reason=reason)
         self.stdout.write(f"message #{message.pk} cancelled")

@@ -22,8 +22,7 @@ from django_tasks_db.management.commands.db_worker import (
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import is_locked_database_exception
 
-from cspbilling.notifications.recovery import recover_stalled_messages
-from cspbilling.notifications.services import schedule_due_jobs
+from cspbilling.notifications.services import do_recover_stalled_messages, do_schedule_due_jobs
 
 logger = logging.getLogger("cspbilling.worker")
 
@@ -50,8 +49,8 @@ class MaintainingWorker(Worker):
         self.running_task = True  # a signal now only asks us to stop, it does not exit mid-way
         try:
             close_old_connections()
-            recovered = recover_stalled_messages()
-            scheduled = schedule_due_jobs(worker_id=self.worker_id)
+            recovered = do_recover_stalled_messages()
+            scheduled = do_schedule_due_jobs(worker_id=self.worker_id)
         except OperationalError as exc:
             if not is_locked_database_exception(exc):
                 raise

@@ -1,4 +1,4 @@
-"""Queueing outbound effects (inside the caller's transaction) and the staff actions on them."""
+"""Queueing outbound effects (steps in the caller's transaction) and the staff actions on them."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
-from cspbilling.core.scheduling import periodic_jobs
+from cspbilling.core.services import entry_point, transaction_step
 from cspbilling.notifications import transitions
 from cspbilling.notifications.commands import is_registered
 from cspbilling.notifications.locks import lock_message_wait
-from cspbilling.notifications.models import MessageKind, MessageStatus, OutboundMessage, PeriodicRun
+from cspbilling.notifications.models import MessageKind, MessageStatus, OutboundMessage
 from cspbilling.notifications.tasks import deliver_message
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/+=@-]{0,199}$")
@@ -36,7 +36,8 @@ def _require_transaction(name: str) -> None:
         )
 
 
-def enqueue_delivery(message: OutboundMessage, *, run_after=None) -> None:
+@transaction_step
+def enqueue_delivery(message: OutboundMessage, *, run_after: datetime | None = None) -> None:
     """Enqueue the delivery task in the current transaction and remember its id on the row."""
     task = deliver_message.using(run_after=run_after) if run_after else deliver_message
     result = task.enqueue(message.pk)
@@ -189,72 +190,53 @@ def _snapshot(message: OutboundMessage) -> dict[str, Any]:
     return {"status": message.status, "attempts": message.attempts}
 
 
+@transaction_step
 def retry_message(*, message_id: int, actor: str) -> OutboundMessage:
     """Staff: give a failed message another full set of attempts."""
-    with transaction.atomic(durable=True):
-        message = lock_message_wait(message_id)
-        if message.status != MessageStatus.FAILED:
-            raise OutboxError(
-                f"message #{message_id} is {message.status}; only failed messages can be retried"
-            )
-        before = _snapshot(message)
-        transitions.retry_by_staff(message, now=timezone.now())
-        message.save()
-        enqueue_delivery(message)
-        record_event(
-            actor=actor,
-            action=AuditAction.OUTBOX_RETRY,
-            object_type="outbound_message",
-            object_id=message.pk,
-            before=before,
-            after=_snapshot(message),
-            context={"idempotency_key": message.idempotency_key},
+    message = lock_message_wait(message_id)
+    if message.status != MessageStatus.FAILED:
+        raise OutboxError(
+            f"message #{message_id} is {message.status}; only failed messages can be retried"
         )
+    before = _snapshot(message)
+    transitions.retry_by_staff(message, now=timezone.now())
+    message.save()
+    enqueue_delivery(message)
+    record_event(
+        actor=actor,
+        action=AuditAction.OUTBOX_RETRY,
+        object_type="outbound_message",
+        object_id=message.pk,
+        before=before,
+        after=_snapshot(message),
+        context={"idempotency_key": message.idempotency_key},
+    )
     return message
 
 
+@transaction_step
 def cancel_message(*, message_id: int, actor: str, reason: str = "") -> OutboundMessage:
     """Staff: stop a pending or failed message from being sent."""
-    with transaction.atomic(durable=True):
-        message = lock_message_wait(message_id)
-        if message.status not in (MessageStatus.PENDING, MessageStatus.FAILED):
-            raise OutboxError(
-                f"message #{message_id} is {message.status}; only pending or failed messages "
-                "can be cancelled"
-            )
-        before = _snapshot(message)
-        transitions.cancel(message)
-        message.save()
-        record_event(
-            actor=actor,
-            action=AuditAction.OUTBOX_CANCEL,
-            object_type="outbound_message",
-            object_id=message.pk,
-            before=before,
-            after=_snapshot(message),
-            context={"idempotency_key": message.idempotency_key, "reason": reason},
+    message = lock_message_wait(message_id)
+    if message.status not in (MessageStatus.PENDING, MessageStatus.FAILED):
+        raise OutboxError(
+            f"message #{message_id} is {message.status}; only pending or failed messages "
+            "can be cancelled"
         )
+    before = _snapshot(message)
+    transitions.cancel(message)
+    message.save()
+    record_event(
+        actor=actor,
+        action=AuditAction.OUTBOX_CANCEL,
+        object_type="outbound_message",
+        object_id=message.pk,
+        before=before,
+        after=_snapshot(message),
+        context={"idempotency_key": message.idempotency_key, "reason": reason},
+    )
     return message
 
 
-def schedule_due_jobs(*, worker_id: str = "", now: datetime | None = None) -> list[str]:
-    """Enqueue every job whose current period has no run yet; returns the names enqueued."""
-    now = now or timezone.now()
-    started = []
-    for job in periodic_jobs():
-        period_start = job.period_start(now)
-        if PeriodicRun.objects.filter(job=job.name, period_start=period_start).exists():
-            continue
-        try:
-            with transaction.atomic(durable=True):
-                run = PeriodicRun.objects.create(
-                    job=job.name, period_start=period_start, scheduled_by=worker_id
-                )
-                kwargs = {"period_start": period_start.isoformat()} if job.pass_period else {}
-                result = job.task.enqueue(**kwargs)
-                run.task_id = result.id
-                run.save(update_fields=["task_id"])
-        except IntegrityError:
-            continue  # another worker scheduled this period first
-        started.append(job.name)
-    return started
+do_retry_message = entry_point(retry_message)
+do_cancel_message = entry_point(cancel_message)
