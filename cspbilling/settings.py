@@ -270,6 +270,9 @@ DEFAULT_FROM_EMAIL = env_str("CSPBILLING_FROM_EMAIL", "billing@cspbilling.localh
 # The outbox: how long a claimed delivery may run before another worker may retry it, and
 # how many attempts before a message is given up and shown to staff as failed.
 OUTBOX_LEASE_SECONDS = env_int("CSPBILLING_OUTBOX_LEASE_SECONDS", 300)
+# A failed delivery is retried after base × 2^attempt seconds (with jitter), at most max.
+OUTBOX_RETRY_BASE_SECONDS = env_int("CSPBILLING_OUTBOX_RETRY_BASE_SECONDS", 30)
+OUTBOX_RETRY_MAX_SECONDS = env_int("CSPBILLING_OUTBOX_RETRY_MAX_SECONDS", 3600)
 OUTBOX_MAX_ATTEMPTS = env_int("CSPBILLING_OUTBOX_MAX_ATTEMPTS", 8)
 SUSPENDED_DATA_RETENTION_DAYS = env_int("CSPBILLING_SUSPENDED_DATA_RETENTION_DAYS", 60)
 # Who on the partner's side is warned before a suspended subscription's data is deleted.

@@ -12,7 +12,7 @@ from pydantic import AfterValidator, Field
 
 from cspbilling.accounts.permissions import user_has_role
 from cspbilling.api.problems import Problem
-from cspbilling.core.money import MoneyError, from_minor_units, parse_amount
+from cspbilling.core.money import MoneyError, parse_amount
 
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it as a 422, not a 500
 ERRORS = {401: Problem, 403: Problem, 404: Problem, 422: Problem, 500: Problem}
@@ -60,8 +60,3 @@ def money(value: Decimal | int | None, places: int = 2) -> str | None:
     text = format(value.normalize(), "f")
     decimals = len(text.partition(".")[2])
     return format(value.quantize(Decimal(1).scaleb(-max(places, decimals))), "f")
-
-
-def minor_to_money(minor: int, currency: str = "CNY") -> str:
-    """Integer minor units (fen) as money text: 95877 → "958.77"."""
-    return format(from_minor_units(minor, currency), "f")

@@ -41,6 +41,3 @@ class StateMachine:
         if not self.can_move(current, to):
             raise TransitionError(f"{self.name} #{obj.pk} is {current}; it cannot become {to}")
         setattr(obj, self.field, to)
-
-    def final_states(self) -> set[str]:
-        return {state for state, targets in self.allowed.items() if not targets}

@@ -47,9 +47,5 @@ def is_registered(name: str) -> bool:
     return name in _REGISTRY
 
 
-def registered_commands() -> list[str]:
-    return sorted(_REGISTRY)
-
-
 def run_command(name: str, args: dict, *, idempotency_key: str) -> Any:
     return get_command(name)(args, idempotency_key=idempotency_key)

@@ -22,14 +22,6 @@ def messages(
     return qs
 
 
-def messages_for(*, object_type: str, object_id: str | int) -> QuerySet[OutboundMessage]:
-    return messages(related=(object_type, object_id))
-
-
-def failed_messages() -> QuerySet[OutboundMessage]:
-    return messages(status=MessageStatus.FAILED)
-
-
 def delivered(*, idempotency_key: str) -> bool:
     """Was the message with this key delivered? (Proof of notice before a suspension.)"""
     return OutboundMessage.objects.filter(

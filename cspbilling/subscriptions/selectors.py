@@ -109,10 +109,6 @@ def get_suspension(*, suspension_id: int) -> Suspension:
         raise Http404("no such suspension") from None
 
 
-def suspensions_for_subscription(*, subscription: Subscription) -> QuerySet[Suspension]:
-    return _suspensions().filter(subscription=subscription).order_by("-requested_at", "-id")
-
-
 def open_suspension_for(*, subscription: Subscription) -> Suspension | None:
     return (
         _suspensions()

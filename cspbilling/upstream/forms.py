@@ -11,7 +11,7 @@ class UploadForm(forms.Form):
         label="Invoice id (if the file has no InvoiceNumber)", required=False, max_length=64
     )
     invoice_total = forms.CharField(label="Invoice total (for the sum check)", required=False)
-    invoice_date = forms.DateField(label="Invoice date (due date = +30 days)", required=False)
+    invoice_date = forms.DateField(label="Invoice date", required=False)
 
     def clean_invoice_total(self):
         value = self.cleaned_data["invoice_total"].strip()

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.db.models.functions import Coalesce
 
 from cspbilling.core.money import from_minor_units
@@ -24,14 +24,6 @@ from cspbilling.upstream.models import (
 
 CHUNK = 900  # SQLite allows 999 parameters per statement on old builds
 AGING_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
-
-
-def stored_line_sums(*, invoice_pk: int) -> tuple[int, int, int]:
-    """(lines, total, tax) of an invoice's stored lines, totals in exact minor units."""
-    row = UpstreamLineItem.objects.filter(invoice_id=invoice_pk).aggregate(
-        n=Count("id"), total=Coalesce(Sum("total_minor"), 0), tax=Coalesce(Sum("tax_minor"), 0)
-    )
-    return row["n"], int(row["total"]), int(row["tax"])
 
 
 def unknown_references(*, invoice_id: str, limit: int = 20) -> dict:
@@ -291,7 +283,3 @@ def payables_warnings(*, today: dt.date, within_days: int = 7) -> list[dict]:
 
 def invoice_lines(invoice: UpstreamInvoice):
     return UpstreamLineItem.objects.filter(invoice=invoice).order_by("kind", "line_number")
-
-
-def invoices_with_problems():
-    return UpstreamInvoice.objects.filter(~Q(sum_check="ok"))

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -98,7 +99,11 @@ def upload(request: HttpRequest) -> HttpResponse:
             actor=request.user.username,
         )
         return redirect("upstream:batch", pk=batch.pk)
-    return render(request, "upstream/upload.html", {"form": form})
+    return render(
+        request,
+        "upstream/upload.html",
+        {"form": form, "payment_terms_days": settings.UPSTREAM_PAYMENT_TERMS_DAYS},
+    )
 
 
 def _batch_context(batch: ImportBatch) -> dict:

@@ -38,8 +38,8 @@ class Claim:
 
 def retry_delay(attempt: int) -> timedelta:
     """Exponential backoff with jitter: about base·2^(attempt-1), capped, between half and all."""
-    base = getattr(settings, "OUTBOX_RETRY_BASE_SECONDS", 30)
-    cap = getattr(settings, "OUTBOX_RETRY_MAX_SECONDS", 3600)
+    base = settings.OUTBOX_RETRY_BASE_SECONDS
+    cap = settings.OUTBOX_RETRY_MAX_SECONDS
     delay = min(cap, base * 2 ** max(attempt - 1, 0))
     return timedelta(seconds=delay / 2 + random.uniform(0, delay / 2))
 

@@ -30,7 +30,7 @@ class ImportUnchanged(Exception):
 
 
 def payment_terms_days() -> int:
-    return int(getattr(settings, "UPSTREAM_PAYMENT_TERMS_DAYS", 30))
+    return settings.UPSTREAM_PAYMENT_TERMS_DAYS
 
 
 @transaction_step

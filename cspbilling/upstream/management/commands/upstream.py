@@ -20,7 +20,11 @@ class Command(BaseCommand):
         imp.add_argument("file", type=Path)
         imp.add_argument("--invoice", default="", help="invoice id when the file has none")
         imp.add_argument("--total", default=None, help="the invoice total, for the sum check")
-        imp.add_argument("--invoice-date", default=None, help="YYYY-MM-DD (due date = +30 days)")
+        imp.add_argument(
+            "--invoice-date",
+            default=None,
+            help="YYYY-MM-DD (due date: + payment terms days)",
+        )
         imp.add_argument("--actor", default="cli")
         imp.add_argument("--no-progress", action="store_true")
         api = sub.add_parser("fetch", help="import invoices and lines from Partner Center")
