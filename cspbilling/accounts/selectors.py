@@ -36,3 +36,16 @@ def active_api_token(*, raw_token: str) -> ApiToken | None:
 
 def api_tokens_for_user(*, user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).order_by("-created_at")
+
+
+def people(*, now: datetime | None = None) -> list[User]:
+    """Every user, staff first then portal users by customer, each with `is_locked_now`."""
+    now = now or timezone.now()
+    users = list(
+        User.objects.select_related("customer").order_by(
+            "customer__company_name", "role", "username"
+        )
+    )
+    for user in users:
+        user.is_locked_now = user.is_locked(now)
+    return sorted(users, key=lambda user: user.customer_id is not None)

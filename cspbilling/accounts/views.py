@@ -1,4 +1,4 @@
-"""Sign-in, sign-out, password change, and the landing redirect by role."""
+"""Sign-in, sign-out, password change, the landing redirect by role, and the people page."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.views import LoginView, LogoutView
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
-from cspbilling.accounts import services
+from cspbilling.accounts import selectors, services
 from cspbilling.accounts.forms import LockoutAuthenticationForm
+from cspbilling.accounts.models import User
+from cspbilling.accounts.permissions import ADMIN_ROLES, require_roles
 
 
 class SignInView(LoginView):
@@ -50,3 +53,19 @@ def password_change(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:home")
     base = "portal/base.html" if request.user.is_portal_user else "console/base.html"
     return render(request, "accounts/password_change.html", {"form": form, "base_template": base})
+
+
+@require_roles(*ADMIN_ROLES)
+def people(request: HttpRequest) -> HttpResponse:
+    """Who can sign in, with which role, and who is locked out now."""
+    return render(request, "accounts/people.html", {"people": selectors.people()})
+
+
+@require_POST
+@require_roles(*ADMIN_ROLES)
+def unlock(request: HttpRequest, user_id: int) -> HttpResponse:
+    """An administrator lifts a sign-in lock before it expires (audited)."""
+    user = get_object_or_404(User, pk=user_id)
+    services.do_unlock_user(user=user, actor=request.user.username)
+    messages.success(request, _("%(username)s can sign in again.") % {"username": user.username})
+    return redirect("accounts:people")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_noop as _
 
-from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES, user_has_role
+from cspbilling.accounts.permissions import ADMIN_ROLES, MONEY_ROLES, READ_ROLES, user_has_role
 
 NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
     (_("Dashboard"), "web:dashboard", READ_ROLES),
@@ -20,6 +20,7 @@ NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
     (_("Partner Center sync"), "sync:status", READ_ROLES),
     (_("Outbox"), "notifications:message_list", READ_ROLES),
     (_("Audit log"), "audit:event_list", READ_ROLES),
+    (_("People"), "accounts:people", ADMIN_ROLES),
 ]
 
 
