@@ -13,7 +13,9 @@ LOCKED_UNTIL_ATTR = "cspbilling_login_locked_until"
 
 
 class LockoutModelBackend(ModelBackend):
-    """ModelBackend that refuses a locked name and counts failures, known names or not."""
+    """ModelBackend that refuses a locked name and counts failures, known names or not. The
+    attempt is counted before the password is checked, in one locked step, so concurrent
+    attempts cannot get around the lock."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         UserModel = get_user_model()
@@ -21,11 +23,13 @@ class LockoutModelBackend(ModelBackend):
             username = kwargs.get(UserModel.USERNAME_FIELD)
         if username is None or password is None:
             return None
-        locked_until = login_locked_until(username=username)
-        if locked_until is not None:
-            # Do not even look at the password while locked.
+        if login_locked_until(username=username) is None:
+            attempt = services.do_claim_login_attempt(username=username)
+        else:  # locked: no write, and the password is not even looked at
+            attempt = services.LoginAttempt(allowed=False)
+        if not attempt.allowed:
             if request is not None:
-                setattr(request, LOCKED_UNTIL_ATTR, locked_until)
+                setattr(request, LOCKED_UNTIL_ATTR, login_locked_until(username=username))
             return None
         user = UserModel._default_manager.filter(username=username).first()
         if user is None:
@@ -33,7 +37,7 @@ class LockoutModelBackend(ModelBackend):
         elif user.check_password(password) and self.user_can_authenticate(user):
             services.do_record_successful_login(user=user)
             return user
-        newly_locked = services.do_record_failed_login(username=username)
-        if newly_locked is not None and request is not None:
-            setattr(request, LOCKED_UNTIL_ATTR, newly_locked)
+        services.do_record_failed_login(username=username, attempt=attempt)
+        if attempt.locked_until is not None and request is not None:
+            setattr(request, LOCKED_UNTIL_ATTR, attempt.locked_until)
         return None

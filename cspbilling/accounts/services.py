@@ -5,6 +5,7 @@ Each step runs inside the caller's transaction; edges call its `do_` entry point
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -108,37 +109,54 @@ def _lock_window() -> timedelta:
     return timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
 
 
-@transaction_step
-def record_failed_login(*, username: str, now: datetime | None = None) -> datetime | None:
-    """Count one failed sign-in; return the lock's end if this failure locked the name.
+@dataclass(frozen=True)
+class LoginAttempt:
+    """Whether the password may be checked now, and the lock this attempt set (if any)."""
 
-    Unknown usernames are counted in LoginThrottle so that they lock exactly like real ones.
-    """
+    allowed: bool
+    locked_until: datetime | None = None
+
+
+@transaction_step
+def claim_login_attempt(*, username: str, now: datetime | None = None) -> LoginAttempt:
+    """Count one sign-in attempt as failed *before* its password is checked, under the name's
+    row lock: however many attempts arrive at once, at most LOGIN_LOCKOUT_THRESHOLD of them get
+    a password check before the lock; a correct password then clears the count
+    (`record_successful_login`). Unknown usernames are counted in LoginThrottle, so that they
+    lock exactly like real ones."""
     now = now or timezone.now()
     user = lock_user_named(username)
     row: User | LoginThrottle = user if user is not None else lock_login_throttle(username)
     # The row is locked for this transaction, so read-modify-write is safe.
-    if row.locked_until is not None and row.locked_until <= now:
+    if row.locked_until is not None and row.locked_until > now:
+        return LoginAttempt(allowed=False, locked_until=row.locked_until)
+    if row.locked_until is not None:
         row.failed_login_count = 0  # the previous lock has expired: count afresh
         row.locked_until = None
     row.failed_login_count += 1
-    newly_locked = None
     if row.failed_login_count >= settings.LOGIN_LOCKOUT_THRESHOLD:
-        newly_locked = now + _lock_window()
-        row.locked_until = newly_locked
+        row.locked_until = now + _lock_window()
     if user is None:
         row.updated_at = now
         row.save(update_fields=["failed_login_count", "locked_until", "updated_at"])
     else:
         user.save(update_fields=["failed_login_count", "locked_until"])
-        record_event(
-            actor=username,
-            action=AuditAction.LOGIN_LOCKED if newly_locked else AuditAction.LOGIN_FAILED,
-            object_type="user",
-            object_id=user.pk,
-            after={"failed_login_count": row.failed_login_count, "locked_until": newly_locked},
-        )
-    return newly_locked
+    return LoginAttempt(allowed=True, locked_until=row.locked_until)
+
+
+@transaction_step
+def record_failed_login(*, username: str, attempt: LoginAttempt) -> None:
+    """The password was wrong (the attempt was already counted): audit it for a real user."""
+    user = User.objects.filter(username=username).only("pk", "failed_login_count").first()
+    if user is None:
+        return
+    record_event(
+        actor=username,
+        action=AuditAction.LOGIN_LOCKED if attempt.locked_until else AuditAction.LOGIN_FAILED,
+        object_type="user",
+        object_id=user.pk,
+        after={"failed_login_count": user.failed_login_count, "locked_until": attempt.locked_until},
+    )
 
 
 @transaction_step
@@ -230,6 +248,7 @@ def _use_worth_noting(token: ApiToken, now: datetime) -> bool:
 
 do_create_user = entry_point(create_user)
 do_change_password = entry_point(change_password)
+do_claim_login_attempt = entry_point(claim_login_attempt)
 do_record_failed_login = entry_point(record_failed_login)
 do_record_successful_login = entry_point(record_successful_login)
 do_unlock_user = entry_point(unlock_user)
