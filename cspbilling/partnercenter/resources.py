@@ -6,10 +6,11 @@ fields it does not declare (``model_extra``) and the dict as received (``.raw``)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
+from cspbilling.core.identifiers import invoice_number_problem
 from cspbilling.partnercenter.modelbase import (
     Amount,
     Currency,
@@ -236,8 +237,19 @@ class InvoiceDetail(PCModel):
     links: dict[str, Any] | None = None
 
 
+def _invoice_number(value: str) -> str:
+    problem = invoice_number_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+# 21Vianet's invoice numbers end up in our URLs and indexed columns: refuse what cannot.
+InvoiceNumber = Annotated[str, AfterValidator(_invoice_number)]
+
+
 class Invoice(PCModel):
-    id: str
+    id: InvoiceNumber
     invoice_date: PCDateTime = None
     billing_period_start_date: PCDateTime = None
     billing_period_end_date: PCDateTime = None

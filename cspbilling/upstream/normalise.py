@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cspbilling.core.identifiers import invoice_number_problem
 from cspbilling.core.money import CURRENCY_ALIASES
 from cspbilling.upstream.arrow_text import column_array, same_mask, source_json
 from cspbilling.upstream.columns import PLACES, header_key, source_fields
@@ -194,6 +195,7 @@ def _invoice_keys(table, header, override, first_row, problems) -> pa.Array:
             column="InvoiceNumber",
             reason="no invoice number in the file: give the invoice id",
         )
+        _check_invoice_numbers(keys, column="InvoiceNumber", first_row=first_row, problems=problems)
         return keys
     values, written = _column(table, header, "InvoiceNumber")
     if override:
@@ -212,7 +214,22 @@ def _invoice_keys(table, header, override, first_row, problems) -> pa.Array:
         column=written,
         reason="no invoice number: give the invoice id",
     )
+    _check_invoice_numbers(keys, column=written, first_row=first_row, problems=problems)
     return keys
+
+
+def _check_invoice_numbers(keys, *, column, first_row, problems) -> None:
+    # A file holds one or a few invoice numbers: check each distinct one once.
+    bad = [key for key in pc.unique(keys).to_pylist() if key and invoice_number_problem(key)]
+    if not bad:
+        return
+    problems.add_mask(
+        pc.is_in(keys, value_set=pa.array(bad, pa.string())),
+        first_row=first_row,
+        column=column,
+        values=keys,
+        reason=invoice_number_problem,
+    )
 
 
 def _currency(values, *, column, first_row, problems) -> pa.Array:
