@@ -1,8 +1,8 @@
 """A local Partner Center (operated by 21Vianet) serving the same API, for tests and training.
 
 Start it with ``cspbilling sandbox`` or ``start_sandbox(port=0, customers=50, seed=1)``; add
-``cloud="global"`` to play the global cloud (the default, ``china``, has no service-request API).
-API calls under ``/v1/`` need
+``cloud="global"`` to play the global cloud (the default, ``china``, has no service-request API)
+and ``state_file=`` to keep the state across restarts (persist.py). API calls under ``/v1/`` need
 ``Authorization: Bearer <token>``. Errors have the documented shape; ``code`` is a documented
 code (2055, 800091, 2011, 800012, 27009) or null where the documents give none. ``size=0`` means
 "the largest page" (the documented customer filter request sends it). A PATCH of a subscription

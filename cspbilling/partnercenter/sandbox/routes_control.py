@@ -30,6 +30,7 @@ def info(state: SandboxState, req: Request) -> Reply:
             "serviceRequests": len(world.service_requests),
             "seed": state.seed,
             "cloud": state.cloud,
+            "stateFile": str(state.state_file) if state.state_file else None,
             "faults": state.faults.as_dict(),
         }
     )

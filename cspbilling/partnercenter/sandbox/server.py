@@ -9,6 +9,7 @@ import threading
 import time
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
@@ -144,6 +145,8 @@ class _Handler(BaseHTTPRequestHandler):
                 log.exception("sandbox route failed: %s %s", self.command, path)
                 reply = (500, error_body(None, "Sandbox internal error"), {})
             payload = self._encode(reply)
+            if self.command != "GET" and reply[0] < 400:
+                self.server.save_state()
         self._send(entry, reply, fault, payload)
 
     @staticmethod
@@ -193,6 +196,13 @@ class SandboxServer(ThreadingHTTPServer):
     @property
     def port(self) -> int:
         return self.server_address[1]
+
+    def save_state(self) -> None:
+        """Write the state file; a failure is logged and the sandbox keeps serving."""
+        try:
+            self.state.save()
+        except ValueError as exc:
+            log.error("%s", exc)
 
     def handle_error(self, request: object, client_address: object) -> None:
         # A client that hangs up mid-request (a killed job) is not the sandbox's error.
@@ -247,6 +257,7 @@ class SandboxHandle:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+        self.server.save_state()
 
     def __enter__(self) -> Self:
         return self
@@ -265,11 +276,14 @@ def start_sandbox(
     faults: dict[str, Any] | None = None,
     anchor: date | None = None,
     cloud: str = "china",
+    state_file: str | Path | None = None,
 ) -> SandboxHandle:
     """Seed and serve a sandbox in a background thread (port 0 picks a free port).
 
     ``cloud`` is ``china`` (Partner Center operated by 21Vianet: no service-request API) or
-    ``global``.
+    ``global``. With ``state_file``, the state is loaded from it when it exists (seeding
+    options are then ignored) and written back after each change and on ``stop()``; a file
+    that cannot be read raises ``StateFileError`` (a ValueError).
     """
     state = SandboxState(
         customers=customers,
@@ -277,6 +291,7 @@ def start_sandbox(
         token=token,
         anchor=anchor,
         cloud=cloud,
+        state_file=state_file,
     )
     if faults:
         state.faults.update(faults)

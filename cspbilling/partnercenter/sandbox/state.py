@@ -10,9 +10,10 @@ import itertools
 import threading
 from collections import deque
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from cspbilling.partnercenter.sandbox import ledger
+from cspbilling.partnercenter.sandbox import ledger, persist
 from cspbilling.partnercenter.sandbox import seed as seeding
 from cspbilling.partnercenter.sandbox.faults import FaultConfig
 
@@ -65,15 +66,24 @@ class SandboxState:
         token: str = DEFAULT_TOKEN,
         anchor: date | None = None,
         cloud: str = "china",
+        state_file: str | Path | None = None,
     ) -> None:
         self.lock = threading.RLock()
         self.customers_count, self.seed, self.anchor, self.token = customers, seed, anchor, token
         self.cloud = check_cloud(cloud)
+        self.state_file = Path(state_file) if state_file else None
         self.faults = FaultConfig()
         self.requests: deque[dict[str, Any]] = deque(maxlen=50_000)
         self._tokens: dict[str, tuple[str, int, Any]] = {}
         self._token_ids = itertools.count(1)
-        self.reset()
+        self.loaded_from: Path | None = None
+        if self.state_file is not None and self.state_file.exists():
+            self.world, data = persist.load(self.state_file)
+            self.seed, self.anchor = self.world.seed, self.world.anchor
+            self.customers_count = int(data.get("customers_count", len(self.world.customers)))
+            self.loaded_from = self.state_file
+        else:
+            self.reset()
 
     def reset(
         self,
@@ -96,6 +106,13 @@ class SandboxState:
             self.faults = FaultConfig()
             self.requests.clear()
             self._tokens.clear()
+            self.save()
+
+    def save(self) -> None:
+        """Write the state file, if there is one (after each change and on shutdown)."""
+        with self.lock:
+            if self.state_file is not None:
+                persist.save(self.state_file, self.world, {"customers_count": self.customers_count})
 
     # --- paging ------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 
 from django.conf import settings
@@ -9,6 +10,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cspbilling.partnercenter.sandbox import start_sandbox
 from cspbilling.partnercenter.sandbox.state import CLOUDS, DEFAULT_TOKEN
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 class Command(BaseCommand):
@@ -36,6 +41,13 @@ class Command(BaseCommand):
             default=None,
             help="which Partner Center to play: china (operated by 21Vianet: no service-request "
             "API) or global (default: the CSPBILLING_PC_CLOUD setting, else china)",
+        )
+        parser.add_argument(
+            "--state",
+            metavar="FILE",
+            default=None,
+            help="keep the whole state in FILE across restarts: loaded at start when it exists "
+            "(then --customers and --seed are ignored), written after each change and on exit",
         )
         faults = parser.add_argument_group("faults (also settable at POST /_sandbox/faults)")
         faults.add_argument("--latency-ms", type=int, default=0, help="delay every answer")
@@ -76,6 +88,7 @@ class Command(BaseCommand):
         try:
             handle = start_sandbox(
                 cloud=cloud,
+                state_file=opts["state"],
                 port=opts["port"],
                 host=opts["host"],
                 customers=opts["customers"],
@@ -90,19 +103,24 @@ class Command(BaseCommand):
         state = handle.state
         world = state.world
         subs = sum(len(s) for s in world.subscriptions.values())
+        how = f"loaded from {state.loaded_from}" if state.loaded_from else "seeded"
         self.stdout.write(f"Partner Center sandbox at {handle.base_url}")
         self.stdout.write(f"token: {handle.token}")
         self.stdout.write(
-            f"seeded {len(world.customers)} customers, {subs} subscriptions, "
+            f"{how}: {len(world.customers)} customers, {subs} subscriptions, "
             f"{len(world.invoices)} invoices in {time.monotonic() - started:.1f}s (seed "
             f"{state.seed}, cloud {state.cloud}); control endpoints under "
             f"{handle.base_url}/_sandbox/"
         )
+        if state.state_file:
+            self.stdout.write(f"state kept in {state.state_file}")
         self.stdout.write(
             f"use it: CSPBILLING_PC_BASE_URL={handle.base_url} "
             f"CSPBILLING_PC_SANDBOX_TOKEN={handle.token}"
         )
         self.stdout.flush()
+        # A plain kill stops it as Ctrl-C does, so the state file gets its last write.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             while True:
                 time.sleep(3600)
