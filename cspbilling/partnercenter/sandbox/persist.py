@@ -105,7 +105,7 @@ def load_world(data: dict[str, Any]) -> World:
     return world
 
 
-def save(path: Path, world: World, meta: dict[str, Any]) -> None:
+def write(path: Path, world: World, meta: dict[str, Any]) -> None:
     text = json.dumps(dump_world(world, meta), default=_default, ensure_ascii=False)
     tmp: str | None = None
     try:

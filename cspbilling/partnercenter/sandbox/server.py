@@ -146,7 +146,7 @@ class _Handler(BaseHTTPRequestHandler):
                 reply = (500, error_body(None, "Sandbox internal error"), {})
             payload = self._encode(reply)
             if self.command != "GET" and reply[0] < 400:
-                self.server.save_state()
+                self.server.write_state_file()
         self._send(entry, reply, fault, payload)
 
     @staticmethod
@@ -197,10 +197,10 @@ class SandboxServer(ThreadingHTTPServer):
     def port(self) -> int:
         return self.server_address[1]
 
-    def save_state(self) -> None:
+    def write_state_file(self) -> None:
         """Write the state file; a failure is logged and the sandbox keeps serving."""
         try:
-            self.state.save()
+            self.state.write_state_file()
         except ValueError as exc:
             log.error("%s", exc)
 
@@ -257,7 +257,7 @@ class SandboxHandle:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
-        self.server.save_state()
+        self.server.write_state_file()
 
     def __enter__(self) -> Self:
         return self

@@ -106,13 +106,14 @@ class SandboxState:
             self.faults = FaultConfig()
             self.requests.clear()
             self._tokens.clear()
-            self.save()
+            self.write_state_file()
 
-    def save(self) -> None:
+    def write_state_file(self) -> None:
         """Write the state file, if there is one (after each change and on shutdown)."""
         with self.lock:
             if self.state_file is not None:
-                persist.save(self.state_file, self.world, {"customers_count": self.customers_count})
+                meta = {"customers_count": self.customers_count}
+                persist.write(self.state_file, self.world, meta)
 
     # --- paging ------------------------------------------------------------------------------
 
