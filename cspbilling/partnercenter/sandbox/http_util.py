@@ -34,6 +34,12 @@ class Request:
     raw_body: bytes
     params: dict[str, str] = field(default_factory=dict)
     base_url: str = ""
+    raw_query: str = ""
+
+    @property
+    def self_uri(self) -> str:
+        """This request's path and query as sent (``links.self``: with /v1 and the filter)."""
+        return f"{self.path}?{self.raw_query}" if self.raw_query else self.path
 
     def json(self) -> Any:
         if not self.raw_body:
@@ -41,18 +47,22 @@ class Request:
         try:
             return json.loads(self.raw_body, parse_float=Decimal)
         except ValueError as exc:
-            raise SandboxError(400, 400001, f"The request body is not valid JSON: {exc}") from None
+            raise SandboxError(400, None, f"The request body is not valid JSON: {exc}") from None
 
     def int_param(self, name: str, default: int, *, maximum: int | None = None) -> int:
+        """A whole-number query parameter; ``size=0`` (sent by the documented customer filter
+        request) means "no page size of my own": the list's largest page."""
         raw = self.query.get(name)
         if raw is None or raw == "":
             return default
         try:
             value = int(raw)
         except ValueError:
-            raise SandboxError(400, 400001, f"{name} must be a whole number") from None
-        if value < 0 or (name == "size" and value == 0):
-            raise SandboxError(400, 400001, f"{name} must be positive")
+            raise SandboxError(400, None, f"{name} must be a whole number") from None
+        if value < 0:
+            raise SandboxError(400, None, f"{name} must not be negative")
+        if name == "size" and value == 0 and maximum:
+            return maximum
         return min(value, maximum) if maximum else value
 
     def filter(self) -> dict[str, Any] | None:
@@ -62,9 +72,9 @@ class Request:
         try:
             data = json.loads(raw)
         except ValueError:
-            raise SandboxError(400, 400001, "filter is not valid JSON") from None
+            raise SandboxError(400, None, "filter is not valid JSON") from None
         if not isinstance(data, dict):
-            raise SandboxError(400, 400001, "filter must be an object")
+            raise SandboxError(400, None, "filter must be an object")
         return {str(k).lower(): v for k, v in data.items()}
 
 
@@ -105,8 +115,7 @@ def offset_page(
     offset = req.int_param("offset", 0)
     page = items[offset : offset + size]
     sep = "&" if extra_query else ""
-    self_uri = f"{base_uri}?{extra_query}{sep}size={size}&offset={offset}"
     nxt = None
     if offset + size < len(items):
         nxt = link(f"{base_uri}?{extra_query}{sep}size={size}&offset={offset + size}")
-    return collection(page, self_uri, nxt)
+    return collection(page, req.self_uri, nxt)

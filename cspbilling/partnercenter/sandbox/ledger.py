@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 CENT = Decimal("0.01")
 VAT = Decimal("0.06")
 ZERO = Decimal("0.00")
+_PATH_TYPES = {"billing_line_items": "BillingLineItems", "usage_line_items": "UsageLineItems"}
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
@@ -55,8 +56,7 @@ def line_context(world: World, customer: dict, sub: dict, offer: catalog.Offer) 
         "partnerId": "8f6c2b1e-3d4a-4f5b-9c8d-7e6f5a4b3c2d",
         "customerId": customer["id"],
         "customerName": customer["companyProfile"]["companyName"],
-        "mpnId": "4847383",
-        "tier2MpnId": "",
+        "mpnId": 4847383,  # numbers, as documented; tier2MpnId only for indirect resellers
         "orderId": sub["orderId"],
         "subscriptionId": billing_id,
         "syndicationPartnerSubscriptionNumber": sub["id"],
@@ -152,8 +152,7 @@ def _usage_lines(world: World, customer: dict, start: date, end: date, inv_id: s
             "partnerName": "Sandbox CSP Partner",
             "partnerBillableAccountId": "1234567890123",
             "customerCompanyName": customer["companyProfile"]["companyName"],
-            "mpnId": "4847383",
-            "tier2MpnId": "",
+            "mpnId": 4847383,
             "invoiceNumber": inv_id,
             "chargeStartDate": _iso(start),
             "chargeEndDate": _iso(end),
@@ -218,8 +217,10 @@ def issue_invoice(world: World, start: date, *, last: bool = True, paid: bool = 
     total = sum((license_figures(line[6], line[7])[2] for line in office), ZERO)
     total += sum((u["postTaxTotal"] for u in azure), ZERO)
     details = [("billing_line_items", "office", "OFFICE")]
-    if azure:
+    if azure:  # usage lines (daily and daily-rated) are made from these: see usage.py
         details.append(("billing_line_items", "azure", "AZURE"))
+        details.append(("usage_line_items", "azure", "AZURE"))
+        details.append(("usage_line_items", "marketplace", "MARKETPLACE"))
     invoice = {
         "id": inv_id,
         "invoiceDate": _iso(end + timedelta(days=1)),
@@ -240,7 +241,7 @@ def issue_invoice(world: World, start: date, *, last: bool = True, paid: bool = 
                 "billingProvider": provider,
                 "links": {
                     "self": {
-                        "uri": f"/invoices/{inv_id}/lineitems/{up}/BillingLineItems",
+                        "uri": f"/invoices/{inv_id}/lineitems/{up}/{_PATH_TYPES[kind]}",
                         "method": "GET",
                         "headers": [],
                     }

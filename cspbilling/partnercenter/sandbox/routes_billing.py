@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cspbilling.partnercenter.sandbox import ledger
+from cspbilling.partnercenter.sandbox import ledger, usage
 from cspbilling.partnercenter.sandbox.http_util import Reply, Request, offset_page, ok
 from cspbilling.partnercenter.sandbox.state import SandboxError, SandboxState
 
@@ -61,7 +61,7 @@ def _line_items(state: SandboxState, req: Request, provider: str, kind: str) -> 
     if p is None or t is None:
         raise SandboxError(
             400,
-            400001,
+            None,
             "provider must be office, azure, one_time or "
             "marketplace; invoicelineitemtype billinglineitems or usagelineitems",
         )
@@ -70,6 +70,10 @@ def _line_items(state: SandboxState, req: Request, provider: str, kind: str) -> 
         source: list = lines["office"]
     elif (p, t) == ("azure", "billing_line_items"):
         source = lines["azure"]
+    elif (p, t) == ("azure", "usage_line_items"):
+        source = usage.daily_usage(state.world, invoice)
+    elif (p, t) == ("marketplace", "usage_line_items"):
+        source = usage.daily_rated(state.world, invoice)
     else:
         source = []
     base = f"/invoices/{invoice['id']}/lineitems"
@@ -89,7 +93,7 @@ def _line_items(state: SandboxState, req: Request, provider: str, kind: str) -> 
 def line_items_query(state: SandboxState, req: Request) -> Reply:
     provider, kind = req.query.get("provider"), req.query.get("invoicelineitemtype")
     if not provider or not kind:
-        raise SandboxError(400, 400001, "provider and invoicelineitemtype are required")
+        raise SandboxError(400, None, "provider and invoicelineitemtype are required")
     return _line_items(state, req, provider, kind)
 
 

@@ -16,7 +16,7 @@ SUPPORT_NAME = "世纪互联支持 (21Vianet Support)"
 def _body(req: Request) -> dict[str, Any]:
     body = req.json()
     if not isinstance(body, dict):
-        raise SandboxError(400, 400001, "The body must be a JSON object")
+        raise SandboxError(400, None, "The body must be a JSON object")
     return body
 
 
@@ -29,6 +29,8 @@ def info(state: SandboxState, req: Request) -> Reply:
             "invoices": [inv["id"] for inv in world.invoices],
             "serviceRequests": len(world.service_requests),
             "seed": state.seed,
+            "cloud": state.cloud,
+            "stateFile": str(state.state_file) if state.state_file else None,
             "faults": state.faults.as_dict(),
         }
     )
@@ -42,7 +44,7 @@ def set_faults(state: SandboxState, req: Request) -> Reply:
     try:
         state.faults.update(_body(req))
     except (TypeError, ValueError) as exc:
-        raise SandboxError(400, 400001, str(exc)) from None
+        raise SandboxError(400, None, str(exc)) from None
     return ok(state.faults.as_dict())
 
 
@@ -53,7 +55,10 @@ def clear_faults(state: SandboxState, req: Request) -> Reply:
 
 def reset(state: SandboxState, req: Request) -> Reply:
     body = _body(req)
-    state.reset(customers=body.get("customers"), seed=body.get("seed"))
+    try:
+        state.reset(customers=body.get("customers"), seed=body.get("seed"), cloud=body.get("cloud"))
+    except ValueError as exc:
+        raise SandboxError(400, None, str(exc)) from None
     return info(state, req)
 
 
@@ -104,11 +109,11 @@ def invoices(state: SandboxState, req: Request) -> Reply:
     if kind == "invoice":
         return ok(state.issue_invoice(), 201)
     if kind != "credit":
-        raise SandboxError(400, 400001, "kind must be invoice or credit")
+        raise SandboxError(400, None, "kind must be invoice or credit")
     try:
         amount = Decimal(str(body["amount"]))
     except (KeyError, InvalidOperation):
-        raise SandboxError(400, 400001, "amount is required (a decimal string)") from None
+        raise SandboxError(400, None, "amount is required (a decimal string)") from None
     cid, sid = str(body.get("customer_id", "")).lower(), str(body.get("subscription_id", ""))
     try:
         line = ledger.queue_credit(
@@ -119,7 +124,7 @@ def invoices(state: SandboxState, req: Request) -> Reply:
             str(body.get("charge_type") or "Cancel instance prorate"),
         )
     except KeyError:
-        raise SandboxError(404, 2002, f"No subscription {sid} for customer {cid}") from None
+        raise SandboxError(404, None, f"No subscription {sid} for customer {cid}") from None
     return ok({"pending": True, "line": ledger.render_license(line, "(next invoice)")}, 202)
 
 
@@ -128,7 +133,7 @@ def add_customer(state: SandboxState, req: Request) -> Reply:
     allowed = {"company_name", "domain", "culture", "subscriptions"}
     unknown = set(body) - allowed
     if unknown:
-        raise SandboxError(400, 400001, f"unknown field(s): {', '.join(sorted(unknown))}")
+        raise SandboxError(400, None, f"unknown field(s): {', '.join(sorted(unknown))}")
     customer = state.add_customer(**body)
     return ok(customer, 201)
 

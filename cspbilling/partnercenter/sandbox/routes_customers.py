@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cspbilling.partnercenter.sandbox import subscriptions
 from cspbilling.partnercenter.sandbox.http_util import Reply, Request, collection, link, ok
 from cspbilling.partnercenter.sandbox.state import SandboxError, SandboxState
 
@@ -27,7 +28,7 @@ def _matching(state: SandboxState, flt: dict[str, Any] | None) -> list[dict[str,
     if field not in _FILTER_FIELDS or operator != "startswith":
         raise SandboxError(
             400,
-            400001,
+            None,
             "filter supports Field CompanyName, Domain or "
             "IndirectReseller with Operator starts_with",
         )
@@ -53,7 +54,7 @@ def list_customers(state: SandboxState, req: Request) -> Reply:
             f"/customers?size={size}&seekOperation=Next",
             [{"key": "MS-ContinuationToken", "value": token}],
         )
-    return ok(collection(page, f"/customers?size={size}", nxt))
+    return ok(collection(page, req.self_uri, nxt))
 
 
 def get_customer(state: SandboxState, req: Request) -> Reply:
@@ -64,7 +65,7 @@ def list_subscriptions(state: SandboxState, req: Request) -> Reply:
     cid = req.params["cid"]
     state.customer(cid)
     subs = list(state.world.subscriptions[cid.lower()].values())
-    return ok(collection(subs, f"/customers/{cid}/subscriptions"))
+    return ok(collection(subs, req.self_uri))
 
 
 def get_subscription(state: SandboxState, req: Request) -> Reply:
@@ -72,8 +73,8 @@ def get_subscription(state: SandboxState, req: Request) -> Reply:
 
 
 def patch_subscription(state: SandboxState, req: Request) -> Reply:
-    sub = state.patch_subscription(
-        req.params["cid"], req.params["sid"], req.json(), req.headers.get("If-Match")
+    sub = subscriptions.patch(
+        state, req.params["cid"], req.params["sid"], req.json(), req.headers.get("If-Match")
     )
     return ok(sub)
 

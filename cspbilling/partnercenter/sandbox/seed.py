@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -10,8 +11,9 @@ from typing import Any
 from cspbilling.partnercenter.sandbox import catalog, ledger
 
 PARTNER_ID = "8f6c2b1e-3d4a-4f5b-9c8d-7e6f5a4b3c2d"
-PARTNER_MPN_ID = "4847383"
+PARTNER_MPN_ID = 4847383  # a number, as the documents type MpnId
 DOMAIN_SUFFIX = "partner.onmschina.cn"
+_ENTITLEMENTS = uuid.UUID("0b7d3f52-6a1e-4c9b-8d2f-5e4a3c2b1a09")
 
 
 def iso(value: date | datetime) -> str:
@@ -180,6 +182,14 @@ def make_subscription(
         "isTrial": False,
         "contractType": "subscription",
         "orderId": rng.getrandbits(120).to_bytes(15).hex()[:32],
+        # Derived from the id, not drawn from rng, so every seed keeps its earlier data.
+        "entitlementId": str(uuid.uuid5(_ENTITLEMENTS, sid)),
+        "partnerId": "",  # the indirect reseller's MPN id; none: the partner bills directly
+        "actions": subscription_actions(status),
+        "refundOptions": [],  # legacy license-based: credits come prorated on the invoice
+        "isMicrosoftProduct": True,
+        "publisherName": "Microsoft Corporation",
+        "renewalTermDuration": "P1Y",
         "links": {
             "offer": {"uri": f"/offers/{offer.offer_id}", "method": "GET", "headers": []},
             "self": {
@@ -195,6 +205,11 @@ def make_subscription(
     world.subscriptions[customer["id"]][sid] = sub
     world.line_ctx[sid] = ledger.line_context(world, customer, sub, offer)
     return sub
+
+
+def subscription_actions(status: str) -> list[str]:
+    """What the partner may do next with a subscription in this status."""
+    return {"active": ["Suspend"], "suspended": ["Reactivate"]}.get(status, [])
 
 
 def seed_customer_subscriptions(

@@ -9,6 +9,7 @@ import threading
 import time
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
@@ -20,7 +21,12 @@ from cspbilling.partnercenter.sandbox import (
 )
 from cspbilling.partnercenter.sandbox.faults import Fault
 from cspbilling.partnercenter.sandbox.http_util import Reply, Request, encode_json
-from cspbilling.partnercenter.sandbox.state import DEFAULT_TOKEN, SandboxError, SandboxState
+from cspbilling.partnercenter.sandbox.state import (
+    DEFAULT_TOKEN,
+    SandboxError,
+    SandboxState,
+    error_body,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +49,8 @@ def dispatch(state: SandboxState, req: Request) -> Reply:
         req.params = {k: v for k, v in match.groupdict().items() if v is not None}
         return func(state, req)
     if allowed:
-        raise SandboxError(405, 405, f"{req.method} is not supported on {req.path}")
-    raise SandboxError(404, 404, f"No such resource: {req.path}")
+        raise SandboxError(405, None, f"{req.method} is not supported on {req.path}")
+    raise SandboxError(404, None, f"No such resource: {req.path}")
 
 
 def _fault_reply(fault: Fault) -> Reply:
@@ -61,12 +67,7 @@ def _fault_reply(fault: Fault) -> Reply:
         )
     return (
         fault.status,
-        {
-            "code": fault.status,
-            "description": "Sandbox fault: the service is unavailable, try again",
-            "data": [],
-            "source": "PartnerFD",
-        },
+        error_body(None, "Sandbox fault: the service is unavailable, try again"),
         {},
     )
 
@@ -94,7 +95,15 @@ class _Handler(BaseHTTPRequestHandler):
         path = split.path.rstrip("/") or "/"
         query = {k.lower(): v for k, v in parse_qsl(split.query, keep_blank_values=True)}
         host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.port}"
-        req = Request(self.command, path, query, self.headers, raw, base_url=f"http://{host}")
+        req = Request(
+            self.command,
+            path,
+            query,
+            self.headers,
+            raw,
+            base_url=f"http://{host}",
+            raw_query=split.query,
+        )
         entry = {
             "method": self.command,
             "path": path,
@@ -110,12 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
         fault: Fault | None = None
         is_api = not path.lower().startswith("/_sandbox")
         if is_api and self.headers.get("Authorization") != f"Bearer {state.token}":
-            body = {
-                "code": 401,
-                "description": "Authorization: Bearer <token> is missing or not valid",
-                "data": [],
-                "source": "PartnerFD",
-            }
+            body = error_body(None, "Authorization: Bearer <token> is missing or not valid")
             return self._send(entry, (401, body, {"WWW-Authenticate": "Bearer"}), None)
         if is_api:
             with state.lock:
@@ -139,8 +143,10 @@ class _Handler(BaseHTTPRequestHandler):
                 reply = (exc.status, exc.body(), {})
             except Exception:
                 log.exception("sandbox route failed: %s %s", self.command, path)
-                reply = (500, {"code": 500, "description": "Sandbox internal error"}, {})
+                reply = (500, error_body(None, "Sandbox internal error"), {})
             payload = self._encode(reply)
+            if self.command != "GET" and reply[0] < 400:
+                self.server.write_state_file()
         self._send(entry, reply, fault, payload)
 
     @staticmethod
@@ -168,6 +174,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(payload)))
             if entry.get("request_id"):
                 self.send_header("MS-RequestId", entry["request_id"])
+            if entry.get("correlation_id"):
+                self.send_header("MS-CorrelationId", entry["correlation_id"])
             self._headers_buffer.append(b"\r\n")
             if self.command != "HEAD":
                 self._headers_buffer.append(payload)
@@ -188,6 +196,13 @@ class SandboxServer(ThreadingHTTPServer):
     @property
     def port(self) -> int:
         return self.server_address[1]
+
+    def write_state_file(self) -> None:
+        """Write the state file; a failure is logged and the sandbox keeps serving."""
+        try:
+            self.state.write_state_file()
+        except ValueError as exc:
+            log.error("%s", exc)
 
     def handle_error(self, request: object, client_address: object) -> None:
         # A client that hangs up mid-request (a killed job) is not the sandbox's error.
@@ -242,6 +257,7 @@ class SandboxHandle:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+        self.server.write_state_file()
 
     def __enter__(self) -> Self:
         return self
@@ -259,9 +275,24 @@ def start_sandbox(
     host: str = "127.0.0.1",
     faults: dict[str, Any] | None = None,
     anchor: date | None = None,
+    cloud: str = "china",
+    state_file: str | Path | None = None,
 ) -> SandboxHandle:
-    """Seed and serve a sandbox in a background thread (port 0 picks a free port)."""
-    state = SandboxState(customers=customers, seed=seed, token=token, anchor=anchor)
+    """Seed and serve a sandbox in a background thread (port 0 picks a free port).
+
+    ``cloud`` is ``china`` (Partner Center operated by 21Vianet: no service-request API) or
+    ``global``. With ``state_file``, the state is loaded from it when it exists (seeding
+    options are then ignored) and written back after each change and on ``stop()``; a file
+    that cannot be read raises ``StateFileError`` (a ValueError).
+    """
+    state = SandboxState(
+        customers=customers,
+        seed=seed,
+        token=token,
+        anchor=anchor,
+        cloud=cloud,
+        state_file=state_file,
+    )
     if faults:
         state.faults.update(faults)
     server = SandboxServer((host, port), state)

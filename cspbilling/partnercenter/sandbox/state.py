@@ -10,53 +10,51 @@ import itertools
 import threading
 from collections import deque
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from cspbilling.partnercenter.sandbox import ledger
+from cspbilling.partnercenter.sandbox import ledger, persist
 from cspbilling.partnercenter.sandbox import seed as seeding
 from cspbilling.partnercenter.sandbox.faults import FaultConfig
 
 DEFAULT_TOKEN = "sandbox-token"  # noqa: S105 (a fixed local test token, not a secret)
 
-MUTABLE_FIELDS = (
-    "quantity",
-    "friendlyName",
-    "autoRenewEnabled",
-    "billingCycle",
-    "offerId",
-    "termDuration",
-)
+CLOUDS = ("china", "global")
+
+
+def check_cloud(cloud: str) -> str:
+    value = (cloud or "").strip().lower()
+    if value not in CLOUDS:
+        raise ValueError(f"cloud must be china or global, not {cloud!r}")
+    return value
 
 
 class SandboxError(Exception):
     """An answer in Partner Center's error shape."""
 
-    def __init__(self, status: int, code: int | str, description: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: int | str | None,
+        description: str,
+        *,
+        data: list[Any] | None = None,
+    ) -> None:
         super().__init__(description)
         self.status, self.code, self.description = status, code, description
+        self.data = data or []
 
     def body(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "description": self.description,
-            "data": [],
-            "source": "PartnerFD",
-        }
+        """``code`` is null where the documents give no code for the case."""
+        return error_body(self.code, self.description, self.data)
+
+
+def error_body(code: int | str | None, description: str, data: list[Any] | None = None) -> dict:
+    return {"code": code, "description": description, "data": data or [], "source": "PartnerFD"}
 
 
 def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _norm(value: Any) -> Any:
-    return value.lower().replace("_", "") if isinstance(value, str) else value
-
-
-def _etag(value: str | None) -> str:
-    text = (value or "").strip()
-    if text.startswith("W/"):
-        text = text[2:]
-    return text.strip('"')
 
 
 class SandboxState:
@@ -67,28 +65,55 @@ class SandboxState:
         seed: int = 1,
         token: str = DEFAULT_TOKEN,
         anchor: date | None = None,
+        cloud: str = "china",
+        state_file: str | Path | None = None,
     ) -> None:
         self.lock = threading.RLock()
         self.customers_count, self.seed, self.anchor, self.token = customers, seed, anchor, token
+        self.cloud = check_cloud(cloud)
+        self.state_file = Path(state_file) if state_file else None
         self.faults = FaultConfig()
         self.requests: deque[dict[str, Any]] = deque(maxlen=50_000)
         self._tokens: dict[str, tuple[str, int, Any]] = {}
         self._token_ids = itertools.count(1)
-        self.reset()
+        self.loaded_from: Path | None = None
+        if self.state_file is not None and self.state_file.exists():
+            self.world, data = persist.load(self.state_file)
+            self.seed, self.anchor = self.world.seed, self.world.anchor
+            self.customers_count = int(data.get("customers_count", len(self.world.customers)))
+            self.loaded_from = self.state_file
+        else:
+            self.reset()
 
-    def reset(self, *, customers: int | None = None, seed: int | None = None) -> None:
+    def reset(
+        self,
+        *,
+        customers: int | None = None,
+        seed: int | None = None,
+        cloud: str | None = None,
+    ) -> None:
         """Back to freshly seeded data, no faults, empty request log."""
         with self.lock:
             if customers is not None:
                 self.customers_count = customers
             if seed is not None:
                 self.seed = seed
+            if cloud is not None:
+                self.cloud = check_cloud(cloud)
             self.world = seeding.build_world(
                 customers=self.customers_count, seed=self.seed, anchor=self.anchor
             )
             self.faults = FaultConfig()
             self.requests.clear()
             self._tokens.clear()
+            self.write_state_file()
+
+    def write_state_file(self) -> None:
+        """Write the state file, if there is one (after each change and on shutdown)."""
+        with self.lock:
+            if self.state_file is not None:
+                meta = {"customers_count": self.customers_count}
+                persist.write(self.state_file, self.world, meta)
 
     # --- paging ------------------------------------------------------------------------------
 
@@ -100,7 +125,7 @@ class SandboxState:
     def take_continuation(self, kind: str, token: str | None) -> tuple[int, Any]:
         found = self._tokens.get(token or "")
         if found is None or found[0] != kind:
-            raise SandboxError(400, 400008, "MS-ContinuationToken header missing or not valid")
+            raise SandboxError(400, None, "MS-ContinuationToken header missing or not valid")
         return found[1], found[2]
 
     # --- customers and subscriptions ---------------------------------------------------------
@@ -108,64 +133,21 @@ class SandboxState:
     def customer(self, customer_id: str) -> dict[str, Any]:
         found = self.world.customers.get(customer_id.lower())
         if found is None:
-            raise SandboxError(404, 600008, f"Customer {customer_id} was not found")
+            raise SandboxError(404, None, f"Customer {customer_id} was not found")
         return found
 
     def subscription(self, customer_id: str, subscription_id: str) -> dict[str, Any]:
         self.customer(customer_id)
         found = self.world.subscriptions[customer_id.lower()].get(subscription_id.lower())
         if found is None:
-            raise SandboxError(404, 800002, f"Subscription {subscription_id} was not found")
+            raise SandboxError(404, None, f"Subscription {subscription_id} was not found")
         return found
-
-    def patch_subscription(
-        self, customer_id: str, subscription_id: str, body: Any, if_match: str | None
-    ) -> dict[str, Any]:
-        sub = self.subscription(customer_id, subscription_id)
-        if not isinstance(body, dict):
-            raise SandboxError(400, 400001, "The request body must be a subscription object")
-        wanted = {k.lower(): v for k, v in body.items() if isinstance(k, str)}
-        if not if_match or _etag(if_match) != _etag(sub["attributes"]["etag"]):
-            raise SandboxError(
-                400,
-                2055,
-                "The ETag provided is no longer valid. Get the "
-                "resource again and retry with the current ETag.",
-            )
-        if sub["status"] == "deleted":
-            raise SandboxError(400, 2011, "A deleted subscription cannot be updated.")
-        changes = {
-            f: wanted[f.lower()]
-            for f in MUTABLE_FIELDS
-            if f.lower() in wanted and _norm(wanted[f.lower()]) != _norm(sub.get(f))
-        }
-        status = _norm(wanted.get("status", sub["status"]))
-        if sub["status"] == "suspended" and changes:
-            raise SandboxError(
-                400, 800091, "Cannot update a suspended subscription; reactivate it first."
-            )
-        if status not in ("active", "suspended"):
-            raise SandboxError(400, 800012, f"Cannot set status {wanted.get('status')!r}")
-        if sub["status"] not in ("active", "suspended"):
-            raise SandboxError(400, 800012, "This is not an active subscription.")
-        if status == "active" and sub["status"] == "suspended" and sub.get("parentSubscriptionId"):
-            parent = self.world.subscriptions[customer_id.lower()].get(sub["parentSubscriptionId"])
-            if parent is not None and parent["status"] != "active":
-                raise SandboxError(
-                    409,
-                    27009,
-                    "An add-on cannot be enabled while its parent subscription is not active.",
-                )
-        if status != sub["status"]:
-            changes["status"] = status
-            changes["suspensionReasons"] = ["PartnerInitiated"] if status == "suspended" else []
-        if changes:
-            self.change_subscription(sub, changes)
-        return sub
 
     def change_subscription(self, sub: dict[str, Any], changes: dict[str, Any]) -> None:
         """Apply a change (from the API or the 21Vianet side) and bump the ETag."""
         sub.update(changes)
+        if "status" in changes:
+            sub["actions"] = seeding.subscription_actions(sub["status"])
         sub["attributes"]["etag"] = self.world.next_etag()
 
     # --- support ---------------------------------------------------------------------------
@@ -173,13 +155,13 @@ class SandboxState:
     def service_request(self, sr_id: str) -> dict[str, Any]:
         found = self.world.service_requests.get(sr_id)
         if found is None:
-            raise SandboxError(404, 2002, f"Service request {sr_id} was not found")
+            raise SandboxError(404, None, f"Service request {sr_id} was not found")
         return found
 
     def add_note(self, sr_id: str, text: str, *, by: str, status: str | None = None) -> dict:
         sr = self.service_request(sr_id)
         if not text or not text.strip():
-            raise SandboxError(400, 400001, "NewNote.Text is required")
+            raise SandboxError(400, None, "NewNote.Text is required")
         stamp = now_iso()
         sr["notes"].append({"createdByName": by, "createdDate": stamp, "text": text})
         sr["lastModifiedDate"] = stamp
@@ -202,7 +184,7 @@ class SandboxState:
         for inv in self.world.invoices:
             if inv["id"].lower() == invoice_id.lower():
                 return inv
-        raise SandboxError(404, 2002, f"Invoice {invoice_id} was not found")
+        raise SandboxError(404, None, f"Invoice {invoice_id} was not found")
 
     def add_customer(self, **fields: Any) -> dict[str, Any]:
         subs = int(fields.pop("subscriptions", 1))

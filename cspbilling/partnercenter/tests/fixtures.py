@@ -13,26 +13,40 @@ from cspbilling.partnercenter.sandbox import SandboxHandle, start_sandbox
 
 PC_SANDBOX_CUSTOMERS = 50
 PC_SANDBOX_SEED = 1
+PC_SANDBOX_CLOUD = "china"  # as in production; pc_sandbox_global switches a test to global
 
 
 @pytest.fixture(scope="session")
 def pc_sandbox_server() -> Iterator[SandboxHandle]:
-    handle = start_sandbox(port=0, customers=PC_SANDBOX_CUSTOMERS, seed=PC_SANDBOX_SEED)
+    handle = start_sandbox(
+        port=0, customers=PC_SANDBOX_CUSTOMERS, seed=PC_SANDBOX_SEED, cloud=PC_SANDBOX_CLOUD
+    )
     yield handle
     handle.stop()
 
 
 @pytest.fixture
 def pc_sandbox(pc_sandbox_server: SandboxHandle) -> Iterator[SandboxHandle]:
-    """The running sandbox, freshly seeded (50 customers, seed 1), no faults, empty log.
+    """The running sandbox, freshly seeded (50 customers, seed 1, cloud china: no service
+    request API), no faults, empty log.
 
     Helpers: ``.set_faults(rate_429=..., ...)``, ``.script({"path_prefix": ..., "status": 429,
     "times": 2, "retry_after": 1})``, ``.clear_faults()``, ``.reset(customers=N, seed=S)``,
     ``.requests(path_prefix, method)``, ``.state`` (the data, under ``.state.lock``).
     """
-    pc_sandbox_server.reset(customers=PC_SANDBOX_CUSTOMERS, seed=PC_SANDBOX_SEED)
+    pc_sandbox_server.reset(
+        customers=PC_SANDBOX_CUSTOMERS, seed=PC_SANDBOX_SEED, cloud=PC_SANDBOX_CLOUD
+    )
     yield pc_sandbox_server
     pc_sandbox_server.clear_faults()
+
+
+@pytest.fixture
+def pc_sandbox_global(pc_sandbox: SandboxHandle) -> SandboxHandle:
+    """pc_sandbox answering as the global cloud (service requests exist there)."""
+    with pc_sandbox.state.lock:
+        pc_sandbox.state.cloud = "global"
+    return pc_sandbox
 
 
 @pytest.fixture

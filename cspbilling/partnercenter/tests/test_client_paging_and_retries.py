@@ -92,7 +92,8 @@ def test_timeout_is_retried_then_exhausted(pc_sandbox, make_pc_client):
     assert "GET /v1/invoices/summary" in str(caught.value)
 
 
-def test_dropped_connection_is_retried(pc_sandbox, pc_client):
+def test_dropped_connection_is_retried(pc_sandbox_global, pc_client):
+    pc_sandbox = pc_sandbox_global
     pc_sandbox.script({"path_prefix": "/v1/servicerequests/supporttopics", "drop": True})
 
     topics = list(pc_client.iter_support_topics())
@@ -101,7 +102,8 @@ def test_dropped_connection_is_retried(pc_sandbox, pc_client):
     assert [c["fault"] for c in pc_sandbox.requests("/v1/servicerequests")] == ["drop", None]
 
 
-def test_adding_a_note_is_not_blindly_retried_after_a_drop(pc_sandbox, pc_client):
+def test_adding_a_note_is_not_blindly_retried_after_a_drop(pc_sandbox_global, pc_client):
+    pc_sandbox = pc_sandbox_global
     sr_id = next(iter(pc_sandbox.state.world.service_requests))
     before = len(pc_sandbox.state.world.service_requests[sr_id]["notes"])
     pc_sandbox.script({"path_prefix": "/v1/servicerequests", "method": "PATCH", "drop": True})
@@ -164,7 +166,9 @@ def test_token_is_required(pc_sandbox, make_pc_client):
     assert "wrong" not in str(caught.value)
 
 
-def test_random_faults_are_reproducible_with_a_seed(pc_sandbox):
+def test_random_faults_are_reproducible_with_a_seed(pc_sandbox_global):
+    pc_sandbox = pc_sandbox_global
+
     def statuses() -> list[int]:
         pc_sandbox.set_faults(rate_429=0.3, rate_5xx=0.2, retry_after=0, seed=11)
         headers = {"Authorization": f"Bearer {pc_sandbox.token}"}

@@ -1,4 +1,5 @@
-"""Service requests: read, filter, add notes, and the 21Vianet side answering."""
+"""Service requests: read, filter, add notes, and the 21Vianet side answering (global cloud;
+the 21Vianet cloud has no service-request API)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from cspbilling.partnercenter.errors import PartnerCenterError
 from cspbilling.partnercenter.resources import ServiceRequestStatus
 
 
-def test_list_filter_and_per_customer(pc_sandbox, pc_client):
+def test_list_filter_and_per_customer(pc_sandbox_global, pc_client):
+    pc_sandbox = pc_sandbox_global
     everything = list(pc_client.iter_service_requests())
     assert len(everything) == len(pc_sandbox.state.world.service_requests)
     open_ones = list(pc_client.iter_service_requests(status="open"))
@@ -22,7 +24,8 @@ def test_list_filter_and_per_customer(pc_sandbox, pc_client):
     assert sr_id in {sr.id for sr in mine}
 
 
-def test_notes_persist_and_21vianet_answers(pc_sandbox, pc_client):
+def test_notes_persist_and_21vianet_answers(pc_sandbox_global, pc_client):
+    pc_sandbox = pc_sandbox_global
     sr = next(iter(pc_client.iter_service_requests(status="open")))
 
     updated = pc_client.add_service_request_note(sr.id, "请核对2月发票第12行")
@@ -46,13 +49,13 @@ def test_notes_persist_and_21vianet_answers(pc_sandbox, pc_client):
     assert closed.status is ServiceRequestStatus.CLOSED and closed.last_closed_date
 
 
-def test_create_answers_like_the_decommissioned_api(pc_client):
+def test_create_answers_like_the_decommissioned_api(pc_sandbox_global, pc_client):
     with pytest.raises(PartnerCenterError, match="decommissioned"):
         pc_client.transport.request(
             "POST", "/v1/servicerequests/zh-CN", body={"Title": "x"}, idempotent=False
         )
 
 
-def test_support_topics(pc_client):
+def test_support_topics(pc_sandbox_global, pc_client):
     topics = list(pc_client.iter_support_topics())
     assert {"Billing", "Subscriptions"} <= {t.name for t in topics}

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import signal
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from cspbilling.partnercenter.sandbox import start_sandbox
-from cspbilling.partnercenter.sandbox.state import DEFAULT_TOKEN
+from cspbilling.partnercenter.sandbox.state import CLOUDS, DEFAULT_TOKEN
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 class Command(BaseCommand):
@@ -29,6 +34,20 @@ class Command(BaseCommand):
             default=None,
             help="bearer token required on API calls (default: the "
             "CSPBILLING_PC_SANDBOX_TOKEN setting, else 'sandbox-token')",
+        )
+        parser.add_argument(
+            "--cloud",
+            choices=CLOUDS,
+            default=None,
+            help="which Partner Center to play: china (operated by 21Vianet: no service-request "
+            "API) or global (default: the CSPBILLING_PC_CLOUD setting, else china)",
+        )
+        parser.add_argument(
+            "--state",
+            metavar="FILE",
+            default=None,
+            help="keep the whole state in FILE across restarts: loaded at start when it exists "
+            "(then --customers and --seed are ignored), written after each change and on exit",
         )
         faults = parser.add_argument_group("faults (also settable at POST /_sandbox/faults)")
         faults.add_argument("--latency-ms", type=int, default=0, help="delay every answer")
@@ -64,9 +83,12 @@ class Command(BaseCommand):
             "malformed": opts["malformed"],
             "seed": opts["fault_seed"],
         }
+        cloud = opts["cloud"] or settings.PARTNER_CENTER.get("CLOUD") or "china"
         started = time.monotonic()
         try:
             handle = start_sandbox(
+                cloud=cloud,
+                state_file=opts["state"],
                 port=opts["port"],
                 host=opts["host"],
                 customers=opts["customers"],
@@ -78,20 +100,27 @@ class Command(BaseCommand):
             raise CommandError(f"cannot listen on {opts['host']}:{opts['port']}: {exc}") from exc
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        world = handle.state.world
+        state = handle.state
+        world = state.world
         subs = sum(len(s) for s in world.subscriptions.values())
+        how = f"loaded from {state.loaded_from}" if state.loaded_from else "seeded"
         self.stdout.write(f"Partner Center sandbox at {handle.base_url}")
         self.stdout.write(f"token: {handle.token}")
         self.stdout.write(
-            f"seeded {len(world.customers)} customers, {subs} subscriptions, "
+            f"{how}: {len(world.customers)} customers, {subs} subscriptions, "
             f"{len(world.invoices)} invoices in {time.monotonic() - started:.1f}s (seed "
-            f"{opts['seed']}); control endpoints under {handle.base_url}/_sandbox/"
+            f"{state.seed}, cloud {state.cloud}); control endpoints under "
+            f"{handle.base_url}/_sandbox/"
         )
+        if state.state_file:
+            self.stdout.write(f"state kept in {state.state_file}")
         self.stdout.write(
             f"use it: CSPBILLING_PC_BASE_URL={handle.base_url} "
             f"CSPBILLING_PC_SANDBOX_TOKEN={handle.token}"
         )
         self.stdout.flush()
+        # A plain kill stops it as Ctrl-C does, so the state file gets its last write.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             while True:
                 time.sleep(3600)
