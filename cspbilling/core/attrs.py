@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -15,7 +16,10 @@ def dig(obj: Any, *path: str, default: Any = "") -> Any:
 
 
 def clip(value: Any, limit: int) -> str:
-    return str(value or "")[:limit]
+    """One line of at most `limit` characters: control characters (CR, LF, tab, NUL, …) from
+    outside become spaces, so a name can never break a mail header, a CSV row or a log line."""
+    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in str(value or ""))
+    return text.strip()[:limit]
 
 
 def enum_text(value: Any) -> str:

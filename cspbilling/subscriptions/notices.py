@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import formats, translation
 from django.utils.translation import gettext, ngettext
 
 from cspbilling.customers.models import BillingContact, Customer
 from cspbilling.notifications.models import OutboundMessage
-from cspbilling.notifications.services import queue_email
+from cspbilling.notifications.services import OutboxError, queue_email
 from cspbilling.subscriptions.models import Subscription, Suspension
 from cspbilling.subscriptions.wording import customer_next_step, customer_reason
 
@@ -28,16 +29,25 @@ def _language(customer: Customer) -> str:
     return customer.language or "zh-hans"
 
 
-def _queue(suspension, to, subject, body, *, kind: str, lang: str, actor: str) -> OutboundMessage:
-    return queue_email(
-        to=to,
-        subject=subject,
-        body=body.strip() + "\n",
-        idempotency_key=f"suspension:{suspension.pk}:{kind}",
-        related=("suspension", suspension.pk),
-        actor=actor,
-        language=lang,
-    )
+def _queue(
+    suspension, to, subject, body, *, kind: str, lang: str, actor: str
+) -> OutboundMessage | None:
+    """The notice in the outbox; None, and the reason on the suspension for staff to see, when
+    it cannot be built (a bad address or header from outside): the decision goes through."""
+    try:
+        with transaction.atomic():  # a savepoint: a refused notice leaves nothing behind
+            return queue_email(
+                to=to,
+                subject=subject,
+                body=body.strip() + "\n",
+                idempotency_key=f"suspension:{suspension.pk}:{kind}",
+                related=("suspension", suspension.pk),
+                actor=actor,
+                language=lang,
+            )
+    except OutboxError as exc:
+        suspension.notice_note = f"the customer notice could not be sent: {exc}"
+        return None
 
 
 def queue_suspension_notice(
