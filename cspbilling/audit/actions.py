@@ -38,6 +38,7 @@ class AuditAction(StrEnum):
     SUBSCRIPTION_SUSPENSION_FAILED = "subscription.suspension_failed"
     SUBSCRIPTION_REACTIVATION_REQUESTED = "subscription.reactivation_requested"
     SUBSCRIPTION_REACTIVATED = "subscription.reactivated"
+    SUBSCRIPTION_REACTIVATION_WITHDRAWN = "subscription.reactivation_withdrawn"
     SUSPENSION_SEEN_UPSTREAM = "suspension.seen_upstream"
     SUSPENSION_REACTIVATED_UPSTREAM = "suspension.reactivated_upstream"
     SUSPENSION_DELETION_WARNING_SENT = "suspension.deletion_warning_sent"

@@ -21,19 +21,32 @@ from typing import Any
 from cspbilling.notifications.errors import PermanentDeliveryError
 
 CommandHandler = Callable[..., Any]
+# on_cancel(args, *, actor, reason): staff cancelled the command before it was carried out. It
+# runs inside the cancel's transaction, so the owner's record changes with it (a suspension whose
+# command is cancelled must not stay "requested" for ever).
+CancelHandler = Callable[..., None]
 
 _REGISTRY: dict[str, CommandHandler] = {}
+_ON_CANCEL: dict[str, CancelHandler] = {}
 
 
-def register_command(name: str) -> Callable[[CommandHandler], CommandHandler]:
+def register_command(
+    name: str, *, on_cancel: CancelHandler | None = None
+) -> Callable[[CommandHandler], CommandHandler]:
     def decorator(func: CommandHandler) -> CommandHandler:
         existing = _REGISTRY.get(name)
         if existing is not None and existing is not func:
             raise ValueError(f"outbox command {name!r} is already registered by {existing!r}")
         _REGISTRY[name] = func
+        if on_cancel is not None:
+            _ON_CANCEL[name] = on_cancel
         return func
 
     return decorator
+
+
+def cancel_handler(name: str) -> CancelHandler | None:
+    return _ON_CANCEL.get(name)
 
 
 def get_command(name: str) -> CommandHandler:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +11,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cspbilling.accounts.permissions import READ_ROLES, SUPPORT_ROLES, require_roles
+from cspbilling.accounts.permissions import (
+    MONEY_ROLES,
+    READ_ROLES,
+    SUPPORT_ROLES,
+    require_roles,
+    user_has_role,
+)
 from cspbilling.audit.selectors import events_for
 from cspbilling.notifications import selectors
 from cspbilling.notifications.models import MessageKind, MessageStatus, OutboundMessage
@@ -91,6 +98,10 @@ def message_retry(request: HttpRequest, message_id: int) -> HttpResponse:
 @require_roles(*SUPPORT_ROLES)
 @require_POST
 def message_cancel(request: HttpRequest, message_id: int) -> HttpResponse:
+    kind = OutboundMessage.objects.filter(pk=message_id).values_list("kind", flat=True).first()
+    if kind == MessageKind.PARTNER_CENTER and not user_has_role(request.user, MONEY_ROLES):
+        # Cancelling a command changes a customer's access: finance or an administrator only.
+        raise PermissionDenied
     try:
         do_cancel_message(
             message_id=message_id,

@@ -106,12 +106,12 @@ def _carry(args: dict, *, target: str) -> None:
     services.do_record_upstream_state(suspension_id=suspension.pk, upstream=upstream)
 
 
-@register_command("subscriptions.suspend")
+@register_command("subscriptions.suspend", on_cancel=services.withdraw_cancelled_command)
 def suspend(args: dict, *, idempotency_key: str) -> None:
     _carry(args, target="suspended")
 
 
-@register_command("subscriptions.reactivate")
+@register_command("subscriptions.reactivate", on_cancel=services.withdraw_cancelled_command)
 def reactivate(args: dict, *, idempotency_key: str) -> None:
     _carry(args, target="active")
 

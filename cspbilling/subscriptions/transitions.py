@@ -25,7 +25,8 @@ MACHINE = StateMachine(
         S.REQUESTED: {S.SUSPENDED, S.FAILED},
         # Straight to reactivated when someone reactivated it in Partner Center itself.
         S.SUSPENDED: {S.REACTIVATION_REQUESTED, S.REACTIVATED},
-        S.REACTIVATION_REQUESTED: {S.REACTIVATED, S.FAILED},
+        # Back to suspended when staff cancel the reactivation command before it is carried out.
+        S.REACTIVATION_REQUESTED: {S.REACTIVATED, S.FAILED, S.SUSPENDED},
         S.REACTIVATED: set(),
         S.FAILED: set(),
     },
@@ -62,6 +63,14 @@ def confirm_reactivated_outside(suspension: Suspension, *, at: datetime) -> None
     suspension.reactivated_at = at
     suspension.reactivation_requested_by = "partner-center"
     suspension.reactivation_note = "reactivated outside cspbilling (seen by the sync)"
+
+
+def withdraw_reactivation(suspension: Suspension) -> None:
+    """The reactivation command was cancelled before Partner Center carried it out."""
+    MACHINE.move(suspension, S.SUSPENDED)
+    suspension.reactivation_requested_by = ""
+    suspension.reactivation_requested_at = None
+    suspension.reactivation_note = ""
 
 
 def fail(suspension: Suspension, *, at: datetime, error: str) -> None:

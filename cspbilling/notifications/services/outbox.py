@@ -15,7 +15,7 @@ from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
 from cspbilling.core.services import entry_point, transaction_step
 from cspbilling.notifications import transitions
-from cspbilling.notifications.commands import is_registered
+from cspbilling.notifications.commands import cancel_handler, is_registered
 from cspbilling.notifications.locks import lock_message_wait
 from cspbilling.notifications.models import MessageKind, MessageStatus, OutboundMessage
 from cspbilling.notifications.tasks import deliver_message
@@ -226,6 +226,10 @@ def cancel_message(*, message_id: int, actor: str, reason: str = "") -> Outbound
     before = _snapshot(message)
     transitions.cancel(message)
     message.save()
+    if message.kind == MessageKind.PARTNER_CENTER:
+        on_cancel = cancel_handler(message.payload.get("operation", ""))
+        if on_cancel is not None:
+            on_cancel(message.payload.get("args") or {}, actor=actor, reason=reason)
     record_event(
         actor=actor,
         action=AuditAction.OUTBOX_CANCEL,

@@ -21,6 +21,7 @@ from cspbilling.subscriptions.services.upstream import (
     record_upstream_failure,
     record_upstream_state,
     record_upstream_status_changes,
+    withdraw_cancelled_command,
 )
 
 __all__ = [
@@ -38,4 +39,5 @@ __all__ = [
     "record_upstream_status_changes",
     "send_data_deletion_warnings",
     "suspend_subscription",
+    "withdraw_cancelled_command",
 ]

@@ -19,6 +19,7 @@ from django.utils import timezone
 from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
 from cspbilling.core.services import entry_point, transaction_step
+from cspbilling.notifications.models import MessageKind, MessageStatus, OutboundMessage
 from cspbilling.notifications.services import queue_partner_center_command
 from cspbilling.subscriptions import notices, transitions
 from cspbilling.subscriptions.locks import (
@@ -104,10 +105,17 @@ def suspension_snapshot(s: Suspension) -> dict[str, Any]:
 
 
 def _queue_command(s: Suspension, *, action: str, actor: str):
+    key = f"suspension:{s.pk}:{action}"
+    # A command staff cancelled keeps its key; asking again is a new command.
+    cancelled = OutboundMessage.objects.filter(
+        kind=MessageKind.PARTNER_CENTER,
+        idempotency_key__startswith=key,
+        status=MessageStatus.CANCELLED,
+    ).count()
     return queue_partner_center_command(
         operation=f"subscriptions.{action}",
         args={"suspension_id": s.pk},
-        idempotency_key=f"suspension:{s.pk}:{action}",
+        idempotency_key=f"{key}:{cancelled + 1}" if cancelled else key,
         related=("suspension", s.pk),
         actor=actor,
     )

@@ -174,5 +174,33 @@ def _event(sub: Subscription, episode: Suspension, action: AuditAction) -> dict:
     }
 
 
+@transaction_step
+def withdraw_cancelled_command(args: dict, *, actor: str, reason: str = "") -> None:
+    """Staff cancelled this suspension's Partner Center command before it was carried out: a
+    suspension never sent is failed with that reason (nothing changed upstream; a new one may be
+    asked for), a reactivation never sent goes back to suspended (it may be asked for again).
+    Whatever Partner Center did meanwhile, the next sync records it."""
+    suspension_id = args.get("suspension_id")
+    sub_pk = Suspension.objects.filter(pk=suspension_id).values_list("subscription_id", flat=True)
+    if not sub_pk:
+        return
+    sub, suspension = lock_subscription_and_suspension(
+        subscription_pk=sub_pk[0], suspension_pk=suspension_id
+    )
+    before = suspension_snapshot(suspension)
+    why = f"its Partner Center command was cancelled by {actor}" + (f": {reason}" if reason else "")
+    if suspension.status == SuspensionStatus.REQUESTED:
+        transitions.fail(suspension, at=timezone.now(), error=why)
+        action = AuditAction.SUBSCRIPTION_SUSPENSION_FAILED
+    elif suspension.status == SuspensionStatus.REACTIVATION_REQUESTED:
+        transitions.withdraw_reactivation(suspension)
+        action = AuditAction.SUBSCRIPTION_REACTIVATION_WITHDRAWN
+    else:
+        return  # already carried out or settled: the record says what happened
+    suspension.save()
+    suspension.subscription = sub
+    audit_suspension(suspension, actor=actor, action=action, before=before, context={"why": why})
+
+
 do_record_upstream_state = entry_point(record_upstream_state)
 do_record_upstream_failure = entry_point(record_upstream_failure)
