@@ -6,8 +6,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
 from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
+from cspbilling.core.attrs import clip
 from cspbilling.core.money import MoneyError, normalise_currency, to_minor_units
 from cspbilling.core.services import entry_point, transaction_step
 from cspbilling.upstream import selectors
@@ -17,6 +20,26 @@ from cspbilling.upstream.models import UpstreamInvoice, UpstreamPayment
 
 class PaymentError(ValueError):
     pass
+
+
+# A confirmed overpayment may reach this multiple of the invoice's amount, never more: a typo of
+# a few digits (852 trillion) is refused whatever the confirmation says.
+OVERPAYMENT_CEILING_FACTOR = 2
+# How long before its invoice a payment may be dated (a prepayment), and after today (a
+# transfer dated tomorrow in another time zone).
+EARLIEST_BEFORE_INVOICE = dt.timedelta(days=366)
+LATEST_AFTER_TODAY = dt.timedelta(days=1)
+
+
+def _check_date(paid_on: dt.date, invoice: UpstreamInvoice) -> None:
+    today = timezone.localdate()
+    anchor = invoice.invoice_date or today
+    earliest, latest = anchor - EARLIEST_BEFORE_INVOICE, today + LATEST_AFTER_TODAY
+    if not isinstance(paid_on, dt.date) or not earliest <= paid_on <= latest:
+        raise PaymentError(
+            f"the payment date {paid_on} must be between {earliest} (a year before the invoice) "
+            f"and {latest}"
+        )
 
 
 @transaction_step
@@ -31,7 +54,7 @@ def record_upstream_payment(
     confirm_overpayment: bool = False,
 ) -> UpstreamPayment:
     """Record a payment the partner made to 21Vianet against one invoice."""
-    reference = (reference or "").strip()
+    reference = clip(reference, 100)  # one line: control characters become spaces
     if not reference:
         raise PaymentError("a payment reference is required")
     if not isinstance(amount, Decimal) or amount <= 0:
@@ -44,6 +67,13 @@ def record_upstream_payment(
     if code != invoice.currency:
         raise PaymentError(f"the invoice is in {invoice.currency}, not {code}")
     invoice = lock_upstream_invoice(pk=invoice.pk)
+    _check_date(paid_on, invoice)
+    ceiling = OVERPAYMENT_CEILING_FACTOR * max(selectors.invoice_amount(invoice), Decimal(0))
+    if amount > ceiling:
+        raise PaymentError(
+            f"{amount} {invoice.currency} is more than {OVERPAYMENT_CEILING_FACTOR}× the "
+            f"invoice's amount: record it against the invoices it pays, one payment each"
+        )
     if UpstreamPayment.objects.filter(reference=reference).exists():
         raise PaymentError(f"a payment with reference {reference!r} is already recorded")
     balance = selectors.open_balance(invoice)

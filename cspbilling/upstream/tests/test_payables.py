@@ -50,6 +50,10 @@ def test_payment_is_recorded_with_audit_and_closes_the_invoice():
         ({"currency": "USD"}, "the invoice is in CNY, not USD"),
         ({"reference": "  "}, "reference is required"),
         ({"reference": "DUP"}, "already recorded"),
+        ({"paid_on": dt.date(86, 1, 1)}, "must be between"),
+        ({"paid_on": dt.date(5570, 1, 1)}, "must be between"),
+        ({"amount": Decimal("852000000000000"), "confirm_overpayment": True}, "more than 2×"),
+        ({"amount": Decimal("2000.01"), "confirm_overpayment": True}, "more than 2×"),
     ],
 )
 def test_bad_payments_are_refused_and_change_nothing(kwargs, message):
@@ -109,3 +113,11 @@ def test_aging_due_soon_and_dashboard_warnings():
         "O120": "danger",
     }
     assert "due in 5 day(s)" in next(w["message"] for w in warnings if w["invoice_id"] == "CUR")
+
+
+def test_control_characters_in_a_reference_become_spaces():
+    inv = invoice("D4", "100.00", dt.date(2024, 6, 20))
+    payment = do_record_upstream_payment(
+        invoice=inv, amount=Decimal("10"), paid_on=TODAY, reference="TT\r\n-9\x00", actor="f"
+    )
+    assert payment.reference == "TT  -9"
