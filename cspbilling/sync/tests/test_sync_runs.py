@@ -371,7 +371,7 @@ def _wait_for_progress(run_filter: dict, timeout: float = 30) -> SyncRun:
 def test_ctrl_c_during_a_sync_fails_the_run_at_once_and_blocks_nothing(
     database_url_for_subprocess, pc_sandbox
 ):
-    pc_sandbox.set_faults(latency_ms=200)
+    pc_sandbox.set_faults(latency_ms=500)  # a fetch of several seconds: room to interrupt it
     process = _cli_sync(database_url_for_subprocess, pc_sandbox)
     run = _wait_for_progress({"trigger": SyncTrigger.CLI})
     process.send_signal(signal.SIGINT)
@@ -385,7 +385,7 @@ def test_ctrl_c_during_a_sync_fails_the_run_at_once_and_blocks_nothing(
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_sync_stops_beating_and_is_released_soon(database_url_for_subprocess, pc_sandbox):
-    pc_sandbox.set_faults(latency_ms=200)
+    pc_sandbox.set_faults(latency_ms=500)  # a fetch of several seconds: room to interrupt it
     process = _cli_sync(database_url_for_subprocess, pc_sandbox)
     run = _wait_for_progress({"trigger": SyncTrigger.CLI})
     process.send_signal(signal.SIGKILL)
