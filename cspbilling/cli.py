@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 COMMANDS: dict[str, str] = {
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cspbilling: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
         return 2
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cspbilling.settings")
+    # A shell starts background jobs with SIGINT ignored; Ctrl-C (or `kill -INT`) must still
+    # stop a sync, a sandbox or a server cleanly, wherever it was started from.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         import django
         from django.core.management import CommandError, ManagementUtility
