@@ -147,6 +147,7 @@ INSTALLED_APPS = [
     "cspbilling.subscriptions",
     "cspbilling.sync",
     "cspbilling.upstream",
+    "cspbilling.invoicing",
     "cspbilling.web",
     "cspbilling.portal",
     "cspbilling.api",

@@ -22,6 +22,8 @@ class AuditAction(StrEnum):
 
     # customers (ours, and as Partner Center shows them)
     CUSTOMER_BILLING_SETTINGS_CHANGED = "customer.billing_settings_changed"
+    CUSTOMER_GROUP_CREATED = "customer_group.created"
+    CUSTOMER_GROUP_ASSIGNED = "customer.group_assigned"
     CUSTOMER_DISCOVERED_UPSTREAM = "customer.discovered_upstream"
     CUSTOMER_CHANGED_UPSTREAM = "customer.changed_upstream"
     CUSTOMER_REMOVED_UPSTREAM = "customer.removed_upstream"
@@ -59,6 +61,10 @@ class AuditAction(StrEnum):
     OUTBOX_RETRY = "outbox.retry"
     OUTBOX_CANCEL = "outbox.cancel"
     OUTBOX_FAILED = "outbox.failed"
+
+    # invoicing
+    PRICE_RULE_CREATED = "price_rule.created"
+    PRICE_RULE_CHANGED = "price_rule.changed"
 
 
 def audit_action(value: str) -> AuditAction:

@@ -19,6 +19,20 @@ class CustomerStatus(models.TextChoices):
     REMOVED_UPSTREAM = "removed_upstream", "No longer in Partner Center"
 
 
+class CustomerGroup(models.Model):
+    """Customers priced (and later dunned) alike: a reseller's accounts, a sector, a contract."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Customer(models.Model):
     # Mirror of Partner Center (refreshed by sync).
     tenant_id = models.UUIDField(unique=True, help_text="Partner Center customer id (tenant id).")
@@ -48,6 +62,9 @@ class Customer(models.Model):
     language = models.CharField(max_length=8, choices=Language.choices, default=Language.ZH_HANS)
     currency = models.CharField(max_length=3, default="CNY")
     payment_terms_days = models.PositiveSmallIntegerField(default=30)
+    group = models.ForeignKey(
+        CustomerGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="customers"
+    )
 
     status = models.CharField(
         max_length=20, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE
