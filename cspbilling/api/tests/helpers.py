@@ -26,6 +26,16 @@ def post(path: str, token: str | None = None, body: dict | None = None):
     )
 
 
+def send(method: str, path: str, token: str | None = None, body: dict | None = None):
+    """PATCH or PUT with a JSON body."""
+    return getattr(Client(), method.lower())(
+        BASE + path,
+        json.dumps(body or {}),
+        content_type="application/json",
+        headers=_headers(token),
+    )
+
+
 def upload(path: str, token: str | None, data: dict):
     return Client().post(BASE + path, data, headers=_headers(token))
 

@@ -44,3 +44,25 @@ def test_api_never_500s_and_conforms(case, schemathesis_token):
         headers={"Authorization": f"Bearer {schemathesis_token}"},
         excluded_checks=[schemathesis.checks.negative_data_rejection],
     )
+
+
+@pytest.fixture
+def finance_token(staff_users, api_token_for, customer_a) -> str:
+    return api_token_for(staff_users["finance"])
+
+
+@schema.include(
+    path_regex="^/api/v1/(price-rules|customer-groups|customers/[^/]+/group)"
+).parametrize()
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    derandomize=True,
+)
+def test_pricing_writes_never_500_whatever_finance_sends(case, finance_token):
+    # A role that may write, so the bodies reach the services: a bad one is a 422, never a 500.
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {finance_token}"},
+        excluded_checks=[schemathesis.checks.negative_data_rejection],
+    )

@@ -1,0 +1,89 @@
+"""Price rules and customer groups. Percentages and prices are text ("12.5"), never floats."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+from uuid import UUID
+
+from ninja import Schema
+from pydantic import Field
+
+from cspbilling.api.common import NO_NUL
+
+NAME = r"^[^\x00]*[^\s\x00][^\x00]*$"  # not blank, no NUL
+PERCENT = r"^\s*-?\d{1,4}(\.\d{1,3})?\s*$"
+UNIT_PRICE = r"^\s*\d{1,10}(\.\d{1,6})?\s*$"
+Method = Literal["percent", "unit_price"]
+
+
+class PriceRuleIn(Schema):
+    name: str = Field(max_length=200, pattern=NAME)
+    customer_tenant_id: UUID | None = Field(None, description="One customer, or none.")
+    group: str | None = Field(None, max_length=100, pattern=NO_NUL, description="A group's name.")
+    offer_id: str = Field("", max_length=128, pattern=NO_NUL)
+    durable_offer_id: str = Field("", max_length=128, pattern=NO_NUL)
+    method: Method
+    percent: str | None = Field(
+        None, pattern=PERCENT, examples=["12.5"], description="Markup (+) or discount (-)."
+    )
+    unit_price: str | None = Field(None, pattern=UNIT_PRICE, examples=["150.00"])
+    currency: str = Field("", max_length=3, pattern=NO_NUL)
+    tax_category: str = Field("cloud-services", max_length=32, pattern=NO_NUL)
+    effective_from: dt.date
+    effective_to: dt.date | None = None
+
+
+class PriceRuleChange(Schema):
+    """Only the fields sent change."""
+
+    name: str | None = Field(None, max_length=200, pattern=NAME)
+    method: Method | None = None
+    percent: str | None = Field(None, pattern=PERCENT)
+    unit_price: str | None = Field(None, pattern=UNIT_PRICE)
+    currency: str | None = Field(None, max_length=3, pattern=NO_NUL)
+    tax_category: str | None = Field(None, max_length=32, pattern=NO_NUL)
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None
+
+
+class PriceRuleOut(Schema):
+    id: int
+    name: str
+    customer_tenant_id: UUID | None
+    group: str | None
+    offer_id: str
+    durable_offer_id: str
+    method: Method
+    percent: str | None
+    unit_price: str | None
+    currency: str
+    tax_category: str
+    tax_rate: str
+    effective_from: dt.date
+    effective_to: dt.date | None
+    specificity: int = Field(description="Higher wins when several rules apply.")
+    created_by: str
+
+
+class PriceRulePage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[PriceRuleOut]
+
+
+class GroupIn(Schema):
+    name: str = Field(max_length=100, pattern=NAME)
+    description: str = Field("", max_length=255, pattern=NO_NUL)
+
+
+class GroupOut(Schema):
+    id: int
+    name: str
+    description: str
+    customers: int
+
+
+class CustomerGroupIn(Schema):
+    group: str | None = Field(max_length=100, pattern=NO_NUL, description="None: no group.")
