@@ -18,6 +18,7 @@ pytest_plugins = [
     "cspbilling.notifications.tests.fixtures",
     "cspbilling.subscriptions.tests.fixtures",
     "cspbilling.api.tests.fixtures",
+    "cspbilling.invoicing.tests.fixtures",
 ]
 
 

@@ -18,7 +18,7 @@ class TaxCategory(models.Model):
         verbose_name_plural = "tax categories"
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.rate * 100:g}%)"
+        return f"{self.name} ({(self.rate * 100).normalize():f}%)"
 
 
 class PricingMethod(models.TextChoices):

@@ -14,6 +14,8 @@ from cspbilling.accounts.permissions import ADMIN_ROLES, MONEY_ROLES, READ_ROLES
 from cspbilling.customers import selectors as customer_selectors
 from cspbilling.customers.billing_settings import BILLING_SETTINGS_FIELDS
 from cspbilling.customers.services import do_update_customer_billing_settings
+from cspbilling.invoicing import selectors as invoicing_selectors
+from cspbilling.invoicing.forms import AssignGroupForm
 from cspbilling.subscriptions import selectors as subscription_selectors
 from cspbilling.subscriptions.models import SubscriptionStatus
 from cspbilling.web.forms import CustomerBillingSettingsForm
@@ -82,6 +84,9 @@ def customer_detail(request: HttpRequest, tenant_id) -> HttpResponse:
         "contacts": customer_selectors.billing_contacts(customer=customer),
         "subscriptions": subscription_selectors.subscriptions_for_customer(customer=customer),
         "can_edit": request.user.role in ADMIN_ROLES,
+        "can_price": request.user.role in MONEY_ROLES,
+        "price_rules": invoicing_selectors.price_rules(customer_tenant_id=customer.tenant_id),
+        "group_form": AssignGroupForm(initial={"group": customer.group_id}),
     }
     return render(request, "console/customer_detail.html", context)
 
