@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "apitoken": "issue, list or revoke API tokens for integrations",
     "audit": "audit log tools (audit verify)",
     "upstream": "21Vianet invoices and reconciliation files (upstream import FILE)",
+    "billing": "bill customers: draft invoices from a month's upstream lines (billing run)",
     "outbox": "show and retry outbound messages",
 }
 

@@ -65,6 +65,7 @@ class AuditAction(StrEnum):
     # invoicing
     PRICE_RULE_CREATED = "price_rule.created"
     PRICE_RULE_CHANGED = "price_rule.changed"
+    BILLING_RUN_COMPLETED = "billing_run.completed"
 
 
 def audit_action(value: str) -> AuditAction:

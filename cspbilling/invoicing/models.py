@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from cspbilling.core.runs import TrackedRun
+
 
 class TaxCategory(models.Model):
     """A VAT rate for a kind of supply (cloud services: 6%). Computed per invoice line, half-up."""
@@ -24,6 +26,7 @@ class TaxCategory(models.Model):
 class PricingMethod(models.TextChoices):
     PERCENT = "percent", "Markup or discount on the upstream amount"
     UNIT_PRICE = "unit_price", "Fixed unit price"
+    EXCLUDE = "exclude", "Not billed (excluded offer)"
 
 
 class PriceRule(models.Model):
@@ -74,3 +77,118 @@ class PriceRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class BillingRun(TrackedRun):
+    """One billing run over a month's upstream lines: drafts made, and what was left unbilled."""
+
+    period = models.DateField(help_text="The first day of the billed month.")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, null=True, blank=True
+    )
+    dry_run = models.BooleanField(default=False)
+    summary = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"billing run #{self.pk} {self.period:%Y-%m}"
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ISSUED = "issued", "Issued"
+
+
+class Invoice(models.Model):
+    """Our invoice to one customer for one month, in one currency. Amounts are integer minor
+    units (fen): exact on both databases; `core.money.from_minor_units` reads them."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT)
+    period = models.DateField(help_text="The first day of the billed month.")
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=8, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT
+    )
+    number = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    billing_run = models.ForeignKey(BillingRun, on_delete=models.PROTECT, related_name="invoices")
+    lines_count = models.IntegerField(default=0)
+    subtotal_minor = models.BigIntegerField(default=0)
+    tax_minor = models.BigIntegerField(default=0)
+    total_minor = models.BigIntegerField(default=0)
+    upstream_cost_micro = models.BigIntegerField(
+        default=0, help_text="What 21Vianet billed for these lines, in millionths (exact)."
+    )
+    issued_on = models.DateField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-period", "customer_id", "id"]
+        indexes = [models.Index(fields=["period", "status"], name="invoice_period_status")]
+
+    def __str__(self) -> str:
+        return self.number or f"draft #{self.pk}"
+
+
+class InvoiceLine(models.Model):
+    """Upstream lines of one subscription, offer, charge type and charge period, priced by one
+    rule (whose terms are copied here: a later change of the rule changes no invoice)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    subscription_id = models.CharField(max_length=64, blank=True)
+    offer_id = models.CharField(max_length=128, blank=True)
+    durable_offer_id = models.CharField(max_length=128, blank=True)
+    offer_name = models.CharField(max_length=255, blank=True)
+    charge_type = models.CharField(max_length=100, blank=True)
+    charge_start = models.DateField(null=True, blank=True)
+    charge_end = models.DateField(null=True, blank=True)
+    quantity = models.DecimalField(max_digits=20, decimal_places=6)
+    upstream_lines = models.IntegerField()
+    upstream_amount_micro = models.BigIntegerField(help_text="Millionths: exact.")
+    price_rule = models.ForeignKey(PriceRule, on_delete=models.PROTECT)
+    method = models.CharField(max_length=12, choices=PricingMethod.choices)
+    percent = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
+    unit_price = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=4)
+    net_minor = models.BigIntegerField()
+    tax_minor = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["invoice_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}: {self.offer_name or self.offer_id}"
+
+
+class BilledUpstreamLine(models.Model):
+    """Which invoice line bills an upstream line: the trace both ways. An upstream line is
+    billed at most once (unique), whatever the runs."""
+
+    upstream_line_id = models.BigIntegerField(unique=True)
+    invoice_line = models.ForeignKey(
+        InvoiceLine, on_delete=models.CASCADE, related_name="billed_upstream_lines"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.upstream_line_id} → {self.invoice_line_id}"
+
+
+class UnbilledReason(models.TextChoices):
+    CUSTOMER_UNKNOWN = "customer_unknown", "Customer unknown"
+    NO_PRICE_RULE = "no_price_rule", "No price rule"
+    EXCLUDED_OFFER = "excluded_offer", "Excluded offer"
+    CURRENCY_MISMATCH = "currency_mismatch", "Fixed price in another currency"
+    ALREADY_BILLED = "already_billed", "Already billed"
+
+
+class UnbilledUpstreamLine(models.Model):
+    """An upstream line a run did not bill, and why (as of that run)."""
+
+    billing_run = models.ForeignKey(BillingRun, on_delete=models.CASCADE, related_name="unbilled")
+    upstream_line_id = models.BigIntegerField()
+    reason = models.CharField(max_length=24, choices=UnbilledReason.choices)
+
+    class Meta:
+        indexes = [models.Index(fields=["billing_run", "reason"], name="unbilled_run_reason")]
+
+    def __str__(self) -> str:
+        return f"{self.upstream_line_id}: {self.reason}"

@@ -14,7 +14,7 @@ from cspbilling.api.common import NO_NUL
 NAME = r"^[^\x00]*[^\s\x00][^\x00]*$"  # not blank, no NUL
 PERCENT = r"^\s*-?\d{1,4}(\.\d{1,3})?\s*$"
 UNIT_PRICE = r"^\s*\d{1,10}(\.\d{1,6})?\s*$"
-Method = Literal["percent", "unit_price"]
+Method = Literal["percent", "unit_price", "exclude"]
 
 
 class PriceRuleIn(Schema):

@@ -1,6 +1,7 @@
 """The write path of invoicing. Each step runs inside the caller's transaction; edges call its
 `do_` entry point (see cspbilling/core/services.py)."""
 
+from cspbilling.invoicing.services.billing_runs import BillingRunError, do_run_billing, run_billing
 from cspbilling.invoicing.services.price_rules import (
     change_price_rule,
     create_price_rule,
@@ -11,6 +12,9 @@ from cspbilling.invoicing.services.price_rules import (
 )
 
 __all__ = [
+    "BillingRunError",
+    "do_run_billing",
+    "run_billing",
     "change_price_rule",
     "create_price_rule",
     "do_change_price_rule",
