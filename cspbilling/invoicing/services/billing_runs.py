@@ -5,12 +5,12 @@ the groups (one per invoice line, never one per upstream line), exactly, with De
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from cspbilling.audit.actions import AuditAction
@@ -74,13 +74,15 @@ def _delete_drafts(start: dt.date, customer: Customer | None) -> int:
     drafts = Invoice.objects.filter(period=start, status=InvoiceStatus.DRAFT)
     if customer is not None:
         drafts = drafts.filter(customer=customer)
-    draft_ids = list(drafts.values_list("id", flat=True))
-    if not draft_ids:
+    count = drafts.count()
+    if not count:
         return 0
+    draft_ids = drafts.values("id")  # a subquery: any number of drafts
     BilledUpstreamLine.objects.filter(invoice_line__invoice_id__in=draft_ids).delete()
+    # Raw deletes: the ORM would load every line to cascade, and nothing else refers to them.
     InvoiceLine.objects.filter(invoice_id__in=draft_ids)._raw_delete(connection.alias)
-    Invoice.objects.filter(id__in=draft_ids).delete()
-    return len(draft_ids)
+    Invoice.objects.filter(id__in=draft_ids)._raw_delete(connection.alias)
+    return count
 
 
 def _price_groups(groups: list[tuple], book: RuleBook, period: dt.date):
@@ -125,35 +127,41 @@ def _price_groups(groups: list[tuple], book: RuleBook, period: dt.date):
     return invoices, unbilled
 
 
-def _write_invoices(invoices: dict, run: BillingRun) -> list[Invoice]:
+def _write_invoices(invoices: dict, run: BillingRun) -> int:
+    """Headers with their totals, then their lines: plain multi-row inserts (no RETURNING); the
+    headers' ids are read back by (customer, currency), unique within a run."""
     headers = []
     for (customer_id, currency), lines in invoices.items():
         subtotal = sum(line["net_minor"] for line in lines)
         tax = sum(line["tax_minor"] for line in lines)
         headers.append(
-            Invoice(
-                customer_id=customer_id,
-                period=run.period,
-                currency=currency,
-                billing_run=run,
-                lines_count=len(lines),
-                subtotal_minor=subtotal,
-                tax_minor=tax,
-                total_minor=subtotal + tax,
-                upstream_cost_micro=sum(line["upstream_amount_micro"] for line in lines),
-            )
+            {
+                "customer_id": customer_id,
+                "period": run.period,
+                "currency": currency,
+                "billing_run_id": run.pk,
+                "lines_count": len(lines),
+                "subtotal_minor": subtotal,
+                "tax_minor": tax,
+                "total_minor": subtotal + tax,
+                "upstream_cost_micro": sum(line["upstream_amount_micro"] for line in lines),
+            }
         )
-    created = Invoice.objects.bulk_create(headers, batch_size=2000)
-    rows = [
-        {**line, "invoice_id": invoice.pk}
-        for invoice, lines in zip(created, invoices.values(), strict=True)
-        for line in lines
-    ]
-    insert_rows(InvoiceLine, rows)
-    return created
+    insert_rows(Invoice, headers)
+    ids = {
+        (customer_id, currency): pk
+        for pk, customer_id, currency in Invoice.objects.filter(billing_run=run).values_list(
+            "id", "customer_id", "currency"
+        )
+    }
+    insert_rows(
+        InvoiceLine,
+        [{**line, "invoice_id": ids[key]} for key, lines in invoices.items() for line in lines],
+    )
+    return len(headers)
 
 
-def _summary(lines: PeriodLines, run: BillingRun, invoices: list[Invoice]) -> dict[str, Any]:
+def _summary(lines: PeriodLines, run: BillingRun) -> dict[str, Any]:
     total = billing_sql.count_lines(lines, "1 = 1")
     billed = BilledUpstreamLine.objects.filter(invoice_line__invoice__billing_run=run).count()
     reasons = {
@@ -165,22 +173,31 @@ def _summary(lines: PeriodLines, run: BillingRun, invoices: list[Invoice]) -> di
         raise BillingRunError(
             f"the run accounts for {billed} billed and {unbilled} unbilled of {total} lines"
         )
-    by_currency: dict[str, dict[str, int]] = defaultdict(lambda: Counter())
-    for invoice in invoices:
-        money = by_currency[invoice.currency]
-        money["subtotal"] += invoice.subtotal_minor
-        money["tax"] += invoice.tax_minor
-        money["total"] += invoice.total_minor
+    invoices = (
+        Invoice.objects.filter(billing_run=run)
+        .values("currency")
+        .annotate(
+            count=Count("id"),
+            lines=Sum("lines_count"),
+            subtotal=Sum("subtotal_minor"),
+            tax=Sum("tax_minor"),
+            total=Sum("total_minor"),
+        )
+        .order_by("currency")
+    )
     return {
         "upstream_lines": total,
         "billed_lines": billed,
         "unbilled_lines": unbilled,
         "unbilled_by_reason": dict(sorted(reasons.items())),
-        "invoices": len(invoices),
-        "invoice_lines": sum(invoice.lines_count for invoice in invoices),
+        "invoices": sum(row["count"] for row in invoices),
+        "invoice_lines": sum(row["lines"] for row in invoices),
         "amounts": {
-            currency: {key: str(from_minor_units(value, currency)) for key, value in money.items()}
-            for currency, money in sorted(by_currency.items())
+            row["currency"]: {
+                key: str(from_minor_units(row[key], row["currency"]))
+                for key in ("subtotal", "tax", "total")
+            }
+            for row in invoices
         },
     }
 
@@ -215,10 +232,10 @@ def run_billing(
         )
         groups = billing_sql.unbilled_groups(lines)
         invoices, unbilled_groups = _price_groups(groups, rule_book(), start)
-        created = _write_invoices(invoices, run)
+        _write_invoices(invoices, run)
         billing_writes.trace_billed_lines(lines, run.pk)
         billing_writes.record_unbilled_groups(lines, run.pk, unbilled_groups)
-        summary = {**_summary(lines, run, created), "drafts_replaced": replaced}
+        summary = {**_summary(lines, run), "drafts_replaced": replaced}
         if dry_run:
             transaction.set_rollback(True)
     BillingRun.objects.filter(pk=run.pk).update(

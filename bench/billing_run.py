@@ -1,0 +1,237 @@
+"""Benchmark: a billing run over 1,000,000 upstream lines of 20,000 customers (~250,000 invoice
+lines), against the floor measured in the same run on the same database.
+
+    .venv/bin/python bench/billing_run.py [--lines 1000000] [--engine postgres|sqlite|both]
+
+The floor is the set-based SQL a billing run cannot do without: one INSERT … SELECT … GROUP BY per
+level (invoices, invoice lines, priced at +10 % in SQL) plus the join that writes one trace row per
+upstream line, in a transaction rolled back afterwards. The run is the real command
+(`cspbilling billing run --period 2026-10`) in a child process, whose peak RSS is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = ROOT / ".venv" / "bin" / "python"
+PSQL = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-v", "ON_ERROR_STOP=1"]
+CUSTOMERS = 20_000
+
+
+def run_child(env: dict, *args: str) -> tuple[float, int, str]:
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [str(PYTHON), *args], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    out = proc.stdout.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status):
+        sys.exit(f"{' '.join(args)} failed:\n{out}")
+    return elapsed, usage.ru_maxrss // 1024, out
+
+
+def seed_and_floor(lines: int) -> None:
+    """In the child (settings from the environment): seed, then time the floor."""
+    import django
+
+    django.setup()
+    import datetime as dt
+    import uuid
+    from decimal import Decimal
+
+    from django.db import connection, transaction
+
+    from cspbilling.core.bulk import insert_rows
+    from cspbilling.customers.models import Customer
+    from cspbilling.invoicing.models import TaxCategory
+    from cspbilling.invoicing.services import do_create_price_rule
+    from cspbilling.upstream.models import ImportBatch, UpstreamInvoice, UpstreamLineItem
+
+    groups = lines // 4
+    insert_rows(
+        Customer,
+        [
+            {"tenant_id": uuid.UUID(int=n + 1), "company_name": f"客户 {n}"}
+            for n in range(CUSTOMERS)
+        ],
+    )
+    with transaction.atomic():
+        invoice = UpstreamInvoice.objects.create(
+            invoice_id="D0BENCH0001",
+            billing_period_start=dt.date(2026, 10, 1),
+            billing_period_end=dt.date(2026, 10, 31),
+            currency="CNY",
+        )
+        batch = ImportBatch.objects.create(source="file", status="imported", kind="license")
+        table = connection.ops.quote_name(UpstreamLineItem._meta.db_table)
+        customers = connection.ops.quote_name(Customer._meta.db_table)
+        if connection.vendor == "postgresql":
+            numbers = "generate_series(0, %s - 1) AS n(i)"
+            amount = "((i * 7919) %% 100000)::numeric / 1000"
+        else:
+            numbers = (
+                "(WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s "
+                "WHERE i < %s - 1) SELECT i FROM s) AS n"
+            )
+            amount = "((i * 7919) %% 100000) / 1000.0"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (invoice_id, batch_id, kind, line_number, customer_tenant_id, "
+                "customer_name, subscription_id, billing_subscription_id, offer_id, "
+                "durable_offer_id, offer_name, charge_type, charge_start, charge_end, unit_price, "
+                "quantity, amount, tax, total, currency, amount_minor, tax_minor, total_minor, "
+                "source) "
+                f"SELECT %s, %s, 'license', i + 2, c.tenant_id, '', "
+                "'sub-' || (i %% %s), '', 'OFFER-' || ((i %% %s) %% 7), '', 'Office 365 E3', "
+                "'Cycle fee', %s, %s, NULL, 1, "
+                f"{amount}, 0, {amount}, 'CNY', 0, 0, 0, '[]' "
+                f"FROM {numbers} JOIN {customers} c ON c.id = 1 + (i %% %s) %% {CUSTOMERS}",
+                [
+                    invoice.pk,
+                    batch.pk,
+                    groups,
+                    groups,
+                    dt.date(2026, 10, 1),
+                    dt.date(2026, 10, 31),
+                    lines,
+                    groups,
+                ],
+            )
+    cloud = TaxCategory.objects.get(code="cloud-services")
+    do_create_price_rule(
+        actor="bench",
+        name="everyone +10%",
+        method="percent",
+        percent=Decimal(10),
+        tax_category=cloud,
+        effective_from=dt.date(2026, 1, 1),
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM ANALYZE {table}")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    print(f"floor {time_floor():.3f}")
+
+
+def time_floor() -> float:
+    from django.db import connection, transaction
+
+    from cspbilling.customers.models import Customer
+    from cspbilling.invoicing.models import BilledUpstreamLine, Invoice, InvoiceLine
+    from cspbilling.upstream.models import UpstreamLineItem
+
+    q = connection.ops.quote_name
+    lines_t, cust_t = q(UpstreamLineItem._meta.db_table), q(Customer._meta.db_table)
+    inv_t, line_t = q(Invoice._meta.db_table), q(InvoiceLine._meta.db_table)
+    trace_t = q(BilledUpstreamLine._meta.db_table)
+    micro = "CAST(ROUND(l.amount * 1000000) AS BIGINT)"
+    start = time.perf_counter()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {q('invoicing_billingrun')} (status, requested_by, requested_at, "
+                "phase, progress_done, error, period, dry_run, summary) VALUES "
+                "('running', 'floor', CURRENT_TIMESTAMP, '', 0, '', '2026-10-01', FALSE, '{}')"
+            )
+            run_id = cursor.lastrowid if connection.vendor == "sqlite" else None
+            if run_id is None:
+                cursor.execute("SELECT MAX(id) FROM invoicing_billingrun")
+                run_id = cursor.fetchone()[0]
+            cursor.execute(
+                f"INSERT INTO {inv_t} (customer_id, period, currency, status, billing_run_id, "
+                "lines_count, subtotal_minor, tax_minor, total_minor, upstream_cost_micro, "
+                "created_at) "
+                f"SELECT c.id, '2026-10-01', l.currency, 'draft', %s, COUNT(*), 0, 0, 0, "
+                f"SUM({micro}), CURRENT_TIMESTAMP FROM {lines_t} l "
+                f"JOIN {cust_t} c ON c.tenant_id = l.customer_tenant_id GROUP BY c.id, l.currency",
+                [run_id],
+            )
+            cursor.execute(
+                f"INSERT INTO {line_t} (invoice_id, subscription_id, offer_id, durable_offer_id, "
+                "offer_name, charge_type, charge_start, charge_end, quantity, upstream_lines, "
+                "upstream_amount_micro, price_rule_id, method, tax_rate, net_minor, tax_minor) "
+                "SELECT inv.id, l.subscription_id, l.offer_id, l.durable_offer_id, "
+                "MAX(l.offer_name), l.charge_type, l.charge_start, l.charge_end, "
+                f"SUM(l.quantity), COUNT(*), SUM({micro}), 1, 'percent', 0.06, "
+                f"ROUND(SUM({micro}) * 1.1 / 10000), 0 FROM {lines_t} l "
+                f"JOIN {cust_t} c ON c.tenant_id = l.customer_tenant_id "
+                f"JOIN {inv_t} inv ON inv.customer_id = c.id AND inv.billing_run_id = %s "
+                "GROUP BY inv.id, l.subscription_id, l.offer_id, l.durable_offer_id, "
+                "l.charge_type, l.charge_start, l.charge_end",
+                [run_id],
+            )
+            cursor.execute(
+                f"INSERT INTO {trace_t} (upstream_line_id, invoice_line_id) SELECT l.id, il.id "
+                f"FROM {lines_t} l JOIN {cust_t} c ON c.tenant_id = l.customer_tenant_id "
+                f"JOIN {inv_t} inv ON inv.customer_id = c.id AND inv.billing_run_id = %s "
+                f"JOIN {line_t} il ON il.invoice_id = inv.id "
+                "AND il.subscription_id = l.subscription_id AND il.offer_id = l.offer_id "
+                "AND il.durable_offer_id = l.durable_offer_id AND il.charge_type = l.charge_type "
+                "AND il.charge_start = l.charge_start AND il.charge_end = l.charge_end",
+                [run_id],
+            )
+            traced = cursor.rowcount
+        elapsed = time.perf_counter() - start
+        transaction.set_rollback(True)
+    print(f"floor traced {traced}", file=sys.stderr)
+    return elapsed
+
+
+def measure(engine: str, lines: int) -> None:
+    if engine == "postgres":
+        db = "cspb_bench_billing"
+        subprocess.run([*PSQL, "-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {db}"], check=True)
+        subprocess.run([*PSQL, "-d", "postgres", "-c", f"CREATE DATABASE {db}"], check=True)
+        url = f"postgresql://postgres@127.0.0.1:5432/{db}"
+    else:
+        path = ROOT / "var" / "bench-billing.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    env = {
+        **os.environ,
+        "CSPBILLING_DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "cspbilling.settings",
+    }
+    subprocess.run([str(PYTHON), str(ROOT / "manage.py"), "migrate", "-v0"], env=env, check=True)
+    seeded, _, out = run_child(env, __file__, "--seed", str(lines))
+    floor = float(out.strip().splitlines()[-1].split()[1])
+    elapsed, rss, out = run_child(
+        env, "-m", "cspbilling.cli", "billing", "run", "--period", "2026-10", "--json"
+    )
+    print(
+        f"{engine:8}  lines {lines:,}  floor {floor:6.2f} s  billing run {elapsed:6.2f} s  "
+        f"ratio {elapsed / floor:4.2f}x (target <= 2x)  peak RSS {rss} MiB  (seeding {seeded:.0f} s)"
+    )
+    print(f"          {out.strip()[:300]}")
+    if engine == "postgres":
+        subprocess.run(
+            [*PSQL, "-d", "postgres", "-c", f"DROP DATABASE {db} WITH (FORCE)"], check=True
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--engine", choices=["postgres", "sqlite", "both"], default="both")
+    parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)  # the child's job
+    args = parser.parse_args()
+    if args.seed:
+        sys.path.insert(0, str(ROOT))
+        seed_and_floor(args.seed)
+        return
+    for engine in ("postgres", "sqlite") if args.engine == "both" else (args.engine,):
+        measure(engine, args.lines)
+
+
+if __name__ == "__main__":
+    main()
