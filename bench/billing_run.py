@@ -83,8 +83,8 @@ def seed_and_floor(lines: int) -> None:
             amount = "((i * 7919) %% 100000) / 1000.0"
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} (invoice_id, batch_id, kind, line_number, customer_tenant_id, "
-                "customer_name, subscription_id, billing_subscription_id, offer_id, "
+                f"INSERT INTO {table} (invoice_id, batch_id, kind, line_number, "
+                "customer_tenant_id, customer_name, subscription_id, billing_subscription_id, offer_id, "
                 "durable_offer_id, offer_name, charge_type, charge_start, charge_end, unit_price, "
                 "quantity, amount, tax, total, currency, amount_minor, tax_minor, total_minor, "
                 "source) "
@@ -210,7 +210,8 @@ def measure(engine: str, lines: int) -> None:
     )
     print(
         f"{engine:8}  lines {lines:,}  floor {floor:6.2f} s  billing run {elapsed:6.2f} s  "
-        f"ratio {elapsed / floor:4.2f}x (target <= 2x)  peak RSS {rss} MiB  (seeding {seeded:.0f} s)"
+        f"ratio {elapsed / floor:4.2f}x (target <= 2x)  peak RSS {rss} MiB  "
+        f"(seeding {seeded:.0f} s)"
     )
     print(f"          {out.strip()[:300]}")
     if engine == "postgres":
