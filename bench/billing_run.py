@@ -84,7 +84,8 @@ def seed_and_floor(lines: int) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} (invoice_id, batch_id, kind, line_number, "
-                "customer_tenant_id, customer_name, subscription_id, billing_subscription_id, offer_id, "
+                "customer_tenant_id, customer_name, subscription_id, billing_subscription_id, "
+                "offer_id, "
                 "durable_offer_id, offer_name, charge_type, charge_start, charge_end, unit_price, "
                 "quantity, amount, tax, total, currency, amount_minor, tax_minor, total_minor, "
                 "source) "
