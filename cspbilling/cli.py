@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "audit": "audit log tools (audit verify)",
     "upstream": "21Vianet invoices and reconciliation files (upstream import FILE)",
     "billing": "bill customers: draft invoices from a month's upstream lines (billing run)",
+    "invoices": "our invoices to customers (invoices issue, invoices list --json)",
     "outbox": "show and retry outbound messages",
 }
 

@@ -302,6 +302,8 @@ PARTNER_CENTER = {
 SANDBOX_PORT = env_int("CSPBILLING_SANDBOX_PORT", 8765)
 # 21Vianet's terms: net 30 from the invoice date (verify against the current program guide).
 UPSTREAM_PAYMENT_TERMS_DAYS = env_int("CSPBILLING_UPSTREAM_PAYMENT_TERMS_DAYS", 30)
+# Our invoices are numbered INV-2026-000001, gap-free per year (credit notes get their own series).
+INVOICE_NUMBER_SERIES = env_str("CSPBILLING_INVOICE_NUMBER_SERIES", "INV")
 PARTNER_CENTER_SYNC_MINUTES = env_int("CSPBILLING_PC_SYNC_MINUTES", 360)  # 0: no scheduled sync
 
 LOGGING = {

@@ -66,6 +66,7 @@ class AuditAction(StrEnum):
     PRICE_RULE_CREATED = "price_rule.created"
     PRICE_RULE_CHANGED = "price_rule.changed"
     BILLING_RUN_COMPLETED = "billing_run.completed"
+    INVOICE_ISSUED = "invoice.issued"
 
 
 def audit_action(value: str) -> AuditAction:

@@ -1,19 +1,40 @@
-"""Locks of invoicing. A price rule's scope has no row of its own to lock (a rule for everyone),
-so creating one takes a transaction-scoped advisory lock on PostgreSQL; on SQLite the write
-transaction is already the lock."""
+"""Locks of invoicing, always in primary-key order. On SQLite the write transaction is already
+the lock; select_for_update is a no-op there."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 from django.db import connection
+
+from cspbilling.invoicing.models import Invoice, NumberSeries
 
 
 def lock_price_rule_scope(scope_key: str) -> None:
     """Until the transaction ends, nobody else saves a rule of this scope (so two rules that
-    would tie cannot both pass the check)."""
+    would tie cannot both pass the check). A scope has no row of its own to lock (a rule for
+    everyone), hence a transaction-scoped advisory lock on PostgreSQL."""
     if connection.vendor != "postgresql":
         return
     key = int.from_bytes(hashlib.sha256(b"price-rule:" + scope_key.encode()).digest()[:8], "big")
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key - (1 << 63)])
+
+
+def lock_invoices(pks: Iterable[int]) -> list[Invoice]:
+    return list(
+        Invoice.objects.select_for_update(of=("self",))  # the invoices, not their customers
+        .filter(pk__in=list(pks))
+        .select_related("customer")
+        .order_by("pk")
+    )
+
+
+def lock_number_series(series: str, year: int) -> NumberSeries:
+    """The series' counter, created if new (two creators cannot both insert it), then locked:
+    whoever holds it gives the next number; the others wait."""
+    NumberSeries.objects.bulk_create(
+        [NumberSeries(series=series, year=year)], ignore_conflicts=True
+    )
+    return NumberSeries.objects.select_for_update().get(series=series, year=year)

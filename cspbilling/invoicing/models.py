@@ -192,3 +192,21 @@ class UnbilledUpstreamLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.upstream_line_id}: {self.reason}"
+
+
+class NumberSeries(models.Model):
+    """The last number given in one series and year (INV 2026: 41 → the next is INV-2026-000042).
+    Locked while a number is taken, so numbers are unique and gap-free: an issue that fails
+    rolls its number back with it."""
+
+    series = models.CharField(max_length=8)
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["series", "year"], name="number_series_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series} {self.year}: {self.last_number}"

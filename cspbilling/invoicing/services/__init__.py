@@ -2,6 +2,7 @@
 `do_` entry point (see cspbilling/core/services.py)."""
 
 from cspbilling.invoicing.services.billing_runs import BillingRunError, do_run_billing, run_billing
+from cspbilling.invoicing.services.issuing import IssueError, do_issue_invoices, issue_invoices
 from cspbilling.invoicing.services.price_rules import (
     change_price_rule,
     create_price_rule,
@@ -12,6 +13,9 @@ from cspbilling.invoicing.services.price_rules import (
 )
 
 __all__ = [
+    "IssueError",
+    "do_issue_invoices",
+    "issue_invoices",
     "BillingRunError",
     "do_run_billing",
     "run_billing",

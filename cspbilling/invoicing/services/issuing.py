@@ -1,0 +1,74 @@
+"""Issuing invoices: a gap-free number per series and year, the due date from the customer's
+payment terms, frozen for ever after (corrections are credit notes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.utils import timezone
+
+from cspbilling.audit.actions import AuditAction
+from cspbilling.audit.services import record_event
+from cspbilling.core.money import from_minor_units
+from cspbilling.core.services import entry_point, transaction_step
+from cspbilling.invoicing import transitions
+from cspbilling.invoicing.locks import lock_invoices, lock_number_series
+from cspbilling.invoicing.models import Invoice, InvoiceStatus
+
+
+class IssueError(ValueError):
+    pass
+
+
+def _next_number(series: str, year: int) -> str:
+    counter = lock_number_series(series, year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return f"{series}-{year}-{counter.last_number:06d}"
+
+
+@transaction_step
+def issue_invoices(
+    *, invoices: Iterable[Invoice], actor: str, on: dt.date | None = None
+) -> list[Invoice]:
+    """Issue these drafts, in primary-key order (numbers follow it). One that is not a draft
+    any more (issued meanwhile) refuses the whole batch: nothing is numbered twice."""
+    on = on or timezone.localdate()
+    locked = lock_invoices(invoice.pk for invoice in invoices)
+    not_drafts = [invoice for invoice in locked if invoice.status != InvoiceStatus.DRAFT]
+    if not_drafts:
+        raise IssueError(
+            "already issued: "
+            + ", ".join(invoice.number or str(invoice.pk) for invoice in not_drafts)
+        )
+    empty = [invoice for invoice in locked if invoice.lines_count == 0]
+    if empty:
+        raise IssueError(f"draft #{empty[0].pk} has no lines")
+    for invoice in locked:
+        number = _next_number(settings.INVOICE_NUMBER_SERIES, on.year)
+        transitions.issue(
+            invoice, number=number, on=on, payment_terms_days=invoice.customer.payment_terms_days
+        )
+        invoice.save(update_fields=["status", "number", "issued_on", "due_on"])
+        record_event(
+            actor=actor,
+            action=AuditAction.INVOICE_ISSUED,
+            object_type="invoice",
+            object_id=number,
+            before={"status": InvoiceStatus.DRAFT},
+            after={
+                "status": InvoiceStatus.ISSUED,
+                "customer": str(invoice.customer.tenant_id),
+                "period": invoice.period.isoformat(),
+                "total": str(from_minor_units(invoice.total_minor, invoice.currency)),
+                "currency": invoice.currency,
+                "issued_on": on.isoformat(),
+                "due_on": invoice.due_on.isoformat(),
+            },
+        )
+    return locked
+
+
+do_issue_invoices = entry_point(issue_invoices)
