@@ -4,7 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("cspbilling.accounts.urls")),
     path("console/upstream/", include("cspbilling.upstream.urls")),
-    path("console/pricing/", include("cspbilling.invoicing.urls")),
+    path("console/", include("cspbilling.invoicing.urls")),  # pricing/, invoices/
     path("console/outbox/", include("cspbilling.notifications.urls")),
     path("console/audit/", include("cspbilling.audit.urls")),
     path("console/sync/", include("cspbilling.sync.urls")),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -63,3 +65,15 @@ class AssignGroupForm(forms.Form):
     group = forms.ModelChoiceField(
         CustomerGroup.objects.all(), required=False, empty_label="— no group —"
     )
+
+
+class BillingRunForm(forms.Form):
+    period = forms.CharField(label="Month", help_text="YYYY-MM")
+    dry_run = forms.BooleanField(required=False, label="Dry run (report only, keep nothing)")
+
+    def clean_period(self) -> dt.date:
+        text = self.cleaned_data["period"].strip()
+        try:
+            return dt.date.fromisoformat(f"{text}-01")
+        except ValueError:
+            raise forms.ValidationError("Give the month as YYYY-MM.") from None

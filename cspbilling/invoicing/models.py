@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 from django.utils import timezone
 
+from cspbilling.core.money import from_minor_units
 from cspbilling.core.runs import TrackedRun
 
 
@@ -128,6 +131,18 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         return self.number or f"draft #{self.pk}"
 
+    @property
+    def subtotal(self) -> Decimal:
+        return from_minor_units(self.subtotal_minor, self.currency)
+
+    @property
+    def tax(self) -> Decimal:
+        return from_minor_units(self.tax_minor, self.currency)
+
+    @property
+    def total(self) -> Decimal:
+        return from_minor_units(self.total_minor, self.currency)
+
 
 class InvoiceLine(models.Model):
     """Upstream lines of one subscription, offer, charge type and charge period, priced by one
@@ -157,6 +172,22 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id}: {self.offer_name or self.offer_id}"
+
+    @property
+    def tax_percent(self) -> str:
+        return f"{(self.tax_rate * 100).normalize():f}"
+
+    @property
+    def upstream_amount(self) -> Decimal:
+        return Decimal(self.upstream_amount_micro).scaleb(-6)
+
+    @property
+    def net(self) -> Decimal:
+        return from_minor_units(self.net_minor, self.invoice.currency)
+
+    @property
+    def tax(self) -> Decimal:
+        return from_minor_units(self.tax_minor, self.invoice.currency)
 
 
 class BilledUpstreamLine(models.Model):

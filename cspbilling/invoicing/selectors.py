@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from django.db.models import Q, QuerySet
 
 from cspbilling.core.money import from_minor_units
-from cspbilling.invoicing.models import Invoice, PriceRule
+from cspbilling.invoicing.models import (
+    BilledUpstreamLine,
+    BillingRun,
+    Invoice,
+    InvoiceLine,
+    PriceRule,
+)
+from cspbilling.upstream.models import UpstreamLineItem
 
 
 def price_rules(
@@ -60,3 +68,35 @@ def invoice_row(invoice: Invoice) -> dict[str, Any]:
         "total": str(from_minor_units(invoice.total_minor, currency)),
         "currency": currency,
     }
+
+
+def invoice_lines(invoice: Invoice) -> QuerySet[InvoiceLine]:
+    return invoice.lines.select_related("price_rule").order_by(
+        "subscription_id", "charge_start", "id"
+    )
+
+
+def billed_upstream_lines(line: InvoiceLine) -> QuerySet[UpstreamLineItem]:
+    """The reconciliation rows an invoice line bills ("why was I charged this?")."""
+    ids = BilledUpstreamLine.objects.filter(invoice_line=line).values("upstream_line_id")
+    return (
+        UpstreamLineItem.objects.filter(id__in=ids)
+        .select_related("invoice")
+        .order_by("invoice__invoice_id", "line_number")
+    )
+
+
+def margin(invoice: Invoice) -> dict[str, Any]:
+    """What we bill (before tax) against what 21Vianet billed us for the same lines."""
+    subtotal = from_minor_units(invoice.subtotal_minor, invoice.currency)
+    cost = Decimal(invoice.upstream_cost_micro).scaleb(-6)
+    amount = subtotal - cost
+    return {
+        "cost": cost.quantize(Decimal("0.01")),
+        "margin": amount.quantize(Decimal("0.01")),
+        "percent": (amount * 100 / cost).quantize(Decimal("0.1")) if cost else None,
+    }
+
+
+def latest_runs(limit: int = 5) -> QuerySet[BillingRun]:
+    return BillingRun.objects.select_related("customer").order_by("-id")[:limit]

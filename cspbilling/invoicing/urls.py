@@ -4,8 +4,13 @@ from cspbilling.invoicing import views
 
 app_name = "invoicing"
 urlpatterns = [
-    path("", views.price_rules, name="price_rules"),
-    path("rules/<int:pk>/end/", views.end_price_rule, name="end_price_rule"),
-    path("groups/", views.create_group, name="create_group"),
-    path("customers/<uuid:tenant_id>/group/", views.assign_group, name="assign_group"),
+    path("pricing/", views.price_rules, name="price_rules"),
+    path("pricing/rules/<int:pk>/end/", views.end_price_rule, name="end_price_rule"),
+    path("pricing/groups/", views.create_group, name="create_group"),
+    path("pricing/customers/<uuid:tenant_id>/group/", views.assign_group, name="assign_group"),
+    path("invoices/", views.invoice_list, name="invoice_list"),
+    path("invoices/run/", views.run_billing, name="run_billing"),
+    path("invoices/issue/", views.issue_drafts, name="issue_drafts"),
+    path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
+    path("invoices/<int:pk>/lines/<int:line_pk>/", views.line_trace, name="line_trace"),
 ]

@@ -4,22 +4,38 @@ write, selectors read."""
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES, require_roles, user_has_role
 from cspbilling.customers.models import Customer, CustomerGroup
 from cspbilling.customers.services import do_assign_customer_group, do_create_customer_group
 from cspbilling.invoicing import selectors
-from cspbilling.invoicing.forms import AssignGroupForm, EndRuleForm, GroupForm, PriceRuleForm
-from cspbilling.invoicing.models import PriceRule, PricingMethod
+from cspbilling.invoicing.forms import (
+    AssignGroupForm,
+    BillingRunForm,
+    EndRuleForm,
+    GroupForm,
+    PriceRuleForm,
+)
+from cspbilling.invoicing.models import InvoiceLine, InvoiceStatus, PriceRule, PricingMethod
 from cspbilling.invoicing.price_rules import rule_specificity
-from cspbilling.invoicing.services import do_create_price_rule, do_end_price_rule
+from cspbilling.invoicing.services import (
+    IssueError,
+    do_create_price_rule,
+    do_end_price_rule,
+    do_issue_invoices,
+    do_run_billing,
+)
 
 
 def _in_effect_on(request: HttpRequest) -> dt.date | None:
@@ -113,3 +129,105 @@ def assign_group(request: HttpRequest, tenant_id: str) -> HttpResponse:
     else:
         messages.error(request, "Choose one of the groups.")
     return redirect("web:customer_detail", tenant_id=customer.tenant_id)
+
+
+def _month(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(f"{text}-01") if text else None
+    except ValueError:
+        return None
+
+
+@require_roles(*READ_ROLES)
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    period = _month(request.GET.get("period"))
+    status = (
+        request.GET.get("status") if request.GET.get("status") in InvoiceStatus.values else None
+    )
+    invoices = selectors.invoices(period=period, status=status)
+    page = Paginator(invoices, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "invoicing/invoice_list.html",
+        {
+            "page": page,
+            "period": period,
+            "status": status,
+            "filters": urlencode(
+                {"period": f"{period:%Y-%m}" if period else "", "status": status or ""}
+            ),
+            "statuses": InvoiceStatus.choices,
+            "may_bill": user_has_role(request.user, MONEY_ROLES),
+            "runs": selectors.latest_runs(),
+            "run_form": BillingRunForm(initial={"period": f"{timezone.localdate():%Y-%m}"}),
+        },
+    )
+
+
+@require_POST
+@require_roles(*MONEY_ROLES)
+def run_billing(request: HttpRequest) -> HttpResponse:
+    form = BillingRunForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the month to bill as YYYY-MM.")
+        return redirect("invoicing:invoice_list")
+    run = do_run_billing(
+        period=form.cleaned_data["period"],
+        dry_run=form.cleaned_data["dry_run"],
+        actor=request.user.username,
+    )
+    s = run.summary
+    messages.success(
+        request,
+        f"{'Dry run' if run.dry_run else 'Billing run'} {run.period:%Y-%m}: {s['invoices']} "
+        f"draft invoice(s), {s['billed_lines']} of {s['upstream_lines']} upstream lines billed, "
+        f"{s['unbilled_lines']} unbilled.",
+    )
+    return redirect(f"{reverse('invoicing:invoice_list')}?period={run.period:%Y-%m}")
+
+
+@require_POST
+@require_roles(*MONEY_ROLES)
+def issue_drafts(request: HttpRequest) -> HttpResponse:
+    ids = [int(pk) for pk in request.POST.getlist("invoice") if pk.isdigit()]
+    drafts = list(selectors.invoices(status=InvoiceStatus.DRAFT).filter(pk__in=ids))
+    if not drafts:
+        messages.error(request, "No draft chosen.")
+        return redirect("invoicing:invoice_list")
+    try:
+        issued = do_issue_invoices(invoices=drafts, actor=request.user.username)
+    except IssueError as refusal:
+        messages.error(request, f"Nothing issued: {refusal}.")
+        return redirect("invoicing:invoice_list")
+    numbers = ", ".join(invoice.number for invoice in issued[:5])
+    more = f" and {len(issued) - 5} more" if len(issued) > 5 else ""
+    messages.success(request, f"Issued {numbers}{more}.")
+    if len(issued) == 1:
+        return redirect("invoicing:invoice_detail", pk=issued[0].pk)
+    return redirect("invoicing:invoice_list")
+
+
+@require_roles(*READ_ROLES)
+def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(selectors.invoices(), pk=pk)
+    return render(
+        request,
+        "invoicing/invoice_detail.html",
+        {
+            "invoice": invoice,
+            "lines": selectors.invoice_lines(invoice),
+            "margin": selectors.margin(invoice),
+            "may_issue": user_has_role(request.user, MONEY_ROLES)
+            and invoice.status == InvoiceStatus.DRAFT,
+        },
+    )
+
+
+@require_roles(*READ_ROLES)
+def line_trace(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
+    invoice = get_object_or_404(selectors.invoices(), pk=pk)
+    line = get_object_or_404(InvoiceLine, pk=line_pk, invoice=invoice)
+    rows = Paginator(selectors.billed_upstream_lines(line), 100).get_page(request.GET.get("page"))
+    return render(
+        request, "invoicing/line_trace.html", {"invoice": invoice, "line": line, "rows": rows}
+    )
