@@ -302,6 +302,23 @@ PARTNER_CENTER = {
 SANDBOX_PORT = env_int("CSPBILLING_SANDBOX_PORT", 8765)
 # 21Vianet's terms: net 30 from the invoice date (verify against the current program guide).
 UPSTREAM_PAYMENT_TERMS_DAYS = env_int("CSPBILLING_UPSTREAM_PAYMENT_TERMS_DAYS", 30)
+# Who we are on our invoices (the seller), where customers pay, and the policy line they read.
+INVOICE_SELLER = {
+    "name": env_str("CSPBILLING_SELLER_NAME", "Demo Cloud Partner Co., Ltd."),
+    "name_local": env_str("CSPBILLING_SELLER_NAME_LOCAL", "演示云伙伴有限公司"),
+    "tax_id": env_str("CSPBILLING_SELLER_TAX_ID", "91310000MA1FL0TD7X"),
+    "address": env_str("CSPBILLING_SELLER_ADDRESS", "上海市浦东新区世纪大道 100 号"),
+    "phone": env_str("CSPBILLING_SELLER_PHONE", "+86 21 5555 0100"),
+    "bank_name": env_str("CSPBILLING_SELLER_BANK_NAME", "中国银行上海分行"),
+    "bank_account": env_str("CSPBILLING_SELLER_BANK_ACCOUNT", "4375 6021 0000 1234 567"),
+}
+# Until the collections policy is built (issue 16), the line every invoice prints about it.
+INVOICE_POLICY_TEXT = env_str(
+    "CSPBILLING_INVOICE_POLICY_TEXT",
+    "",  # empty: the translated default in invoicing/pdf/render.py
+)
+# Where Typst finds the CJK fonts (Debian's fonts-noto-cjk).
+PDF_FONT_PATHS = env_list("CSPBILLING_PDF_FONT_PATHS", ["/usr/share/fonts/opentype/noto"])
 # Our invoices are numbered INV-2026-000001, gap-free per year (credit notes get their own series).
 INVOICE_NUMBER_SERIES = env_str("CSPBILLING_INVOICE_NUMBER_SERIES", "INV")
 PARTNER_CENTER_SYNC_MINUTES = env_int("CSPBILLING_PC_SYNC_MINUTES", 360)  # 0: no scheduled sync

@@ -12,5 +12,6 @@ urlpatterns = [
     path("invoices/run/", views.run_billing, name="run_billing"),
     path("invoices/issue/", views.issue_drafts, name="issue_drafts"),
     path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
+    path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
     path("invoices/<int:pk>/lines/<int:line_pk>/", views.line_trace, name="line_trace"),
 ]

@@ -28,6 +28,7 @@ from cspbilling.invoicing.forms import (
     PriceRuleForm,
 )
 from cspbilling.invoicing.models import InvoiceLine, InvoiceStatus, PriceRule, PricingMethod
+from cspbilling.invoicing.pdf.render import render_invoice_pdf
 from cspbilling.invoicing.price_rules import rule_specificity
 from cspbilling.invoicing.services import (
     IssueError,
@@ -231,3 +232,12 @@ def line_trace(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
     return render(
         request, "invoicing/line_trace.html", {"invoice": invoice, "line": line, "rows": rows}
     )
+
+
+@require_roles(*READ_ROLES)
+def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(selectors.invoices(), pk=pk)
+    name = invoice.number or f"draft-{invoice.pk}"
+    response = HttpResponse(render_invoice_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
+    return response

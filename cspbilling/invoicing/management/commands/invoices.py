@@ -30,6 +30,9 @@ class Command(BaseCommand):
         which.add_argument("--draft", type=int, nargs="+", help="these drafts (ids)")
         issue.add_argument("--customer", default="", help="with --period: one customer's")
         issue.add_argument("--actor", default="cli")
+        pdf = sub.add_parser("pdf", help="write an invoice's PDF")
+        pdf.add_argument("number", help="the invoice number (or draft id)")
+        pdf.add_argument("-o", "--output", required=True, help="the file to write")
         listing = sub.add_parser("list", help="list invoices")
         listing.add_argument("--period", help="YYYY-MM")
         listing.add_argument("--status", choices=["draft", "issued"])
@@ -39,7 +42,25 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["action"] == "issue":
             return self._issue(options)
+        if options["action"] == "pdf":
+            return self._pdf(options)
         return self._list(options)
+
+    def _pdf(self, options):
+        from pathlib import Path
+
+        from cspbilling.invoicing.pdf.render import render_invoice_pdf
+
+        wanted = options["number"]
+        invoices = self._invoices({})
+        invoice = invoices.filter(number=wanted).first()
+        if invoice is None and wanted.isdigit():
+            invoice = invoices.filter(pk=int(wanted), number__isnull=True).first()
+        if invoice is None:
+            raise CommandError(f"no invoice numbered {wanted!r}")
+        path = Path(options["output"])
+        path.write_bytes(render_invoice_pdf(invoice))
+        self.stdout.write(f"{path} ({path.stat().st_size:,} bytes)")
 
     def _invoices(self, options):
         from cspbilling.invoicing import selectors

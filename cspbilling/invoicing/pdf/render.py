@@ -1,0 +1,133 @@
+"""An invoice as a PDF, rendered by Typst in the customer's language (zh-Hans, en, fr).
+
+The Typst template (`invoice.typ`) holds layout only; every word is translated here with Django's
+catalogues and passed to it as JSON, so one template serves every language.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import typst
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from cspbilling.invoicing.models import Invoice, InvoiceLine
+
+TEMPLATE = Path(__file__).with_name("invoice.typ")
+TYPST_LANG = {"zh-hans": "zh", "en": "en", "fr": "fr"}
+
+
+def _amount(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def _quantity(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def _labels() -> dict[str, Any]:
+    return {
+        "tax_id": _("Tax id"),
+        "issued_on": _("Issued on"),
+        "period": _("Billing period"),
+        "bill_to": _("Bill to"),
+        "tenant": _("Tenant id"),
+        "amount_due": _("Amount due"),
+        "due_on": _("Due on"),
+        "reference": _("Payment reference"),
+        "columns": [_("Description"), _("Qty"), _("Net"), _("VAT rate"), _("VAT"), _("Total")],
+        "subtotal": _("Subtotal"),
+        "vat": _("VAT"),
+        "total": _("Total"),
+        "how_to_pay": _("How to pay"),
+        "bank": _("Bank"),
+        "account": _("Account"),
+        "account_name": _("Account name"),
+        "quote_reference": _("Quote this reference with your payment"),
+    }
+
+
+def _line(line: InvoiceLine) -> dict[str, str]:
+    period = ""
+    if line.charge_start:
+        period = (
+            f"{line.charge_start:%Y-%m-%d} – {line.charge_end:%Y-%m-%d}" if line.charge_end else ""
+        )
+    detail = " · ".join(part for part in (line.charge_type, period, line.subscription_id) if part)
+    return {
+        "description": line.offer_name or line.offer_id,
+        "detail": detail,
+        "quantity": _quantity(line.quantity),
+        "net": _amount(line.net),
+        "tax_rate": f"{line.tax_percent} %",
+        "tax": _amount(line.tax),
+        "total": _amount(line.net + line.tax),
+    }
+
+
+def invoice_data(invoice: Invoice) -> dict[str, Any]:
+    """What the template prints, in the customer's language."""
+    customer = invoice.customer
+    with translation.override(customer.language):
+        number = invoice.number or _("Draft %(id)s") % {"id": invoice.pk}
+        address = ", ".join(
+            part for part in (customer.address_line1, customer.city, customer.region) if part
+        )
+        return {
+            "lang": TYPST_LANG.get(customer.language, "en"),
+            "title": _("Invoice"),
+            "number": number,
+            "issued_on": f"{invoice.issued_on:%Y-%m-%d}" if invoice.issued_on else "—",
+            "due_on": f"{invoice.due_on:%Y-%m-%d}" if invoice.due_on else "—",
+            "period": f"{invoice.period:%Y-%m}",
+            "currency": invoice.currency,
+            "seller": settings.INVOICE_SELLER,
+            "buyer": {
+                "name": customer.display_name,
+                "tax_id": customer.tax_id,
+                "address": address,
+                "tenant_id": str(customer.tenant_id),
+            },
+            "lines": [_line(line) for line in invoice.lines.order_by("subscription_id", "id")],
+            "totals": {
+                "subtotal": _amount(invoice.subtotal),
+                "tax": _amount(invoice.tax),
+                "total": _amount(invoice.total),
+            },
+            "labels": _labels(),
+            "policy": settings.INVOICE_POLICY_TEXT
+            or _(
+                "Unpaid invoices are reminded before and after their due date; access to "
+                "subscriptions may be suspended under our collections policy when an invoice "
+                "remains unpaid."
+            ),
+            "footer": f"{settings.INVOICE_SELLER['name']} · {number}",
+        }
+
+
+def render_invoice_pdf(invoice: Invoice) -> bytes:
+    """The invoice as PDF bytes (a draft too, marked as such by its number)."""
+    return _compile(invoice, "pdf")
+
+
+def render_invoice_png(invoice: Invoice) -> bytes:
+    """The first page as a PNG (a preview; the tests look at it)."""
+    return _compile(invoice, "png")
+
+
+def _compile(invoice: Invoice, output_format: str) -> bytes:
+    data = json.dumps(invoice_data(invoice), ensure_ascii=False)
+    rendered = typst.compile(
+        str(TEMPLATE),
+        font_paths=list(settings.PDF_FONT_PATHS),
+        ignore_system_fonts=True,
+        sys_inputs={"data": data},
+        format=output_format,
+        ppi=110 if output_format == "png" else None,
+    )
+    return rendered[0] if isinstance(rendered, list) else rendered
