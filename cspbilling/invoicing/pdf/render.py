@@ -7,6 +7,7 @@ catalogues and passed to it as JSON, so one template serves every language.
 from __future__ import annotations
 
 import json
+import threading
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -120,12 +121,24 @@ def render_invoice_png(invoice: Invoice) -> bytes:
     return _compile(invoice, "png")
 
 
+_local = threading.local()
+
+
+def _compiler() -> typst.Compiler:
+    """One compiler per thread, kept: loading the CJK fonts (tens of MB) is most of a cold
+    compile, so they are read once, not once per invoice."""
+    key = tuple(settings.PDF_FONT_PATHS)
+    if getattr(_local, "key", None) != key:
+        _local.compiler = typst.Compiler(
+            str(TEMPLATE), font_paths=list(key), ignore_system_fonts=True
+        )
+        _local.key = key
+    return _local.compiler
+
+
 def _compile(invoice: Invoice, output_format: str) -> bytes:
     data = json.dumps(invoice_data(invoice), ensure_ascii=False)
-    rendered = typst.compile(
-        str(TEMPLATE),
-        font_paths=list(settings.PDF_FONT_PATHS),
-        ignore_system_fonts=True,
+    rendered = _compiler().compile(
         sys_inputs={"data": data},
         format=output_format,
         ppi=110 if output_format == "png" else None,
