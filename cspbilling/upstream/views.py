@@ -128,6 +128,8 @@ def _batch_context(batch: ImportBatch) -> dict:
         "percent": progress["percent"],
         "running": progress["running"],
         "run_error": progress["error"],
+        "file_deleted_at": progress["file_deleted_at"],
+        "file_kept_days": progress["file_kept_days"],
     }
 
 
