@@ -93,7 +93,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     refusal = upload_refusal(request) if request.method == "POST" else None
     if refusal:
-        form.add_error("file", str(refusal))
+        form.refuse_file(str(refusal))
     elif request.method == "POST" and form.is_valid():
         batch = do_accept_upload(
             upload=form.cleaned_data["file"],

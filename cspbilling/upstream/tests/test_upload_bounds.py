@@ -62,6 +62,7 @@ def test_a_file_over_the_limit_is_a_form_error_and_nothing_is_stored(
     assert response.status_code == 413
     page = response.content.decode()
     assert "The file is larger than the upload limit of 1 MB; it was not stored." in page
+    assert "This field is required" not in page
     assert 'value="D0001"' in page  # the form comes back as it was filled
     assert ImportBatch.objects.count() == 0
     assert files_in(folders["uploads"]) == [] and files_in(folders["temp"]) == []
