@@ -165,6 +165,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cspbilling.ops.middleware.RejectNulCharactersMiddleware",
 ]
+# Before the CSRF check, which reads the body (see the "Uploads" block below).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"),
+    "cspbilling.ops.upload_guard.UploadGuardMiddleware",
+)
 
 ROOT_URLCONF = "cspbilling.urls"
 WSGI_APPLICATION = "cspbilling.wsgi.application"
@@ -247,6 +252,29 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     "uploads": UPLOADS_BACKEND,
 }
+
+# Uploads, bounded and cleaned (cspbilling/core/upload_handlers.py):
+# - a file over CSPBILLING_UPLOAD_MAX_MB is refused as it arrives, before it is stored (console:
+#   a form error; API: 413); the rest of the body is not read;
+# - a file is held in memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, then streamed to a temporary
+#   file in CSPBILLING_UPLOAD_TEMP_DIR (default: the system's), deleted however the request ends;
+# - a body that is not a file (form fields, JSON) may be at most DATA_UPLOAD_MAX_MEMORY_SIZE;
+# - stored uploads (imported or rejected) are deleted after CSPBILLING_UPLOAD_RETENTION_DAYS by a
+#   daily job, which keeps the import's record and summary (0 keeps them for ever).
+UPLOAD_MAX_MB = env_int("CSPBILLING_UPLOAD_MAX_MB", 512)
+UPLOAD_RETENTION_DAYS = env_int("CSPBILLING_UPLOAD_RETENTION_DAYS", 90)
+if UPLOAD_MAX_MB < 1 or UPLOAD_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured(
+        "CSPBILLING_UPLOAD_MAX_MB must be at least 1, CSPBILLING_UPLOAD_RETENTION_DAYS at least 0"
+    )
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB, Django's default, stated here on purpose
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_TEMP_DIR = env_str("CSPBILLING_UPLOAD_TEMP_DIR") or None
+FILE_UPLOAD_HANDLERS = [
+    "cspbilling.core.upload_handlers.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "cspbilling.core.upload_handlers.CleanTemporaryFileUploadHandler",
+]
 
 # Background work: django.tasks with the database backend, so a task row commits in the same
 # transaction as the decision that caused it.

@@ -7,10 +7,13 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from cspbilling.core.upload_handlers import upload_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +81,8 @@ def install_problem_handlers(api) -> None:
         return problem_response(request, exc.status_code, str(exc))
 
     def on_validation(request, exc: ValidationError):
+        if refusal := upload_refusal(request):  # the file is missing because it was refused
+            return problem_response(request, 413, str(refusal))
         errors = _plain_errors(exc.errors)
         where = ", ".join(".".join(e["loc"]) + ": " + e["msg"] for e in errors[:5])
         return problem_response(request, 422, f"The request is not valid: {where}", errors=errors)
@@ -88,12 +93,23 @@ def install_problem_handlers(api) -> None:
     def on_forbidden(request, exc):
         return problem_response(request, 403, "Your role does not allow this.")
 
+    def on_unreadable_body(request, exc):
+        if isinstance(exc, RequestDataTooBig):
+            return problem_response(
+                request, 413, "The request body is too large (a file goes in a multipart upload)."
+            )
+        if isinstance(exc, UnreadablePostError):
+            return problem_response(request, 400, "The request body was cut off.")
+        return problem_response(request, 400, f"The multipart body could not be read: {exc}.")
+
     def on_unexpected(request, exc):
         logger.exception("API error on %s", request.path)
         return problem_response(request, 500, "An unexpected error occurred; it was logged.")
 
     api.add_exception_handler(Exception, on_unexpected)
     api.add_exception_handler(HttpError, on_http_error)
+    for unreadable in (MultiPartParserError, UnreadablePostError, RequestDataTooBig):
+        api.add_exception_handler(unreadable, on_unreadable_body)
     api.add_exception_handler(AuthenticationError, on_authentication)
     api.add_exception_handler(ValidationError, on_validation)
     api.add_exception_handler(Http404, on_not_found)

@@ -56,6 +56,7 @@ class AuditAction(StrEnum):
     UPSTREAM_INVOICE_HEADER_SYNCED = "upstream.invoice.header_synced"
     UPSTREAM_PAYMENT_RECORDED = "upstream.payment.recorded"
     UPSTREAM_FILE_UPLOADED = "upstream.file.uploaded"
+    UPSTREAM_FILE_DELETED = "upstream.file.deleted"  # its retention period ended
 
     # the outbox
     OUTBOX_RETRY = "outbox.retry"

@@ -13,6 +13,12 @@ class UploadForm(forms.Form):
     invoice_total = forms.CharField(label="Invoice total (for the sum check)", required=False)
     invoice_date = forms.DateField(label="Invoice date", required=False)
 
+    def refuse_file(self, reason: str) -> None:
+        """The file was refused on its way in: that is its only error (not "required")."""
+        self.full_clean()
+        self.errors.pop("file", None)
+        self.add_error("file", reason)
+
     def clean_invoice_total(self):
         value = self.cleaned_data["invoice_total"].strip()
         if not value:

@@ -246,6 +246,12 @@ class UploadRun(TrackedRun):
     batch = models.OneToOneField(ImportBatch, on_delete=models.PROTECT, related_name="upload_run")
     stored_name = models.CharField(max_length=500, help_text="The file's name in the storage.")
     size = models.BigIntegerField(default=0)
+    file_deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the stored file was deleted (retention period)."
+    )
+    file_kept_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The retention period the file was deleted after."
+    )
 
     def __str__(self) -> str:
         return f"upload #{self.pk} ({self.status})"

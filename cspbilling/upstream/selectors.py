@@ -122,12 +122,24 @@ def import_progress(batch: ImportBatch) -> dict:
         "running": running,
         "phase": run.phase if run else "",
         "error": run.error if run else "",
+        "file_deleted_at": run.file_deleted_at if run else None,
+        "file_kept_days": run.file_kept_days if run else None,
     }
 
 
 def has_abandoned_uploads(*, silent_for: dt.timedelta, now: dt.datetime) -> bool:
     """Whether a running upload import showed no sign of life for `silent_for` (read only)."""
     return UploadRun.objects.filter(status="running", heartbeat_at__lt=now - silent_for).exists()
+
+
+def uploads_past_retention(*, uploaded_before: dt.datetime):
+    """The upload runs of finished imports (imported, unchanged, rejected or failed) uploaded
+    before `uploaded_before` whose stored file is not yet deleted, oldest first."""
+    return (
+        UploadRun.objects.filter(requested_at__lt=uploaded_before, file_deleted_at__isnull=True)
+        .exclude(batch__status__in=RUNNING_IMPORT)
+        .order_by("pk")
+    )
 
 
 def recent_batches(limit: int = 20):

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES, require_roles
 from cspbilling.core.csv_export import SafeCsvWriter
+from cspbilling.core.upload_handlers import upload_refusal
 from cspbilling.upstream import discrepancies, selectors
 from cspbilling.upstream.forms import PaymentForm, UploadForm
 from cspbilling.upstream.models import (
@@ -89,8 +90,11 @@ def record_payment(request: HttpRequest, invoice_id: str) -> HttpResponse:
 
 @require_roles(*MONEY_ROLES)
 def upload(request: HttpRequest) -> HttpResponse:
-    form = UploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
+    refusal = upload_refusal(request) if request.method == "POST" else None
+    if refusal:
+        form.refuse_file(str(refusal))
+    elif request.method == "POST" and form.is_valid():
         batch = do_accept_upload(
             upload=form.cleaned_data["file"],
             invoice_id=form.cleaned_data["invoice_id"],
@@ -102,7 +106,12 @@ def upload(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "upstream/upload.html",
-        {"form": form, "payment_terms_days": settings.UPSTREAM_PAYMENT_TERMS_DAYS},
+        {
+            "form": form,
+            "payment_terms_days": settings.UPSTREAM_PAYMENT_TERMS_DAYS,
+            "upload_max_mb": settings.UPLOAD_MAX_MB,
+        },
+        status=413 if refusal else 200,
     )
 
 
@@ -119,6 +128,8 @@ def _batch_context(batch: ImportBatch) -> dict:
         "percent": progress["percent"],
         "running": progress["running"],
         "run_error": progress["error"],
+        "file_deleted_at": progress["file_deleted_at"],
+        "file_kept_days": progress["file_kept_days"],
     }
 
 

@@ -81,4 +81,5 @@ def import_status(request: HttpRequest, batch_id: int = Path(..., ge=1, le=2**62
         "summary": batch.summary or {},
         "errors": batch.errors or [],
         "error_count": batch.error_count,
+        "file_deleted_after_days": progress["file_kept_days"],
     }

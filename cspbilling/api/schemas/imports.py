@@ -41,3 +41,8 @@ class ImportBatchOut(Schema):
     summary: dict[str, Any] = Field(description="Per invoice: outcome, lines, totals as text.")
     errors: list[ImportProblem] = Field(description="Why the file was rejected (nothing changed).")
     error_count: int
+    file_deleted_after_days: int | None = Field(
+        None,
+        description="Set once the uploaded file was deleted after this many days (the retention "
+        "period); the import's record, summary and errors are kept.",
+    )

@@ -19,6 +19,10 @@ from cspbilling.upstream.services.payments import (
     do_record_upstream_payment,
     record_upstream_payment,
 )
+from cspbilling.upstream.services.retention import (
+    do_delete_expired_uploads,
+    record_upload_file_deleted,
+)
 from cspbilling.upstream.services.settle import (
     ImportUnchanged,
     compute_sum_check,
@@ -41,6 +45,7 @@ __all__ = [
     "create_import_batch",
     "do_accept_upload",
     "do_create_import_batch",
+    "do_delete_expired_uploads",
     "do_fail_abandoned_uploads",
     "do_fetch_invoices",
     "do_import_reconciliation_file",
@@ -49,6 +54,7 @@ __all__ = [
     "fail_abandoned_uploads",
     "import_lines",
     "payment_terms_days",
+    "record_upload_file_deleted",
     "record_upstream_payment",
     "store_fetched_invoice",
     "upsert_invoice",

@@ -1,16 +1,17 @@
 """Uploaded files: kept in the `uploads` storage (shared by every machine), imported by a worker.
 
 The web server saves the file to the storage, then records the batch, its run, the task and the
-audit event in one transaction (`do_accept_upload`). A worker on any machine copies the file from
-the storage to a local temporary file, then imports it (`do_run_upload_import`), writing its
-progress and heartbeat on the run. A run whose worker stopped is failed with the reason
-(`do_fail_abandoned_uploads`) instead of showing the same percent for ever.
+audit event in one transaction (`do_accept_upload`; if that fails, the file is deleted again).
+A worker on any machine copies the file from the storage to a local spool folder (`core.spool`:
+a killed worker's is swept later), then imports it (`do_run_upload_import`), writing its progress
+and heartbeat on the run. A run whose worker stopped is failed with the reason
+(`do_fail_abandoned_uploads`, also run by the periodic housekeeping) instead of showing the same
+percent for ever. Stored files are deleted after their retention period (`retention.py`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -31,6 +32,7 @@ from cspbilling.core.services import (
     start_run,
     transaction_step,
 )
+from cspbilling.core.spool import spool_folder
 from cspbilling.upstream import selectors
 from cspbilling.upstream.models import ImportBatch, ImportSource, UploadRun
 from cspbilling.upstream.services.imports import (
@@ -81,6 +83,7 @@ def accept_upload(
         stored_name=stored_name,
         size=size,
         requested_by=actor,
+        requested_at=timezone.now(),  # the retention period counts from here
         progress_total=size,
         task_id=uuid.UUID(str(result.id)),
     )
@@ -114,16 +117,20 @@ def do_accept_upload(
     the worker never sees one without the others."""
     storage = upload_storage()
     stored_name = storage.save(f"{uuid.uuid4().hex}.csv", upload)
-    with transaction.atomic(durable=True):
-        return accept_upload(
-            stored_name=stored_name,
-            size=storage.size(stored_name),
-            file_name=upload.name or "",
-            actor=actor,
-            invoice_id=invoice_id,
-            invoice_total=invoice_total,
-            invoice_date=invoice_date,
-        )
+    try:
+        with transaction.atomic(durable=True):
+            return accept_upload(
+                stored_name=stored_name,
+                size=storage.size(stored_name),
+                file_name=upload.name or "",
+                actor=actor,
+                invoice_id=invoice_id,
+                invoice_total=invoice_total,
+                invoice_date=invoice_date,
+            )
+    except BaseException:
+        storage.delete(stored_name)  # no batch refers to it: it would be kept for ever
+        raise
 
 
 def do_run_upload_import(*, batch_id: int) -> str:
@@ -140,8 +147,8 @@ def do_run_upload_import(*, batch_id: int) -> str:
         mark_import_running(batch=batch)
     progress = RunProgress(UploadRun, run.pk)
     try:
-        with tempfile.TemporaryDirectory(prefix="cspbilling-upload-") as folder:
-            local = Path(folder) / "upload.csv"
+        with spool_folder("upload") as folder:
+            local = folder / "upload.csv"
             _copy_from_storage(run.stored_name, local, progress=progress, size=run.size)
             progress.start("importing", total=run.size)
             try:

@@ -66,3 +66,28 @@ def test_finance_uploads_a_file_and_follows_it_to_payables(
     page.goto(f"{live_server.url}/console/upstream/")
     assert page.locator("#invoice-table .badge-danger").count() == 1
     page.screenshot(path=str(artifacts_dir / "console-upstream-invoices.png"), full_page=True)
+
+
+def test_a_file_over_the_upload_limit_is_a_form_error_in_the_browser(
+    live_server, staff_users, settings, artifacts_dir, tmp_path, browser
+):
+    settings.UPLOAD_MAX_MB = 1
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "uploads": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "uploads")},
+        },
+    }
+    big = tmp_path / "too-big.csv"
+    big.write_bytes(b"x" * (2 * 1024 * 1024))
+    page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="en-US")
+    sign_in(page, live_server, "staff-finance")
+    page.wait_for_url(f"{live_server.url}/console/")
+    page.goto(f"{live_server.url}/console/upstream/import/")
+    assert "at most 1 MB" in page.content()
+    page.set_input_files("input[name=file]", str(big))
+    page.click("button:has-text('Import')")
+    page.wait_for_selector("text=larger than the upload limit of 1 MB")
+    page.screenshot(path=str(artifacts_dir / "console-upstream-upload-too-big.png"), full_page=True)
+    assert not (tmp_path / "uploads").exists() or not any((tmp_path / "uploads").iterdir())

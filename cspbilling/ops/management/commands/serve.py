@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.management.base import BaseCommand
-from django.core.servers.basehttp import WSGIServer, run
+from django.core.servers.basehttp import run
 from django.core.wsgi import get_wsgi_application
+
+from cspbilling.ops.http_server import BoundedWSGIServer
 
 
 class Command(BaseCommand):
@@ -23,5 +25,5 @@ class Command(BaseCommand):
             port,
             StaticFilesHandler(get_wsgi_application()),
             threading=True,
-            server_cls=WSGIServer,
+            server_cls=BoundedWSGIServer,
         )
