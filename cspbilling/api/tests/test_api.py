@@ -167,6 +167,10 @@ def test_openapi_schema_is_served_and_valid():
         "/api/v1/suspensions/{suspension_id}",
         "/api/v1/subscriptions/{subscription_id}/suspend",
         "/api/v1/subscriptions/{subscription_id}/reactivate",
+        "/api/v1/price-rules",
+        "/api/v1/price-rules/{rule_id}",
+        "/api/v1/customer-groups",
+        "/api/v1/customers/{tenant_id}/group",
     }
     errors = schema["paths"]["/api/v1/customers"]["get"]["responses"]["404"]["content"]
     assert list(errors) == ["application/problem+json"]
