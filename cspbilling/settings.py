@@ -18,6 +18,12 @@ VAR_DIR = Path(os.environ.get("CSPBILLING_VAR_DIR", PROJECT_DIR / "var"))
 DEFAULT_SECRET_KEY = "insecure-development-key-change-me"
 
 
+def _sqlite_test_name(path: str) -> str:
+    if path == ":memory:":
+        return str(VAR_DIR / "test_cspbilling.sqlite3")
+    return str(Path(path).with_name(f"test_{Path(path).name}"))
+
+
 def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
@@ -81,8 +87,9 @@ def database_from_url(url: str) -> dict:
                 # Seconds a writer waits for the lock before "database is locked".
                 "timeout": env_float("CSPBILLING_SQLITE_BUSY_TIMEOUT", 30.0),
             },
-            # A file, not memory: tests start real worker and server subprocesses.
-            "TEST": {"NAME": options.get("test_name") or str(VAR_DIR / "test_cspbilling.sqlite3")},
+            # A file, not memory: tests start real worker and server subprocesses. Named after
+            # the database, so two test runs with different URLs never share one.
+            "TEST": {"NAME": options.get("test_name") or _sqlite_test_name(path)},
         }
     if parts.scheme in {"postgres", "postgresql", "pgsql"}:
         return {
