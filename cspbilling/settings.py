@@ -21,7 +21,7 @@ DEFAULT_SECRET_KEY = "insecure-development-key-change-me"
 def _sqlite_test_name(path: str) -> str:
     if path == ":memory:":
         return str(VAR_DIR / "test_cspbilling.sqlite3")
-    return str(Path(path).with_name(f"test_{Path(path).name}"))
+    return str(Path(path).absolute().with_name(f"test_{Path(path).name}"))
 
 
 def env_str(name: str, default: str = "") -> str:
