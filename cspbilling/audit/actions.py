@@ -56,6 +56,8 @@ class AuditAction(StrEnum):
     UPSTREAM_INVOICE_HEADER_SYNCED = "upstream.invoice.header_synced"
     UPSTREAM_PAYMENT_RECORDED = "upstream.payment.recorded"
     UPSTREAM_FILE_UPLOADED = "upstream.file.uploaded"
+    UPSTREAM_CUSTOMER_NUMBER_MAPPED = "upstream.customer_number.mapped"
+    UPSTREAM_CUSTOMER_NUMBER_UNMAPPED = "upstream.customer_number.unmapped"
 
     # the outbox
     OUTBOX_RETRY = "outbox.retry"
