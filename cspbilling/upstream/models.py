@@ -277,11 +277,14 @@ class CustomerNumberMapping(models.Model):
 
 class BillingSubscriptionMapping(models.Model):
     """A billing-platform subscription id (a file's `SubscriptionId`) and the Partner Center
-    subscription id it stands for, learned from license-based files, which carry both."""
+    subscription id it stands for, learned from license-based lines (they carry both) when a
+    usage file names the billing id."""
 
     billing_subscription_id = models.CharField(max_length=64, unique=True)
     subscription_id = models.CharField(max_length=64, help_text="Partner Center subscription id.")
-    learned_from = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="+")
+    learned_from = models.ForeignKey(
+        ImportBatch, on_delete=models.PROTECT, related_name="+", help_text="The license file."
+    )
     updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

@@ -374,7 +374,10 @@ def normalise_batch(
         acc.tax_minor += pc.sum(pc.filter(out["tax_minor"], mask)).as_py() or 0
         acc.tenant_ids.update(pc.unique(pc.filter(out["customer_tenant_id"], mask)).to_pylist())
         acc.subscription_ids.update(pc.unique(pc.filter(out["subscription_id"], mask)).to_pylist())
-        acc.subscription_refs.update(_subscription_refs(out, mask if len(currencies) < n else None))
+        if fmt.kind == "usage" or fmt.fields["customer_number"]:  # what their matching needs
+            acc.subscription_refs.update(
+                _subscription_refs(out, mask if len(currencies) < n else None)
+            )
         starts = pc.min(pc.filter(out["charge_start"], mask)).as_py()
         if starts and (acc.first_charge_start is None or starts < acc.first_charge_start):
             acc.first_charge_start = starts
@@ -389,8 +392,8 @@ def normalise_batch(
 
 
 def _subscription_refs(out: dict[str, pa.Array], mask: pa.Array | None) -> list[str]:
-    """The distinct "subscription id, billing id, customer" of these lines, tab-separated: the
-    import learns billing ids from them and matches usage lines with them."""
+    """The distinct "subscription id, billing id, customer" of these lines, tab-separated: usage
+    lines are matched with them, 2016-edition customer numbers listed."""
     parts = [out[name] for name in ("subscription_id", "billing_subscription_id")]
     # the tenant id, or (21Vianet 2016 edition, no tenant id) the customer number
     parts.append(pc.coalesce(out["customer_tenant_id"], out["customer_number"]))

@@ -88,9 +88,6 @@ def import_lines(*, batch: ImportBatch, make_tables: MakeTables, actor: str) -> 
             batch.source_fields = source_fields(canon, fmt, defaults)
             batch.source_defaults = [defaults.get(name) for name in batch.columns]
             outcomes = settle_invoices(batch=batch, invoices=invoices, actor=actor)
-            if fmt.kind == LineKind.LICENSE:
-                for acc in invoices.values():
-                    learn_billing_subscription_ids(batch_id=batch.pk, refs=acc.subscription_refs)
             _finish(batch, status=ImportBatch.Status.IMPORTED, outcomes=outcomes)
     except FileFormatError as exc:
         problems.add(None, "", str(exc))
@@ -251,6 +248,9 @@ def _add_unknowns(batch: ImportBatch, invoices: dict[str, InvoiceAccumulator], f
             )
         )
         if usage:
+            learn_billing_subscription_ids(
+                {s for s, _, _ in matching.split_refs(acc.subscription_refs)}
+            )
             start = acc.first_charge_start
             end = _month_end(start) if start else None
             item.update(

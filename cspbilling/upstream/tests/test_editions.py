@@ -236,9 +236,6 @@ def test_usage_lines_match_through_billing_ids_learned_from_license_files(
 
     lic = write_csv(tmp_path / "license.csv", list(license_rows[0]), license_rows)
     do_import_reconciliation_file(path=lic, actor="test")
-    assert dict(
-        BillingSubscriptionMapping.objects.values_list("billing_subscription_id", "subscription_id")
-    ) == {"usCBMgAAAAAAAA01": subs[0].subscription_id, "usCBMgAAAAAAAA02": subs[1].subscription_id}
 
     usage_rows[0]["PretaxCharges"] = "12.36"  # another issue of the usage file
     usage_rows[0]["PostTaxTotal"] = "13.10"
@@ -247,6 +244,9 @@ def test_usage_lines_match_through_billing_ids_learned_from_license_files(
     (item,) = after.summary["invoices"]
     assert item["unknown_subscriptions_count"] == 0
     assert item["subscriptions_matched"]["billing id learned from a license-based file"] == 2
+    assert dict(
+        BillingSubscriptionMapping.objects.values_list("billing_subscription_id", "subscription_id")
+    ) == {"usCBMgAAAAAAAA01": subs[0].subscription_id, "usCBMgAAAAAAAA02": subs[1].subscription_id}
 
 
 def test_usage_line_matches_the_customers_one_usage_subscription(
@@ -309,3 +309,26 @@ def test_an_unknown_header_names_the_closest_edition_and_what_it_misses(tmp_path
         "closest is the license-based (21Vianet 2018) file, which also has "
         "SyndicationPartnerSubscriptionNumber"
     ) in str(refused.value)
+
+
+def test_a_2016_line_without_customer_number_is_refused_naming_row_and_column(tmp_path):
+    rows = [row_2016(1), row_2016(2, number="")]
+    path = write_csv(tmp_path / "recon-2016.csv", list(LICENSE_COLUMNS_VIANET_2016), rows)
+    with pytest.raises(ImportRejected) as refused:
+        do_import_reconciliation_file(path=path, actor="test", invoice_id="D02005YFHI")
+    assert refused.value.problems.items[0]["row"] == 3
+    assert refused.value.problems.items[0]["column"] == "CustomerNumber"
+    assert "a value is required" in str(refused.value)
+    assert not UpstreamLineItem.objects.exists()
+
+
+def test_2016_cycle_fees_count_as_recurring_in_the_quantity_check(
+    file_2016, make_customer, make_subscription
+):
+    customer = make_customer("北京星辰科技有限公司")
+    make_subscription(
+        customer, "Office 365 E3", subscription_id="a1b2c3d4-2016-0000-0000-000000000001"
+    )  # 10 seats in the mirror, 2 billed by the CYCLE_FEE line
+    do_import_reconciliation_file(path=file_2016, actor="test", invoice_id="D02005YFHI")
+    (row,) = discrepancies.quantity_differences(period=dt.date(2015, 2, 1))
+    assert (row["billed_quantity"], row["mirror_quantity"]) == (2, 10)
