@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.urls import reverse
 
 from cspbilling.audit.models import AuditEvent
@@ -332,3 +333,9 @@ def test_2016_cycle_fees_count_as_recurring_in_the_quantity_check(
     do_import_reconciliation_file(path=file_2016, actor="test", invoice_id="D02005YFHI")
     (row,) = discrepancies.quantity_differences(period=dt.date(2015, 2, 1))
     assert (row["billed_quantity"], row["mirror_quantity"]) == (2, 10)
+
+
+def test_the_command_says_which_customer_numbers_to_map(file_2016, capsys):
+    call_command("upstream", "import", str(file_2016), "--invoice", "D02005YFHI", "--no-progress")
+    out = capsys.readouterr().out
+    assert f"2 customer numbers not mapped to a customer yet (e.g. {NUMBER_A}, {NUMBER_B})" in out
