@@ -57,6 +57,8 @@ class AuditAction(StrEnum):
     UPSTREAM_PAYMENT_RECORDED = "upstream.payment.recorded"
     UPSTREAM_FILE_UPLOADED = "upstream.file.uploaded"
     UPSTREAM_FILE_DELETED = "upstream.file.deleted"  # its retention period ended
+    UPSTREAM_CUSTOMER_NUMBER_MAPPED = "upstream.customer_number.mapped"
+    UPSTREAM_CUSTOMER_NUMBER_UNMAPPED = "upstream.customer_number.unmapped"
 
     # the outbox
     OUTBOX_RETRY = "outbox.retry"

@@ -13,14 +13,22 @@ from decimal import Decimal
 from django.db import connection
 
 from cspbilling.core.money import from_minor_units
+from cspbilling.customers.models import Customer
 from cspbilling.subscriptions.models import Subscription
-from cspbilling.upstream.models import UpstreamInvoice, UpstreamLineItem
+from cspbilling.upstream.models import CustomerNumberMapping, UpstreamInvoice, UpstreamLineItem
 
 LINES = UpstreamLineItem._meta.db_table
 INVOICES = UpstreamInvoice._meta.db_table
 SUBSCRIPTIONS = Subscription._meta.db_table
+NUMBERS = CustomerNumberMapping._meta.db_table
+CUSTOMERS = Customer._meta.db_table
 NOT_BILLED_REASON = "customer invoicing not yet run"
-RECURRING = ("Cycle fee", "Renew fee")
+UNMAPPED_REASON = (
+    "customer number {number} is not mapped to a customer (map it on the customer's page)"
+)
+# The recurring charge types, as the global and 2018 files write them and as the 2016 edition does.
+RECURRING = ("Cycle fee", "Renew fee", "CYCLE_FEE", "RENEW_FEE")
+RECURRING_IN = ", ".join(["%s"] * len(RECURRING))
 
 
 def periods() -> list[dt.date]:
@@ -57,27 +65,35 @@ def _fetch(sql: str, params: list) -> list[tuple]:
 def unbilled_upstream_charges(*, period: dt.date, limit: int | None = 200) -> list[dict]:
     """Upstream charges of the period not re-billed to any customer, per customer/subscription.
 
-    No customer invoicing exists yet, so every upstream line is unbilled, with that reason.
+    No customer invoicing exists yet, so every upstream line is unbilled, with that reason. A
+    21Vianet 2016 line names a customer number: it is attributed to the customer the number is
+    mapped to when this is read (so mapping a number later needs no re-import), and until then
+    is unbilled for that reason.
     """
     sql = f"""
-        SELECT l.customer_tenant_id, l.subscription_id, MAX(l.customer_name), COUNT(*),
-               SUM(l.total_minor), MAX(l.currency)
+        SELECT COALESCE(l.customer_tenant_id, c.tenant_id), l.customer_number, l.subscription_id,
+               MAX(l.customer_name), COUNT(*), SUM(l.total_minor), MAX(l.currency)
         FROM {LINES} l JOIN {INVOICES} i ON i.id = l.invoice_id
+        LEFT JOIN {NUMBERS} m ON m.customer_number = l.customer_number
+        LEFT JOIN {CUSTOMERS} c ON c.id = m.customer_id
         WHERE i.billing_period_start = %s
-        GROUP BY l.customer_tenant_id, l.subscription_id
+        GROUP BY COALESCE(l.customer_tenant_id, c.tenant_id), l.customer_number, l.subscription_id
         ORDER BY SUM(l.total_minor) DESC, l.subscription_id
     """ + _limit(limit)  # noqa: S608 (table names from the models; values are parameters)
     return [
         {
             "customer_tenant_id": tenant,
+            "customer_number": number,
             "subscription_id": sub,
             "customer_name": name,
             "lines": n,
             "amount": from_minor_units(total, currency),
             "currency": currency,
-            "reason": NOT_BILLED_REASON,
+            "reason": UNMAPPED_REASON.format(number=number)
+            if tenant is None and number
+            else NOT_BILLED_REASON,
         }
-        for tenant, sub, name, n, total, currency in _fetch(sql, [str(period)])
+        for tenant, number, sub, name, n, total, currency in _fetch(sql, [str(period)])
     ]
 
 
@@ -102,7 +118,7 @@ def unit_price_changes(*, period: dt.date, limit: int | None = 200) -> list[dict
                    CAST(ROUND(l.unit_price * 1000000) AS BIGINT) AS price
             FROM {LINES} l JOIN {INVOICES} i ON i.id = l.invoice_id
             WHERE i.billing_period_start IN (%s, %s) AND l.unit_price IS NOT NULL
-              AND l.charge_type IN (%s, %s) AND l.subscription_id <> ''
+              AND l.charge_type IN ({RECURRING_IN}) AND l.subscription_id <> ''
         ) AS both_periods
         GROUP BY subscription_id, durable_offer_id
         HAVING COUNT(DISTINCT side) = 2
@@ -130,7 +146,7 @@ def quantity_differences(*, period: dt.date, limit: int | None = 200) -> list[di
             SELECT l.subscription_id, MAX(l.customer_name) AS customer_name,
                    CAST(MAX(l.quantity) AS BIGINT) AS quantity
             FROM {LINES} l JOIN {INVOICES} i ON i.id = l.invoice_id
-            WHERE i.billing_period_start = %s AND l.charge_type IN (%s, %s)
+            WHERE i.billing_period_start = %s AND l.charge_type IN ({RECURRING_IN})
               AND l.subscription_id <> '' AND l.quantity > 0
             GROUP BY l.subscription_id
         ) b

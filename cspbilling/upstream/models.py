@@ -140,6 +140,11 @@ class UpstreamLineItem(models.Model):
     kind = models.CharField(max_length=8, choices=LineKind.choices)
     line_number = models.IntegerField(help_text="Row in the file (header = row 1).")
     customer_tenant_id = models.UUIDField(null=True, blank=True)
+    customer_number = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="The customer's number in the 21Vianet 2016 edition (no tenant id there).",
+    )
     customer_name = models.CharField(max_length=255, blank=True)
     subscription_id = models.CharField(
         max_length=64, blank=True, help_text="Partner Center subscription id."
@@ -255,3 +260,38 @@ class UploadRun(TrackedRun):
 
     def __str__(self) -> str:
         return f"upload #{self.pk} ({self.status})"
+
+
+class CustomerNumberMapping(models.Model):
+    """A 21Vianet 2016 `CustomerNumber` and the customer it is: set by finance on the customer
+    page. Lines are matched through it when read, so mapping a number later attributes the
+    lines already imported."""
+
+    customer_number = models.CharField(max_length=32, unique=True)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="customer_numbers"
+    )
+    created_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["customer_number"]
+
+    def __str__(self) -> str:
+        return f"{self.customer_number} → {self.customer_id}"
+
+
+class BillingSubscriptionMapping(models.Model):
+    """A billing-platform subscription id (a file's `SubscriptionId`) and the Partner Center
+    subscription id it stands for, learned from license-based lines (they carry both) when a
+    usage file names the billing id."""
+
+    billing_subscription_id = models.CharField(max_length=64, unique=True)
+    subscription_id = models.CharField(max_length=64, help_text="Partner Center subscription id.")
+    learned_from = models.ForeignKey(
+        ImportBatch, on_delete=models.PROTECT, related_name="+", help_text="The license file."
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.billing_subscription_id} → {self.subscription_id}"

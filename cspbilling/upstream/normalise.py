@@ -39,6 +39,7 @@ OUTPUT = (
     "kind",
     "line_number",
     "customer_tenant_id",
+    "customer_number",
     "customer_name",
     "subscription_id",
     "billing_subscription_id",
@@ -64,6 +65,7 @@ DECIMAL_TEXT = tuple(
     f"{name}_text" for name in ("unit_price", "quantity", "amount", "tax", "total")
 )
 TEXT_FIELDS = {
+    "customer_number": 32,
     "customer_name": 255,
     "subscription_id": 64,
     "billing_subscription_id": 64,
@@ -277,14 +279,17 @@ def normalise_batch(
     tenant, written = _column(table, header, fmt.fields["customer_tenant_id"])
     tenant_written = written if fmt.fields["customer_tenant_id"] in header.canonical else ""
     tenant = pc.utf8_lower(tenant)
-    problems.add_mask(
-        pc.invert(pc.match_substring_regex(tenant, UUID)),
-        column=written,
-        values=tenant,
-        reason=lambda v: f"{v!r} is not a customer tenant id",
-        **check,
-    )
-    out["customer_tenant_id"] = pc.replace_substring(tenant, "-", "")
+    if fmt.fields["customer_tenant_id"] is None:  # an edition without one (21Vianet 2016)
+        out["customer_tenant_id"] = pa.nulls(n, pa.string())
+    else:
+        problems.add_mask(
+            pc.invert(pc.match_substring_regex(tenant, UUID)),
+            column=written,
+            values=tenant,
+            reason=lambda v: f"{v!r} is not a customer tenant id",
+            **check,
+        )
+        out["customer_tenant_id"] = pc.replace_substring(tenant, "-", "")
     # The values `source` need not repeat: those its typed column gives back as written.
     elidable_list = source_fields(header.canonical, fmt)
     elidable = set(elidable_list)
@@ -305,7 +310,7 @@ def normalise_batch(
         )
     for name, limit in TEXT_FIELDS.items():
         values, written = _column(table, header, fmt.fields[name])
-        if name in ("subscription_id",) and fmt.fields[name] in fmt.required:
+        if name in ("subscription_id", "customer_number") and fmt.fields[name] in fmt.required:
             problems.add_mask(
                 pc.equal(values, ""), column=written, reason="a value is required", **check
             )
@@ -369,6 +374,10 @@ def normalise_batch(
         acc.tax_minor += pc.sum(pc.filter(out["tax_minor"], mask)).as_py() or 0
         acc.tenant_ids.update(pc.unique(pc.filter(out["customer_tenant_id"], mask)).to_pylist())
         acc.subscription_ids.update(pc.unique(pc.filter(out["subscription_id"], mask)).to_pylist())
+        if fmt.kind == "usage" or fmt.fields["customer_number"]:  # what their matching needs
+            acc.subscription_refs.update(
+                _subscription_refs(out, mask if len(currencies) < n else None)
+            )
         starts = pc.min(pc.filter(out["charge_start"], mask)).as_py()
         if starts and (acc.first_charge_start is None or starts < acc.first_charge_start):
             acc.first_charge_start = starts
@@ -380,6 +389,17 @@ def normalise_batch(
     out["source"] = source_json(table, header, same, defaults, mapped)
     names = [*OUTPUT, *DECIMAL_TEXT]
     return pa.table([out[name] for name in names], names=names)
+
+
+def _subscription_refs(out: dict[str, pa.Array], mask: pa.Array | None) -> list[str]:
+    """The distinct "subscription id, billing id, customer" of these lines, tab-separated: usage
+    lines are matched with them, 2016-edition customer numbers listed."""
+    parts = [out[name] for name in ("subscription_id", "billing_subscription_id")]
+    # the tenant id, or (21Vianet 2016 edition, no tenant id) the customer number
+    parts.append(pc.coalesce(out["customer_tenant_id"], out["customer_number"]))
+    if mask is not None:
+        parts = [pc.filter(part, mask) for part in parts]
+    return pc.unique(pc.binary_join_element_wise(*parts, "\t")).to_pylist()
 
 
 def _fingerprint(acc: InvoiceAccumulator, table: pa.Table, header: Header) -> None:

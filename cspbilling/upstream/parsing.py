@@ -16,7 +16,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from cspbilling.upstream.columns import Format, canonical, detect_format
+from cspbilling.upstream.columns import (
+    Format,
+    canonical,
+    detect_format,
+    not_imported,
+    unrecognised_header,
+)
 from cspbilling.upstream.normalise import normalise_batch
 from cspbilling.upstream.problems import MAX_PROBLEMS, Problems
 
@@ -37,6 +43,9 @@ class InvoiceAccumulator:
     first_charge_start: object = None
     tenant_ids: set[str] = field(default_factory=set)  # 32 hex digits
     subscription_ids: set[str] = field(default_factory=set)
+    # "subscription id\tbilling id\ttenant id or customer number" of its lines
+    # (normalise._subscription_refs)
+    subscription_refs: set[str] = field(default_factory=set)
     hashes: dict[str, hashlib._Hash] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
@@ -88,13 +97,9 @@ def read_header(path: Path) -> Header:
         seen[name] = seen.get(name, 0) + 1
         names.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
     canon = [canonical(name) for name in names]
-    fmt = detect_format({c for c in canon if c})
+    fmt = None if not_imported(names) else detect_format({c for c in canon if c})
     if fmt is None:
-        raise FileFormatError(
-            "row 1: not a reconciliation file this program knows (license-based needs "
-            "SyndicationPartnerSubscriptionNumber, usage-based PretaxCharges and "
-            "ConsumedQuantity, one-time ProductId, SkuId and AvailabilityId)"
-        )
+        raise FileFormatError(unrecognised_header(names))
     return Header(names=names, canonical=canon, fmt=fmt)
 
 

@@ -11,4 +11,5 @@ urlpatterns = [
     path("import/<int:pk>/", views.batch, name="batch"),
     path("payables/", views.payables, name="payables"),
     path("discrepancies/", views.discrepancy_report, name="discrepancies"),
+    path("customers/<uuid:tenant_id>/numbers/", views.customer_numbers, name="customer_numbers"),
 ]

@@ -8,14 +8,19 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES, require_roles
 from cspbilling.core.csv_export import SafeCsvWriter
 from cspbilling.core.upload_handlers import upload_refusal
+from cspbilling.customers.models import Customer
 from cspbilling.upstream import discrepancies, selectors
 from cspbilling.upstream.forms import PaymentForm, UploadForm
 from cspbilling.upstream.models import (
@@ -28,6 +33,10 @@ from cspbilling.upstream.services import (
     do_accept_upload,
     do_fail_abandoned_uploads,
     do_record_upstream_payment,
+)
+from cspbilling.upstream.services.matching import (
+    do_map_customer_number,
+    do_unmap_customer_number,
 )
 
 
@@ -290,3 +299,30 @@ def _report_csv(report: dict) -> HttpResponse:
             ]
         )
     return response
+
+
+@require_POST
+@require_roles(*MONEY_ROLES)
+def customer_numbers(request: HttpRequest, tenant_id) -> HttpResponse:
+    """Map (or, with `remove`, unmap) a 21Vianet 2016 customer number to this customer."""
+    customer = get_object_or_404(Customer, tenant_id=tenant_id)
+    number = request.POST.get("customer_number", "")
+    if request.POST.get("remove"):
+        do_unmap_customer_number(
+            customer=customer, customer_number=number, actor=request.user.username
+        )
+        messages.success(request, _("Customer number %(number)s removed.") % {"number": number})
+    else:
+        try:
+            do_map_customer_number(
+                customer=customer, customer_number=number, actor=request.user.username
+            )
+        except ValidationError as refusal:
+            messages.error(request, " ".join(refusal.messages))
+        else:
+            messages.success(
+                request,
+                _("Customer number %(number)s is this customer: its lines are attributed to it.")
+                % {"number": number.strip()},
+            )
+    return redirect(reverse("web:customer_detail", args=[customer.tenant_id]) + "#customer-numbers")

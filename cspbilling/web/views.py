@@ -18,6 +18,7 @@ from cspbilling.invoicing import selectors as invoicing_selectors
 from cspbilling.invoicing.forms import AssignGroupForm
 from cspbilling.subscriptions import selectors as subscription_selectors
 from cspbilling.subscriptions.models import SubscriptionStatus
+from cspbilling.upstream import matching as upstream_matching
 from cspbilling.web.forms import CustomerBillingSettingsForm
 
 CUSTOMERS_PER_PAGE = 25
@@ -87,6 +88,7 @@ def customer_detail(request: HttpRequest, tenant_id) -> HttpResponse:
         "can_price": request.user.role in MONEY_ROLES,
         "price_rules": invoicing_selectors.price_rules(customer_tenant_id=customer.tenant_id),
         "group_form": AssignGroupForm(initial={"group": customer.group_id}),
+        "customer_numbers": upstream_matching.customer_numbers_of(customer),
     }
     return render(request, "console/customer_detail.html", context)
 

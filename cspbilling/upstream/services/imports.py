@@ -18,10 +18,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from cspbilling.core.services import entry_point, transaction_step
-from cspbilling.upstream import selectors
+from cspbilling.upstream import matching, selectors
 from cspbilling.upstream.columns import canonical, format_of, source_fields
 from cspbilling.upstream.loaders import load_tables
-from cspbilling.upstream.models import ImportBatch, ImportSource, UpstreamInvoice
+from cspbilling.upstream.models import ImportBatch, ImportSource, LineKind, UpstreamInvoice
 from cspbilling.upstream.parsing import (
     FileFormatError,
     InvoiceAccumulator,
@@ -29,6 +29,7 @@ from cspbilling.upstream.parsing import (
     read_header,
 )
 from cspbilling.upstream.problems import Problems
+from cspbilling.upstream.services.matching import learn_billing_subscription_ids
 from cspbilling.upstream.services.settle import ImportUnchanged, outcome_of, settle_invoices
 
 # make_tables(problems, invoices, columns, defaults) -> normalised Arrow tables; it fills
@@ -83,7 +84,8 @@ def import_lines(*, batch: ImportBatch, make_tables: MakeTables, actor: str) -> 
             batch.kind = next(iter(invoices.values())).kind
             # What `source` leaves out, to give every line's columns back (`source_columns`).
             canon = [canonical(name) for name in batch.columns]
-            batch.source_fields = source_fields(canon, format_of(batch.kind), defaults)
+            fmt = format_of(batch.kind, canon)
+            batch.source_fields = source_fields(canon, fmt, defaults)
             batch.source_defaults = [defaults.get(name) for name in batch.columns]
             outcomes = settle_invoices(batch=batch, invoices=invoices, actor=actor)
             _finish(batch, status=ImportBatch.Status.IMPORTED, outcomes=outcomes)
@@ -95,7 +97,7 @@ def import_lines(*, batch: ImportBatch, make_tables: MakeTables, actor: str) -> 
     except ImportUnchanged:
         outcomes = [outcome_of(batch, key, acc, "unchanged") for key, acc in invoices.items()]
         _finish(batch, status=ImportBatch.Status.UNCHANGED, outcomes=outcomes)
-    _add_unknowns(batch, invoices)
+    _add_unknowns(batch, invoices, format_of(batch.kind, [canonical(n) for n in batch.columns]))
     return batch
 
 
@@ -234,13 +236,34 @@ def _reject(batch: ImportBatch, problems: Problems) -> ImportBatch:
     return batch
 
 
-def _add_unknowns(batch: ImportBatch, invoices: dict[str, InvoiceAccumulator]) -> None:
-    """List customers and subscriptions the lines name that we do not know (read-only)."""
+def _add_unknowns(batch: ImportBatch, invoices: dict[str, InvoiceAccumulator], fmt) -> None:
+    """List customers and subscriptions the lines name that we do not know (read-only), and
+    for usage lines (billing ids) which rule matched the others."""
     for item in batch.summary.get("invoices", []):
         acc = invoices[item["invoice_id"]]
+        usage = fmt.kind == LineKind.USAGE
         item.update(
             selectors.unknown_among(
-                tenant_ids=acc.tenant_ids, subscription_ids=acc.subscription_ids
+                tenant_ids=acc.tenant_ids, subscription_ids=set() if usage else acc.subscription_ids
             )
         )
+        if usage:
+            learn_billing_subscription_ids(
+                {s for s, _, _ in matching.split_refs(acc.subscription_refs)}
+            )
+            start = acc.first_charge_start
+            end = _month_end(start) if start else None
+            item.update(
+                matching.match_usage_subscriptions(acc.subscription_refs, start=start, end=end)
+            )
+        if fmt.fields["customer_number"]:
+            numbers = {customer for _, _, customer in matching.split_refs(acc.subscription_refs)}
+            unmapped = matching.unmapped_customer_numbers(numbers)
+            item["unmapped_customer_numbers"] = unmapped[:20]
+            item["unmapped_customer_numbers_count"] = len(unmapped)
     ImportBatch.objects.filter(pk=batch.pk).update(summary=batch.summary)
+
+
+def _month_end(day: dt.date) -> dt.date:
+    following = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    return following - dt.timedelta(days=1)

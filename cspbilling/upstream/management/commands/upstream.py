@@ -108,6 +108,15 @@ class Command(BaseCommand):
                 if count:
                     shown = ", ".join(item[f"unknown_{what}"][:5])
                     out.write(f"  {count} {what} not known locally (e.g. {shown})")
+            for rule, count in (item.get("subscriptions_matched") or {}).items():
+                if count:
+                    out.write(f"  {count} subscriptions matched by {rule}")
+            if item.get("unmapped_customer_numbers_count"):
+                shown = ", ".join(item["unmapped_customer_numbers"][:5])
+                out.write(
+                    f"  {item['unmapped_customer_numbers_count']} customer numbers not mapped to "
+                    f"a customer yet (e.g. {shown}): map them on the customer's page"
+                )
 
     def _fetch(self, options):
         try:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('upstream', '0004_upload_run'),
+        ('upstream', '0005_editions'),
     ]
 
     operations = [
