@@ -15,7 +15,11 @@ from django.db import connection
 
 from cspbilling.customers.models import Customer
 from cspbilling.invoicing.models import BilledUpstreamLine
-from cspbilling.upstream.models import UpstreamInvoice, UpstreamLineItem
+from cspbilling.upstream.models import (
+    CustomerNumberMapping,
+    UpstreamInvoice,
+    UpstreamLineItem,
+)
 
 # The columns an invoice line groups upstream lines by (besides customer and currency).
 GROUP_COLUMNS = (
@@ -27,6 +31,9 @@ GROUP_COLUMNS = (
     "charge_end",
 )
 NO_DATE = "1900-01-01"  # stands for an empty charge date in joins (NULL never equals NULL)
+# The customer a line bills: by its tenant id, or (21Vianet 2016 edition, no tenant id) by the
+# customer number finance mapped on the customer page.
+CUSTOMER = "COALESCE(c.id, m.customer_id)"
 
 
 def table_name(model) -> str:
@@ -46,12 +53,14 @@ class PeriodLines:
         where = "i.billing_period_start >= %s AND i.billing_period_start < %s"
         params: list = [self.start, self.end]
         if self.customer_id is not None:
-            where += " AND c.id = %s"
+            where += f" AND {CUSTOMER} = %s"
             params.append(self.customer_id)
         sql = (
             f"FROM {table_name(UpstreamLineItem)} l "
             f"JOIN {table_name(UpstreamInvoice)} i ON i.id = l.invoice_id "
             f"LEFT JOIN {table_name(Customer)} c ON c.tenant_id = l.customer_tenant_id "
+            f"LEFT JOIN {table_name(CustomerNumberMapping)} m "
+            "ON m.customer_number = l.customer_number AND l.customer_number <> '' "
             f"LEFT JOIN {table_name(BilledUpstreamLine)} b ON b.upstream_line_id = l.id "
             f"WHERE {where}"
         )
@@ -76,11 +85,11 @@ def unbilled_groups(lines: PeriodLines) -> list[tuple]:
     source, params = lines.sql()
     keys = ", ".join(f"l.{c}" for c in GROUP_COLUMNS)
     sql = (
-        f"SELECT c.id, l.currency, {keys}, MAX(l.offer_name), COUNT(*), "
+        f"SELECT {CUSTOMER}, l.currency, {keys}, MAX(l.offer_name), COUNT(*), "
         "SUM(CAST(ROUND(l.amount * 1000000) AS BIGINT)), "
         "SUM(CAST(ROUND(COALESCE(l.quantity, 0) * 1000000) AS BIGINT)) "
-        f"{source} AND c.id IS NOT NULL AND b.id IS NULL "
-        f"GROUP BY c.id, l.currency, {keys} ORDER BY c.id, l.currency, {keys}"
+        f"{source} AND {CUSTOMER} IS NOT NULL AND b.id IS NULL "
+        f"GROUP BY {CUSTOMER}, l.currency, {keys} ORDER BY {CUSTOMER}, l.currency, {keys}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

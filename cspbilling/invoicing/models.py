@@ -205,6 +205,7 @@ class BilledUpstreamLine(models.Model):
 
 class UnbilledReason(models.TextChoices):
     CUSTOMER_UNKNOWN = "customer_unknown", "Customer unknown"
+    CUSTOMER_NUMBER_NOT_MAPPED = "customer_number_not_mapped", "Customer number not mapped"
     NO_PRICE_RULE = "no_price_rule", "No price rule"
     EXCLUDED_OFFER = "excluded_offer", "Excluded offer"
     CURRENCY_MISMATCH = "currency_mismatch", "Fixed price in another currency"
@@ -216,7 +217,7 @@ class UnbilledUpstreamLine(models.Model):
 
     billing_run = models.ForeignKey(BillingRun, on_delete=models.CASCADE, related_name="unbilled")
     upstream_line_id = models.BigIntegerField()
-    reason = models.CharField(max_length=24, choices=UnbilledReason.choices)
+    reason = models.CharField(max_length=32, choices=UnbilledReason.choices)
 
     class Meta:
         indexes = [models.Index(fields=["billing_run", "reason"], name="unbilled_run_reason")]

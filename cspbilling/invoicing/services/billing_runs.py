@@ -21,7 +21,7 @@ from cspbilling.core.runs import RunStatus
 from cspbilling.core.services import entry_point, transaction_step
 from cspbilling.customers.models import Customer
 from cspbilling.invoicing import billing_sql
-from cspbilling.invoicing.billing_sql import PeriodLines
+from cspbilling.invoicing.billing_sql import CUSTOMER, PeriodLines
 from cspbilling.invoicing.models import (
     BilledUpstreamLine,
     BillingRun,
@@ -224,12 +224,14 @@ def run_billing(
     with transaction.atomic():  # a savepoint: a dry run rolls it back, keeping the run's row
         replaced = _delete_drafts(start, customer)
         if customer is None:
+            unmapped = f"{CUSTOMER} IS NULL AND l.customer_number <> ''"
             billing_writes.record_unbilled(
-                lines, run.pk, UnbilledReason.CUSTOMER_UNKNOWN, "c.id IS NULL"
+                lines, run.pk, UnbilledReason.CUSTOMER_NUMBER_NOT_MAPPED, unmapped
             )
-        billing_writes.record_unbilled(
-            lines, run.pk, UnbilledReason.ALREADY_BILLED, "c.id IS NOT NULL AND b.id IS NOT NULL"
-        )
+            unknown = f"{CUSTOMER} IS NULL AND l.customer_number = ''"
+            billing_writes.record_unbilled(lines, run.pk, UnbilledReason.CUSTOMER_UNKNOWN, unknown)
+        billed_before = f"{CUSTOMER} IS NOT NULL AND b.id IS NOT NULL"
+        billing_writes.record_unbilled(lines, run.pk, UnbilledReason.ALREADY_BILLED, billed_before)
         groups = billing_sql.unbilled_groups(lines)
         invoices, unbilled_groups = _price_groups(groups, rule_book(), start)
         _write_invoices(invoices, run)

@@ -7,7 +7,13 @@ from __future__ import annotations
 from django.db import connection
 
 from cspbilling.core.services import require_transaction
-from cspbilling.invoicing.billing_sql import GROUP_COLUMNS, PeriodLines, key_equals, table_name
+from cspbilling.invoicing.billing_sql import (
+    CUSTOMER,
+    GROUP_COLUMNS,
+    PeriodLines,
+    key_equals,
+    table_name,
+)
 from cspbilling.invoicing.models import (
     BilledUpstreamLine,
     Invoice,
@@ -21,8 +27,8 @@ def trace_billed_lines(lines: PeriodLines, run_id: int) -> int:
     require_transaction("trace_billed_lines")
     source, params = lines.sql()
     this_run = (
-        f"JOIN {table_name(Invoice)} inv ON inv.customer_id = c.id AND inv.currency = l.currency "
-        "AND inv.billing_run_id = %s "
+        f"JOIN {table_name(Invoice)} inv ON inv.customer_id = {CUSTOMER} "
+        "AND inv.currency = l.currency AND inv.billing_run_id = %s "
         f"JOIN {table_name(InvoiceLine)} il ON il.invoice_id = inv.id AND {key_equals('il', 'l')} "
     )
     source = source.replace("WHERE ", this_run + "WHERE ", 1)
@@ -65,7 +71,7 @@ def record_unbilled_groups(lines: PeriodLines, run_id: int, groups: list[tuple])
         cursor.execute(
             f"CREATE TEMPORARY TABLE {temp} (customer_id BIGINT, currency VARCHAR(3), "
             "subscription_id VARCHAR(64), offer_id VARCHAR(128), durable_offer_id VARCHAR(128), "
-            "charge_type VARCHAR(100), charge_start DATE, charge_end DATE, reason VARCHAR(24))"
+            "charge_type VARCHAR(100), charge_start DATE, charge_end DATE, reason VARCHAR(32))"
         )
         placeholders = ", ".join(["%s"] * len(columns))
         cursor.executemany(
@@ -74,7 +80,7 @@ def record_unbilled_groups(lines: PeriodLines, run_id: int, groups: list[tuple])
         )
         source, params = lines.sql()
         join = (
-            f"JOIN {temp} g ON g.customer_id = c.id AND g.currency = l.currency "
+            f"JOIN {temp} g ON g.customer_id = {CUSTOMER} AND g.currency = l.currency "
             f"AND {key_equals('g', 'l')} "
         )
         source = source.replace("WHERE ", join + "WHERE ", 1)

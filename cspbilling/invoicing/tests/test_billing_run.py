@@ -251,3 +251,28 @@ def test_the_command_line_runs_a_month_and_says_what_it_did(october, cloud, caps
         call_command("billing", "run", "--period", "10/2026")
     with pytest.raises(CommandError, match="no such customer"):
         call_command("billing", "run", "--period", "2026-10", "--customer", str(uuid.uuid4()))
+
+
+@pytest.mark.django_db
+def test_2016_lines_bill_through_the_mapped_customer_number(make_customer, cloud):
+    from cspbilling.upstream.services.matching import do_map_customer_number
+
+    contoso = make_customer("Contoso")
+    invoice, batch = upstream_invoice(OCTOBER)
+    ids = add_lines(
+        invoice,
+        batch,
+        [
+            {"tenant": None, "customer_number": "10042", "amount": "10"},
+            {"tenant": None, "customer_number": "10099", "amount": "20"},
+        ],
+    )
+    _everyone(cloud, "0")
+    run = do_run_billing(period=OCTOBER, actor="t")
+    assert run.summary["unbilled_by_reason"] == {"customer_number_not_mapped": 2}
+    do_map_customer_number(customer=contoso, customer_number="10042", actor="finance1")
+    run = do_run_billing(period=OCTOBER, actor="t")
+    assert run.summary["unbilled_by_reason"] == {"customer_number_not_mapped": 1}
+    assert Invoice.objects.get().customer == contoso
+    traced = BilledUpstreamLine.objects.values_list("upstream_line_id", flat=True)
+    assert list(traced) == [ids[0]]

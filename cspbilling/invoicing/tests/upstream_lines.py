@@ -38,6 +38,7 @@ def add_lines(invoice: UpstreamInvoice, batch: ImportBatch, rows: list[dict]) ->
                 kind="license",
                 line_number=n,
                 customer_tenant_id=uuid.UUID(str(row["tenant"])) if row.get("tenant") else None,
+                customer_number=row.get("customer_number", ""),
                 subscription_id=row.get("subscription", "sub-1"),
                 offer_id=row.get("offer", "MS-AZR-0001"),
                 durable_offer_id=row.get("durable_offer", ""),
