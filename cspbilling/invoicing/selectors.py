@@ -15,6 +15,7 @@ from cspbilling.invoicing.models import (
     BillingRun,
     Invoice,
     InvoiceLine,
+    InvoiceStatus,
     PriceRule,
 )
 from cspbilling.upstream.models import UpstreamLineItem
@@ -100,3 +101,12 @@ def margin(invoice: Invoice) -> dict[str, Any]:
 
 def latest_runs(limit: int = 5) -> QuerySet[BillingRun]:
     return BillingRun.objects.select_related("customer").order_by("-id")[:limit]
+
+
+def issued_invoices_for_customer(*, customer) -> QuerySet[Invoice]:
+    """What a customer may see: its own issued invoices (drafts are ours until issued)."""
+    return (
+        Invoice.objects.filter(customer=customer, status=InvoiceStatus.ISSUED)
+        .select_related("customer")
+        .order_by("-issued_on", "-number")
+    )

@@ -5,6 +5,8 @@ from cspbilling.portal import views
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("invoices/", views.invoices, name="invoices"),
+    path("invoices/<str:number>.pdf", views.invoice_pdf, name="invoice_pdf"),
     path(
         "subscriptions/<str:subscription_id>/",
         views.subscription_detail,

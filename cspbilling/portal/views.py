@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from cspbilling.invoicing import selectors as invoicing_selectors
+from cspbilling.invoicing.pdf.render import render_invoice_pdf
 from cspbilling.portal.access import portal_view
 from cspbilling.subscriptions import selectors as subscription_selectors
 
@@ -29,3 +31,25 @@ def subscription_detail(request: HttpRequest, subscription_id: str) -> HttpRespo
         "portal/subscription_detail.html",
         {"customer": customer, "subscription": subscription},
     )
+
+
+@portal_view
+def invoices(request: HttpRequest) -> HttpResponse:
+    customer = request.user.customer
+    issued = invoicing_selectors.issued_invoices_for_customer(customer=customer)
+    return render(request, "portal/invoices.html", {"customer": customer, "invoices": issued})
+
+
+@portal_view
+def invoice_pdf(request: HttpRequest, number: str) -> HttpResponse:
+    customer = request.user.customer
+    invoice = (
+        invoicing_selectors.issued_invoices_for_customer(customer=customer)
+        .filter(number=number)
+        .first()
+    )
+    if invoice is None:  # not theirs, or not issued: the same answer, nothing to learn from it
+        raise Http404
+    response = HttpResponse(render_invoice_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
+    return response
