@@ -302,6 +302,9 @@ PARTNER_CENTER = {
 SANDBOX_PORT = env_int("CSPBILLING_SANDBOX_PORT", 8765)
 # 21Vianet's terms: net 30 from the invoice date (verify against the current program guide).
 UPSTREAM_PAYMENT_TERMS_DAYS = env_int("CSPBILLING_UPSTREAM_PAYMENT_TERMS_DAYS", 30)
+# The longest line a reconciliation file may have, in KB: a longer one is refused naming its
+# row (real lines are under 2 KB; this bounds memory for a file that is not CSV at all).
+UPLOAD_MAX_LINE_KB = env_int("CSPBILLING_UPLOAD_MAX_LINE_KB", 64)
 PARTNER_CENTER_SYNC_MINUTES = env_int("CSPBILLING_PC_SYNC_MINUTES", 360)  # 0: no scheduled sync
 
 LOGGING = {
