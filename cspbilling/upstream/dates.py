@@ -32,11 +32,13 @@ def parse_dates(
     first_row: int,
     problems: Problems,
     reading: Reading,
-) -> pa.Array:
-    """The values as date32; bad ones are problems (row, column) and null."""
-    result = pc.strptime(values, format="%Y-%m-%d", unit="s", error_is_null=True)
-    if pc.all(pc.is_valid(result)).as_py():  # the usual case: every value is YYYY-MM-DD
-        return pc.cast(result, pa.date32())
+) -> tuple[pa.Array, pa.Array]:
+    """The values as date32, and as YYYY-MM-DD text; bad ones are problems (row, column)."""
+    dates, text = _iso_dates(values)
+    if pc.all(
+        pc.fill_null(pc.equal(text, values), False)
+    ).as_py():  # the usual case: every value is YYYY-MM-DD
+        return dates, text
     empty = pc.equal(values, "")
     year_first = pc.extract_regex(values, YEAR_FIRST)
     iso = _iso_text(year_first, "a", "b")
@@ -52,9 +54,8 @@ def parse_dates(
             reading.ambiguous_dates_read |= bool(pc.any(ambiguous).as_py())
         month, day = ("b", "a") if day_first else ("a", "b")
         iso = pc.coalesce(iso, _iso_text(year_last, month, day))
-    parsed = pc.strptime(iso, format="%Y-%m-%d", unit="s", error_is_null=True)
-    bad = pc.fill_null(pc.and_(pc.invert(empty), pc.is_null(parsed)), True)
-    bad = pc.and_(bad, pc.invert(empty))
+    dates, text = _iso_dates(iso)
+    bad = pc.and_(pc.invert(empty), pc.fill_null(pc.not_equal(text, iso), True))
     problems.add_mask(
         bad,
         first_row=first_row,
@@ -64,7 +65,14 @@ def parse_dates(
     )
     if required:
         problems.add_mask(empty, first_row=first_row, column=column, reason="a value is required")
-    return pc.cast(parsed, pa.date32())
+    return dates, text
+
+
+def _iso_dates(iso: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """YYYY-MM-DD text as dates, and the dates as text: they differ where the text is no date
+    (strptime takes 2024-02-30 for March 1st)."""
+    dates = pc.cast(pc.strptime(iso, format="%Y-%m-%d", unit="s", error_is_null=True), pa.date32())
+    return dates, pc.cast(dates, pa.string())
 
 
 def _iso_text(parts: pa.Array, month: str, day: str) -> pa.Array:

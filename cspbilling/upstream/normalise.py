@@ -244,9 +244,11 @@ def normalise_batch(
     for name in ("charge_start", "charge_end"):
         source = fmt.fields[name]
         values, written = _column(table, header, source)
-        out[name] = parse_dates(values, column=written, required=source in fmt.required, **checked)
+        out[name], text = parse_dates(
+            values, column=written, required=source in fmt.required, **checked
+        )
         if source in header.canonical and not problems:
-            keepsame_mask(name, written, pc.cast(out[name], pa.string()))
+            keepsame_mask(name, written, text)
     for name in ("unit_price", "quantity", "amount", "tax", "total"):
         source = fmt.fields[name]
         values, written = _column(table, header, source)

@@ -63,7 +63,11 @@ class Reading:
     def reads_decimal_comma(self) -> bool:
         if self.decimal_comma is not None:
             return self.decimal_comma
-        return "comma" in self.mark_proofs and "point" not in self.mark_proofs
+        if not self.mark_proofs:
+            return False
+        # The first proof (in row order) decides; a proof of the other mark is then refused.
+        first = min(self.mark_proofs, key=lambda mark: self.mark_proofs[mark].row)
+        return first == "comma"
 
     def decimal_mark(self) -> str:
         if self.reads_decimal_comma():
