@@ -2,9 +2,11 @@
 European-locale Excel, `1234,56` and `1.234,56`.
 
 A comma is a thousands separator only where it cannot be anything else in the file: the decimal
-mark is decided per FILE (`reading.Reading`). A value that only a decimal comma explains
-(`13,32`) in a file that writes decimal points, or the other way round, refuses the file naming
-row and column: no amount is ever stored at another value than its text means.
+mark is decided per FILE (`reading.Reading`): by the first value only one mark explains, else
+by the delimiter (Excel writes `;` where the decimal mark is a comma). A value that only a
+decimal comma explains (`13,32`) in a file that writes decimal points, or the other way round,
+refuses the file naming row and column: no amount is ever stored at another value than its
+text means.
 """
 
 from __future__ import annotations
@@ -51,20 +53,44 @@ def parse_amounts(
                 pass  # commas, spaces, or not numbers: below
         if exact is not None:
             if "point" not in reading.mark_proofs and reading.decimal_comma is None:
-                _note_plain(values, column, first_row, reading)
+                _note_plain(values, column, first_row, problems, reading)
             return exact, values
     return _parse_written(values, column, required, first_row, problems, reading)
 
 
-def _note_plain(values: pa.Array, column: str, first_row: int, reading: Reading) -> None:
+def _note_plain(values, column, first_row, problems, reading) -> None:
     """Plain numbers: note the first with a decimal point that a comma file could not mean."""
     ambiguous = pc.match_substring_regex(values, AMBIGUOUS)
     point = pc.and_not(pc.match_substring(values, "."), ambiguous)
-    if pc.any(point).as_py():
-        index = pc.index(point, True).as_py()
-        reading.mark_proofs["point"] = Proof(first_row + index, column, values[index].as_py())
-    elif pc.any(ambiguous).as_py():
-        reading.ambiguous_amounts_read = True
+    _prove_marks(
+        {"point": point}, ambiguous, values, column, first_row, problems, reading, was_comma=False
+    )
+
+
+def _prove_marks(masks, ambiguous, values, column, first_row, problems, reading, *, was_comma):
+    """Record the first value only one mark explains; a file with both is refused (once, naming
+    both); values read before the mark was known are read again if it is not the one assumed."""
+    new = False
+    for mark, mask in masks.items():
+        if mark not in reading.mark_proofs and pc.any(mask).as_py():
+            index = pc.index(mask, True).as_py()
+            reading.mark_proofs[mark] = Proof(first_row + index, column, values[index].as_py())
+            new = True
+    comma = reading.reads_decimal_comma()
+    if comma != was_comma and reading.ambiguous_amounts_read and reading.decimal_comma is None:
+        reading.decimal_comma = comma  # earlier 1,234 were read the other way: read again
+        raise ReadAgain
+    if new and len(reading.mark_proofs) == 2:
+        point, comma_proof = reading.mark_proofs["point"], reading.mark_proofs["comma"]
+        later = max(point, comma_proof, key=lambda proof: proof.row)
+        problems.add(
+            later.row,
+            later.column,
+            f"the file writes amounts both with a decimal point ({point.where()}) and with a "
+            f"decimal comma ({comma_proof.where()}): save every amount with one decimal mark",
+        )
+    if not reading.mark_proofs and reading.decimal_comma is None:
+        reading.ambiguous_amounts_read |= bool(pc.any(ambiguous).as_py())
 
 
 def _parse_written(values, column, required, first_row, problems, reading):
@@ -84,16 +110,11 @@ def _parse_written(values, column, required, first_row, problems, reading):
     )
     only_point, only_comma = pc.and_not(point_ok, comma_ok), pc.and_not(comma_ok, point_ok)
     was_comma = reading.reads_decimal_comma()
-    for mark, mask in (("point", only_point), ("comma", only_comma)):
-        if mark not in reading.mark_proofs and pc.any(mask).as_py():
-            index = pc.index(mask, True).as_py()
-            reading.mark_proofs[mark] = Proof(first_row + index, column, values[index].as_py())
+    masks = {"point": only_point, "comma": only_comma}
+    _prove_marks(
+        masks, ambiguous, values, column, first_row, problems, reading, was_comma=was_comma
+    )
     comma = reading.reads_decimal_comma()
-    if comma and not was_comma and reading.ambiguous_amounts_read:
-        reading.decimal_comma = True  # earlier 1,234 were read as thousands: read again
-        raise ReadAgain
-    if not comma and reading.decimal_comma is None and "point" not in reading.mark_proofs:
-        reading.ambiguous_amounts_read |= bool(pc.any(ambiguous).as_py())
     _refuse_other_mark(
         only_point if comma else only_comma, values, column, first_row, problems, reading, comma
     )

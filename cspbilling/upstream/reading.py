@@ -63,16 +63,21 @@ class Reading:
     def reads_decimal_comma(self) -> bool:
         if self.decimal_comma is not None:
             return self.decimal_comma
-        if not self.mark_proofs:
-            return False
+        if not self.mark_proofs:  # Excel separates with `;` where the decimal mark is a comma
+            return self.delimiter == ";"
         # The first proof (in row order) decides; a proof of the other mark is then refused.
         first = min(self.mark_proofs, key=lambda mark: self.mark_proofs[mark].row)
         return first == "comma"
 
     def decimal_mark(self) -> str:
+        unproven = (
+            ""
+            if self.mark_proofs or self.decimal_comma is not None
+            else "; no amount shows which: by the delimiter"
+        )
         if self.reads_decimal_comma():
-            return "comma (1.234,56)"
-        return "point (1,234.56)"
+            return f"comma (1.234,56{unproven})"
+        return f"point (1,234.56{unproven})"
 
     def summary(self) -> dict[str, str]:
         return {

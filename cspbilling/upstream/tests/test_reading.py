@@ -4,6 +4,9 @@ and lines too long to be a reconciliation file (issue 13.9)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from decimal import Decimal
 
 import pytest
@@ -292,3 +295,39 @@ def test_a_file_without_line_ends_is_refused_at_row_1(tmp_path):
     path = tmp_path / "one-line.csv"
     path.write_bytes(b"PartnerId," * 100_000)
     assert "row 1: the line is longer than the maximum line length" in rejected(path)
+
+
+MEMORY_PROBE = """
+import os, resource, sys
+from pathlib import Path
+import django
+django.setup()
+from cspbilling.upstream.parsing import read_batches, read_header
+from cspbilling.upstream.problems import Problems
+from cspbilling.upstream.reading import Reading
+path, reading, problems = Path(sys.argv[1]), Reading(), Problems()
+header = read_header(path, reading)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+list(read_batches(path, header=header, reading=reading, invoice_override="X", problems=problems,
+                  invoices={}))
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(grown // 1024, problems.message())
+"""
+
+
+def test_a_200_mb_line_is_refused_in_bounded_memory(tmp_path):
+    """Streamed: the line is never held whole (it was: 4.3 GB for a 2 GB file)."""
+    path = write_csv(tmp_path / "huge.csv", VIANET_HEADER, vianet_rows(1))
+    with open(path, "ab") as handle:
+        for _ in range(200):
+            handle.write(b"y" * (1 << 20))
+    probe = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "cspbilling.settings"},
+    )
+    grown_mib, message = probe.stdout.split(" ", 1)
+    assert "row 3: the line is longer than the maximum line length" in message
+    assert int(grown_mib) < 64, f"reading grew the process by {grown_mib} MiB"
