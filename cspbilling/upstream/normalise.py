@@ -179,9 +179,11 @@ def normalise_batch(
     invoices,
     defaults: dict[str, str] | None = None,
     reading: Reading,
+    lengths: list[pa.Array] | None = None,
 ) -> pa.Table | None:
     """The batch's typed columns and `source`, or None when it has problems.
 
+    `lengths`: each column's value lengths in bytes, when the caller has them.
     `defaults` (one dict for a whole import) collects each untyped column's first value, which
     `source` then does not repeat: keep it as the batch's `source_defaults`.
     """
@@ -299,7 +301,10 @@ def normalise_batch(
         starts = pc.min(pc.filter(out["charge_start"], mask)).as_py()
         if starts and (acc.first_charge_start is None or starts < acc.first_charge_start):
             acc.first_charge_start = starts
-        _fingerprint(acc, table if len(currencies) == n else table.filter(mask), header)
+        whole = len(currencies) == n
+        _fingerprint(
+            acc, table if whole else table.filter(mask), header, lengths if whole else None
+        )
     if problems:
         return None
     fields = source_fields(header.canonical, fmt, defaults)
@@ -309,12 +314,16 @@ def normalise_batch(
     return pa.table([out[name] for name in names], names=names)
 
 
-def _fingerprint(acc: InvoiceAccumulator, table: pa.Table, header: Header) -> None:
-    for name, canon in zip(header.names, header.canonical, strict=True):
+def _fingerprint(
+    acc: InvoiceAccumulator, table: pa.Table, header: Header, known: list[pa.Array] | None
+) -> None:
+    """Hash each column's values (their lengths, then their bytes); `known`: the lengths, when
+    the caller has them for this table."""
+    for i, (name, canon) in enumerate(zip(header.names, header.canonical, strict=True)):
         key = canon or "x:" + header_key(name)
         hasher = acc.hashes.setdefault(key, hashlib.sha256())
         array = column_array(table, name)
-        lengths = pc.binary_length(array)
+        lengths = known[i] if known else pc.binary_length(array)
         hasher.update(memoryview(lengths.buffers()[1])[: 4 * len(lengths)])
         offsets, data = array.buffers()[1], array.buffers()[2]
         if data is None:

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from cspbilling.core.money import MINOR_UNITS
+from cspbilling.upstream.arrow_text import column_array
 from cspbilling.upstream.columns import Format, canonical, detect_format
 from cspbilling.upstream.encoding import (
     GB18030,
@@ -259,7 +260,8 @@ def read_batches(
             if record_batch.num_rows == 0:
                 continue
             table = pa.Table.from_batches([record_batch])
-            _check_line_lengths(table, limit, first_row, problems)
+            lengths = [pc.binary_length(column_array(table, name)) for name in header.names]
+            _check_line_lengths(lengths, limit, first_row, problems)
             out = normalise_batch(
                 table,
                 header=header,
@@ -270,15 +272,15 @@ def read_batches(
                 invoices=invoices,
                 defaults=defaults,
                 reading=reading,
+                lengths=lengths,
             )
             first_row += record_batch.num_rows
             if out is not None and not problems:
                 yield out
 
 
-def _check_line_lengths(table: pa.Table, limit: int, first_row: int, problems: Problems) -> None:
+def _check_line_lengths(lengths: list, limit: int, first_row: int, problems: Problems) -> None:
     """Rows longer than the limit (the bound of each column's longest value, then per row)."""
-    lengths = [pc.binary_length(column) for column in table.columns]
     if sum(pc.max(length).as_py() or 0 for length in lengths) + len(lengths) <= limit:
         return
     total = lengths[0]
