@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from cspbilling.upstream.models import ImportBatch, UpstreamInvoice, UpstreamLineItem
 from cspbilling.upstream.services import ImportRejected, do_import_reconciliation_file
@@ -331,3 +332,16 @@ def test_a_200_mb_line_is_refused_in_bounded_memory(tmp_path):
     grown_mib, message = probe.stdout.split(" ", 1)
     assert "row 3: the line is longer than the maximum line length" in message
     assert int(grown_mib) < 64, f"reading grew the process by {grown_mib} MiB"
+
+
+def test_the_console_page_states_how_the_file_was_read(tmp_path, client, make_user):
+    rows = comma_rows()
+    for row in rows:
+        row["ChargeStartDate"], row["ChargeEndDate"] = "01/02/2024", "29/02/2024"
+    batch = imported(write_csv(tmp_path / "fr.csv", VIANET_HEADER, rows, delimiter=";"))
+    client.force_login(make_user("finance"))
+    page = client.get(reverse("upstream:batch", args=[batch.pk])).content.decode()
+    assert (
+        "Read as UTF-8 with BOM, semicolon-separated; dates day/month (row 2, column "
+        "ChargeEndDate (&#x27;29/02/2024&#x27;) has a day over 12); decimal mark comma (1.234,56)."
+    ) in page
