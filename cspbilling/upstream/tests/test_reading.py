@@ -345,3 +345,14 @@ def test_the_console_page_states_how_the_file_was_read(tmp_path, client, make_us
         "Read as UTF-8 with BOM, semicolon-separated; dates day/month (row 2, column "
         "ChargeEndDate (&#x27;29/02/2024&#x27;) has a day over 12); decimal mark comma (1.234,56)."
     ) in page
+
+
+def test_a_bad_byte_after_the_first_megabyte_is_reported_at_its_row(tmp_path):
+    rows = vianet_rows(4000)
+    path = write_csv(tmp_path / "late-bad.csv", VIANET_HEADER, rows, bom=False)
+    data = path.read_bytes().split(b"\r\n")
+    data[3900] = data[3900].replace("北京".encode(), b"\xff")  # row 3901, past the first MB
+    path.write_bytes(b"\r\n".join(data))
+    assert len(b"\r\n".join(data[:3900])) > 1 << 20
+    message = rejected(path)
+    assert "row 3901: the file is not text in UTF-8, UTF-16 or GB18030 (byte 0xFF)" in message
