@@ -356,6 +356,9 @@ INVOICE_POLICY_TEXT = env_str(
 PDF_FONT_PATHS = env_list("CSPBILLING_PDF_FONT_PATHS", ["/usr/share/fonts/opentype/noto"])
 # Our invoices are numbered INV-2026-000001, gap-free per year (credit notes get their own series).
 INVOICE_NUMBER_SERIES = env_str("CSPBILLING_INVOICE_NUMBER_SERIES", "INV")
+# The longest line a reconciliation file may have, in KB: a longer one is refused naming its
+# row (real lines are under 2 KB; this bounds memory for a file that is not CSV at all).
+UPLOAD_MAX_LINE_KB = env_int("CSPBILLING_UPLOAD_MAX_LINE_KB", 64)
 PARTNER_CENTER_SYNC_MINUTES = env_int("CSPBILLING_PC_SYNC_MINUTES", 360)  # 0: no scheduled sync
 
 LOGGING = {

@@ -21,6 +21,7 @@ import pyarrow as pa
 from cspbilling.upstream.columns import LICENSE, ONETIME, USAGE, Format, canonical
 from cspbilling.upstream.normalise import normalise_batch
 from cspbilling.upstream.parsing import Header
+from cspbilling.upstream.reading import Reading
 
 FORMATS = {
     ("office", "billing_line_items"): LICENSE,
@@ -52,6 +53,8 @@ def _tables(
     """Group raw line items into Arrow tables and normalise them like file rows."""
     rows: list[dict] = []
     first_row = 1
+    # JSON: ISO dates and numbers with a decimal point, whatever they look like.
+    reading = Reading(day_first=False, decimal_comma=False)
 
     def flush():
         nonlocal first_row, rows
@@ -75,6 +78,7 @@ def _tables(
                 problems=problems,
                 invoices=invoices,
                 defaults=defaults,
+                reading=reading,
             )
         )
         first_row += len(rows)

@@ -11,26 +11,16 @@ import pyarrow.compute as pc
 
 from cspbilling.core.identifiers import invoice_number_problem
 from cspbilling.core.money import CURRENCY_ALIASES
+from cspbilling.upstream.amounts import parse_amounts
 from cspbilling.upstream.arrow_text import column_array, same_mask, source_json
 from cspbilling.upstream.columns import PLACES, header_key, source_fields
+from cspbilling.upstream.dates import parse_dates
 
 if TYPE_CHECKING:
     from cspbilling.upstream.parsing import Header, InvoiceAccumulator
+    from cspbilling.upstream.reading import Reading
 
-DECIMAL = pa.decimal128(20, 6)
-WIDE = pa.decimal128(38, 12)
-NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
 UUID = r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$"
-DATE_FORMATS = (
-    "%Y-%m-%d",
-    "%Y/%m/%d",
-    "%m/%d/%Y",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y/%m/%d %H:%M:%S",
-    "%m/%d/%Y %H:%M:%S",
-    "%m/%d/%Y %I:%M:%S %p",
-)
 HUNDRED = pa.scalar(100, pa.decimal128(3, 0))
 
 # The columns the loaders write, in this order.
@@ -90,46 +80,6 @@ def _column(table: pa.Table, header: Header, name: str | None) -> tuple[pa.Array
     return pa.repeat(pa.scalar("", pa.string()), table.num_rows), name or ""
 
 
-def _decimal(values, *, column, required, first_row, problems) -> tuple[pa.Array, pa.Array]:
-    """The values as decimal(20, 6), and as the text to give PostgreSQL's numeric input."""
-    # The usual case: every value is a plain number, and one cast checks them all (a cast that
-    # would lose a digit fails: then round half away from zero, as PostgreSQL does). PostgreSQL
-    # reads the numbers as written: no cast back to text here, and fewer digits to send.
-    try:
-        return pc.cast(values, DECIMAL), values
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    try:
-        wide = pc.cast(values, WIDE)
-        return pc.cast(pc.round(wide, 6, round_mode="half_towards_infinity"), DECIMAL), values
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass  # find which values, and why, below
-    cleaned = pc.replace_substring_regex(values, "[,\\s\u00a0]", "")
-    cleaned = pc.replace_substring_regex(cleaned, r"^\((.*)\)$", r"-\1")
-    empty = pc.equal(cleaned, "")
-    bad = pc.and_(pc.invert(empty), pc.invert(pc.match_substring_regex(cleaned, NUMBER)))
-    too_precise = pc.match_substring_regex(cleaned, r"\.[0-9]{13,}$")
-    problems.add_mask(
-        bad,
-        first_row=first_row,
-        column=column,
-        values=values,
-        reason=lambda v: f"{v!r} is not a number",
-    )
-    problems.add_mask(
-        too_precise, first_row=first_row, column=column, reason="more than 12 decimal places"
-    )
-    if required:
-        problems.add_mask(empty, first_row=first_row, column=column, reason="a value is required")
-    usable = pc.if_else(pc.or_(pc.or_(empty, bad), too_precise), None, cleaned)
-    big = pc.fill_null(pc.match_substring_regex(usable, r"^[+-]?0*[0-9]{15,}"), False)
-    problems.add_mask(big, first_row=first_row, column=column, reason="too large")
-    usable = pc.if_else(big, None, usable)
-    wide = pc.cast(usable, WIDE)
-    exact = pc.cast(pc.round(wide, 6, round_mode="half_towards_infinity"), DECIMAL)
-    return exact, pc.cast(exact, pa.string())
-
-
 def _places(raw: pa.Array) -> int:
     """The places of the column's first value, if a plain number with at most 6 (else -1)."""
     first = next((v for v in raw[:100].to_pylist() if v), "")
@@ -157,35 +107,6 @@ def _canonical_decimal(raw: pa.Array, exact: pa.Array, places: int) -> pa.Array 
 def _minor(values: pa.Array) -> pa.Array:
     cents = pc.round(values, 2, round_mode="half_towards_infinity")
     return pc.cast(pc.multiply(cents, HUNDRED), pa.int64())
-
-
-def _date(values, *, column, required, first_row, problems) -> pa.Array:
-    original = values
-    result = pc.strptime(values, format=DATE_FORMATS[0], unit="s", error_is_null=True)
-    if pc.all(pc.is_valid(result)).as_py():  # the usual case: every value is YYYY-MM-DD
-        return pc.cast(result, pa.date32())
-    # ISO date-times (the API's '2024-02-01T00:00:00Z'): the date is the first ten characters.
-    iso = pc.match_substring_regex(values, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]")
-    if pc.any(iso).as_py():
-        values = pc.if_else(iso, pc.utf8_slice_codeunits(values, 0, 10), values)
-        result = pc.strptime(values, format=DATE_FORMATS[0], unit="s", error_is_null=True)
-    for fmt in DATE_FORMATS[1:]:
-        missing = pc.and_(pc.is_null(result), pc.not_equal(values, ""))
-        if not pc.any(missing).as_py():
-            break
-        result = pc.coalesce(result, pc.strptime(values, format=fmt, unit="s", error_is_null=True))
-    empty = pc.equal(values, "")
-    bad = pc.and_(pc.invert(empty), pc.is_null(result))
-    problems.add_mask(
-        bad,
-        first_row=first_row,
-        column=column,
-        values=original,
-        reason=lambda v: f"{v!r} is not a date",
-    )
-    if required:
-        problems.add_mask(empty, first_row=first_row, column=column, reason="a value is required")
-    return pc.cast(result, pa.date32())
 
 
 def _invoice_keys(table, header, override, first_row, problems) -> pa.Array:
@@ -259,9 +180,12 @@ def normalise_batch(
     problems,
     invoices,
     defaults: dict[str, str] | None = None,
+    reading: Reading,
+    lengths: list[pa.Array] | None = None,
 ) -> pa.Table | None:
     """The batch's typed columns and `source`, or None when it has problems.
 
+    `lengths`: each column's value lengths in bytes, when the caller has them.
     `defaults` (one dict for a whole import) collects each untyped column's first value, which
     `source` then does not repeat: keep it as the batch's `source_defaults`.
     """
@@ -269,7 +193,7 @@ def normalise_batch(
 
     fmt, n = header.fmt, table.num_rows
     check = {"first_row": first_row}
-    checked = {"first_row": first_row, "problems": problems}
+    checked = {"first_row": first_row, "problems": problems, "reading": reading}
     out: dict[str, pa.Array] = {}
     out["invoice_key"] = _invoice_keys(table, header, invoice_override, first_row, problems)
     out["kind"] = pa.repeat(pa.scalar(str(fmt.kind), pa.string()), n)
@@ -327,13 +251,15 @@ def normalise_batch(
     for name in ("charge_start", "charge_end"):
         source = fmt.fields[name]
         values, written = _column(table, header, source)
-        out[name] = _date(values, column=written, required=source in fmt.required, **checked)
+        out[name], text = parse_dates(
+            values, column=written, required=source in fmt.required, **checked
+        )
         if source in header.canonical and not problems:
-            keepsame_mask(name, written, pc.cast(out[name], pa.string()))
+            keepsame_mask(name, written, text)
     for name in ("unit_price", "quantity", "amount", "tax", "total"):
         source = fmt.fields[name]
         values, written = _column(table, header, source)
-        out[name], out[f"{name}_text"] = _decimal(
+        out[name], out[f"{name}_text"] = parse_amounts(
             values, column=written, required=source in fmt.required, **checked
         )
         if source in header.canonical and defaults is not None and not problems:
@@ -345,7 +271,9 @@ def normalise_batch(
                 if mask is None or pc.any(mask).as_py():
                     same[written] = mask
     values, currency_column = _column(table, header, fmt.fields["currency"])
-    out["currency"] = _currency(values, column=currency_column, **checked)
+    out["currency"] = _currency(
+        values, column=currency_column, first_row=first_row, problems=problems
+    )
     for name in ("amount", "tax", "total"):
         out[f"{name}_minor"] = _minor(out[name])
 
@@ -370,8 +298,9 @@ def normalise_batch(
         if problems:
             continue
         acc.lines += pc.sum(pc.cast(mask, pa.int64())).as_py()
-        acc.total_minor += pc.sum(pc.filter(out["total_minor"], mask)).as_py() or 0
-        acc.tax_minor += pc.sum(pc.filter(out["tax_minor"], mask)).as_py() or 0
+        # Exact sums (usage amounts have 4 or more places): rounded once, for the whole file.
+        acc.total += pc.sum(pc.filter(out["total"], mask)).as_py() or 0
+        acc.tax += pc.sum(pc.filter(out["tax"], mask)).as_py() or 0
         acc.tenant_ids.update(pc.unique(pc.filter(out["customer_tenant_id"], mask)).to_pylist())
         acc.subscription_ids.update(pc.unique(pc.filter(out["subscription_id"], mask)).to_pylist())
         if fmt.kind == "usage" or fmt.fields["customer_number"]:  # what their matching needs
@@ -381,7 +310,10 @@ def normalise_batch(
         starts = pc.min(pc.filter(out["charge_start"], mask)).as_py()
         if starts and (acc.first_charge_start is None or starts < acc.first_charge_start):
             acc.first_charge_start = starts
-        _fingerprint(acc, table if len(currencies) == n else table.filter(mask), header)
+        whole = len(currencies) == n
+        _fingerprint(
+            acc, table if whole else table.filter(mask), header, lengths if whole else None
+        )
     if problems:
         return None
     fields = source_fields(header.canonical, fmt, defaults)
@@ -402,12 +334,16 @@ def _subscription_refs(out: dict[str, pa.Array], mask: pa.Array | None) -> list[
     return pc.unique(pc.binary_join_element_wise(*parts, "\t")).to_pylist()
 
 
-def _fingerprint(acc: InvoiceAccumulator, table: pa.Table, header: Header) -> None:
-    for name, canon in zip(header.names, header.canonical, strict=True):
+def _fingerprint(
+    acc: InvoiceAccumulator, table: pa.Table, header: Header, known: list[pa.Array] | None
+) -> None:
+    """Hash each column's values (their lengths, then their bytes); `known`: the lengths, when
+    the caller has them for this table."""
+    for i, (name, canon) in enumerate(zip(header.names, header.canonical, strict=True)):
         key = canon or "x:" + header_key(name)
         hasher = acc.hashes.setdefault(key, hashlib.sha256())
         array = column_array(table, name)
-        lengths = pc.binary_length(array)
+        lengths = known[i] if known else pc.binary_length(array)
         hasher.update(memoryview(lengths.buffers()[1])[: 4 * len(lengths)])
         offsets, data = array.buffers()[1], array.buffers()[2]
         if data is None:

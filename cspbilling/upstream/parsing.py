@@ -11,11 +11,15 @@ import hashlib
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from cspbilling.core.money import MINOR_UNITS
+from cspbilling.upstream.arrow_text import column_array
 from cspbilling.upstream.columns import (
     Format,
     canonical,
@@ -23,14 +27,25 @@ from cspbilling.upstream.columns import (
     not_imported,
     unrecognised_header,
 )
+from cspbilling.upstream.encoding import (
+    GB18030,
+    EncodingError,
+    Utf8Stream,
+    decodes_whole,
+    detect_encoding,
+    first_bad_row,
+    not_text,
+)
 from cspbilling.upstream.normalise import normalise_batch
 from cspbilling.upstream.problems import MAX_PROBLEMS, Problems
+from cspbilling.upstream.reading import ReadAgain, Reading
 
 BLOCK_SIZE = 8 << 20
+DELIMITERS = (",", ";", "\t")
 
 
 class FileFormatError(ValueError):
-    """The file cannot be read at all (no header, unknown format, not UTF-8)."""
+    """The file cannot be read at all (no header, unknown format, not text)."""
 
 
 @dataclass
@@ -38,8 +53,8 @@ class InvoiceAccumulator:
     kind: str
     currency: str
     lines: int = 0
-    total_minor: int = 0
-    tax_minor: int = 0
+    total: Decimal = Decimal(0)  # exact: rounded once, in `total_minor`
+    tax: Decimal = Decimal(0)
     first_charge_start: object = None
     tenant_ids: set[str] = field(default_factory=set)  # 32 hex digits
     subscription_ids: set[str] = field(default_factory=set)
@@ -48,11 +63,24 @@ class InvoiceAccumulator:
     subscription_refs: set[str] = field(default_factory=set)
     hashes: dict[str, hashlib._Hash] = field(default_factory=dict)
 
+    @property
+    def total_minor(self) -> int:
+        return _minor_units(self.total, self.currency)
+
+    @property
+    def tax_minor(self) -> int:
+        return _minor_units(self.tax, self.currency)
+
     def fingerprint(self) -> str:
         outer = hashlib.sha256()
         for key in sorted(self.hashes):
             outer.update(key.encode() + b"\x00" + self.hashes[key].digest())
         return outer.hexdigest()
+
+
+def _minor_units(amount: Decimal, currency: str) -> int:
+    places = MINOR_UNITS.get(currency, 2)
+    return int(Decimal(amount).scaleb(places).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 @dataclass
@@ -83,12 +111,50 @@ class CountingReader(io.RawIOBase):
         super().close()
 
 
-def read_header(path: Path) -> Header:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
+def max_line_bytes() -> int:
+    from django.conf import settings
+
+    return settings.UPLOAD_MAX_LINE_KB * 1024
+
+
+def long_line_message(limit: int) -> str:
+    return (
+        f"the line is longer than the maximum line length ({limit // 1024} KB, setting "
+        "CSPBILLING_UPLOAD_MAX_LINE_KB): is this a reconciliation file?"
+    )
+
+
+def open_text(path: Path, reading: Reading, on_progress=None) -> io.BufferedReader:
+    """The file's text as UTF-8 bytes, after any BOM, transcoded in a stream when needed."""
+    raw = open(path, "rb")  # noqa: SIM115 (closed with the stream returned)
+    raw.seek(reading.encoding.bom)
+    stream: io.RawIOBase = CountingReader(raw, on_progress)
+    if reading.encoding.codec != "utf-8":
+        stream = Utf8Stream(stream, reading.encoding)
+    return io.BufferedReader(stream, buffer_size=1 << 20)
+
+
+def read_header(path: Path, reading: Reading, *, max_line: int | None = None) -> Header:
+    """The header row, after deciding the file's encoding and delimiter (kept in `reading`)."""
+    limit = max_line or max_line_bytes()
+    if reading.encoding is None:
         try:
-            row = next(csv.reader(handle), None)
-        except UnicodeDecodeError as exc:
-            raise FileFormatError(f"row 1: the file is not UTF-8 text ({exc.reason})") from None
+            reading.encoding = detect_encoding(path)
+        except EncodingError as exc:
+            raise FileFormatError(str(exc)) from None
+    try:
+        with open_text(path, reading) as stream:
+            start = stream.read(limit + 1)
+    except EncodingError as exc:
+        raise FileFormatError(str(exc)) from None
+    end = start.find(b"\n")
+    if end < 0 and len(start) > limit:
+        raise FileFormatError(f"row 1: {long_line_message(limit)}")
+    try:
+        line = start[: end if end >= 0 else len(start)].decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError:
+        raise FileFormatError(str(not_text(start, reading.encoding))) from None
+    reading.delimiter, row = _delimited(line)
     if not row or not any(cell.strip() for cell in row):
         raise FileFormatError("row 1: the file has no header row")
     names, seen = [], {}
@@ -103,18 +169,36 @@ def read_header(path: Path) -> Header:
     return Header(names=names, canonical=canon, fmt=fmt)
 
 
+def _delimited(line: str) -> tuple[str, list[str]]:
+    """The delimiter that makes the most known column names of the header (Excel in fr and de
+    locales writes `;`, "Unicode text" tabs), and the header's cells."""
+    best: tuple[tuple[int, int], str, list[str]] | None = None
+    for delimiter in DELIMITERS:
+        row = next(csv.reader([line], delimiter=delimiter), [])
+        score = (sum(1 for cell in row if canonical(cell.strip())), len(row))
+        if best is None or score > best[0]:
+            best = (score, delimiter, row)
+    return best[1], best[2]
+
+
 def read_batches(
     path: Path,
     *,
     header: Header,
+    reading: Reading,
     invoice_override: str = "",
     known_currencies: dict[str, str] | None = None,
     problems: Problems,
     invoices: dict[str, InvoiceAccumulator],
     defaults: dict[str, str] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    max_line: int | None = None,
 ) -> Iterator[pa.Table]:
-    """Yield normalised tables; collect problems and per-invoice sums along the way."""
+    """Yield normalised tables; collect problems and per-invoice sums along the way.
+
+    Raises ReadAgain when a late row decides how the file reads (see `reading`).
+    """
+    limit = max_line or max_line_bytes()
     missing = [col for col in header.fmt.required if col not in header.canonical]
     for col in missing:
         problems.add(1, col, "required column is missing from the header")
@@ -130,37 +214,61 @@ def read_batches(
         )
         return "skip"
 
-    with open(path, "rb") as raw:
-        if raw.read(3) != b"\xef\xbb\xbf":
-            raw.seek(0)
-        stream = io.BufferedReader(CountingReader(raw, on_progress), buffer_size=1 << 20)
-        reader = pacsv.open_csv(
-            stream,
-            read_options=pacsv.ReadOptions(
-                column_names=header.names, skip_rows=1, block_size=BLOCK_SIZE, use_threads=True
-            ),
-            parse_options=pacsv.ParseOptions(
-                newlines_in_values=True, invalid_row_handler=on_invalid
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in header.names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-        first_row = 2
+    first_row = 2
+
+    def cannot_read(exc: Exception) -> None:
+        if isinstance(exc, EncodingError):
+            problems.add(exc.row, "", str(exc))
+        elif "straddl" in str(exc):
+            problems.add(first_row, "", long_line_message(limit))
+        elif "UTF8" in str(exc) and reading.encoding.codec == "utf-8":
+            if reading.encoding.guessed and decodes_whole(path, GB18030):
+                reading.encoding = GB18030  # Chinese text after the first megabyte
+                raise ReadAgain from None
+            bad = first_bad_row(path, reading.encoding)
+            problems.add(bad.row if bad else None, "", str(bad or exc))
+        else:
+            problems.add(first_row, "", f"the file cannot be read as CSV: {exc}")
+
+    with open_text(path, reading, on_progress) as stream:
+        try:
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(
+                    column_names=header.names,
+                    skip_rows=1,
+                    block_size=max(BLOCK_SIZE, 2 * limit),
+                    use_threads=True,
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=reading.delimiter,
+                    newlines_in_values=True,
+                    invalid_row_handler=on_invalid,
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={name: pa.string() for name in header.names},
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except (pa.ArrowInvalid, EncodingError) as exc:
+            cannot_read(exc)
+            return
         while True:
             try:
                 record_batch = reader.read_next_batch()
             except StopIteration:
                 break
-            except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-                problems.add(first_row, "", f"the file cannot be read as CSV: {exc}")
+            except (pa.ArrowInvalid, UnicodeDecodeError, EncodingError) as exc:
+                cannot_read(exc)
                 break
             if record_batch.num_rows == 0:
                 continue
+            table = pa.Table.from_batches([record_batch])
+            lengths = [pc.binary_length(column_array(table, name)) for name in header.names]
+            _check_line_lengths(lengths, limit, first_row, problems)
             out = normalise_batch(
-                pa.Table.from_batches([record_batch]),
+                table,
                 header=header,
                 first_row=first_row,
                 invoice_override=invoice_override,
@@ -168,10 +276,27 @@ def read_batches(
                 problems=problems,
                 invoices=invoices,
                 defaults=defaults,
+                reading=reading,
+                lengths=lengths,
             )
             first_row += record_batch.num_rows
             if out is not None and not problems:
                 yield out
+
+
+def _check_line_lengths(lengths: list, limit: int, first_row: int, problems: Problems) -> None:
+    """Rows longer than the limit (the bound of each column's longest value, then per row)."""
+    if sum(pc.max(length).as_py() or 0 for length in lengths) + len(lengths) <= limit:
+        return
+    total = lengths[0]
+    for length in lengths[1:]:
+        total = pc.add(total, length)
+    problems.add_mask(
+        pc.greater(pc.add(total, len(lengths) - 1), limit),
+        first_row=first_row,
+        column="",
+        reason=long_line_message(limit),
+    )
 
 
 __all__ = [
@@ -181,4 +306,6 @@ __all__ = [
     "InvoiceAccumulator",
     "read_batches",
     "read_header",
+    "ReadAgain",
+    "Reading",
 ]

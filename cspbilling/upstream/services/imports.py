@@ -25,6 +25,8 @@ from cspbilling.upstream.models import ImportBatch, ImportSource, LineKind, Upst
 from cspbilling.upstream.parsing import (
     FileFormatError,
     InvoiceAccumulator,
+    ReadAgain,
+    Reading,
     read_batches,
     read_header,
 )
@@ -35,6 +37,11 @@ from cspbilling.upstream.services.settle import ImportUnchanged, outcome_of, set
 # make_tables(problems, invoices, columns, defaults) -> normalised Arrow tables; it fills
 # `columns` with the header and `defaults` with the values `source` leaves out.
 MakeTables = Callable[[Problems, dict[str, InvoiceAccumulator], list, dict], Iterator[pa.Table]]
+
+
+# Reads of one file at most: the first, then one for each decision a late row can make (the
+# date order, the decimal mark, the encoding).
+READS = 4
 
 
 class ImportRejected(Exception):
@@ -74,29 +81,36 @@ do_create_import_batch = entry_point(create_import_batch)
 def import_lines(*, batch: ImportBatch, make_tables: MakeTables, actor: str) -> ImportBatch:
     """The one pipeline behind files and API pages: load, settle, or reject. Returns the batch
     with its outcome: imported, unchanged or rejected (its `errors` say why)."""
-    problems = Problems()
-    invoices: dict[str, InvoiceAccumulator] = {}
-    try:
-        with transaction.atomic():  # a savepoint: a rejected or unchanged import keeps no line
-            batch.columns, defaults = [], {}
-            tables = make_tables(problems, invoices, batch.columns, defaults)
-            _load(batch, problems, invoices, tables)
-            batch.kind = next(iter(invoices.values())).kind
-            # What `source` leaves out, to give every line's columns back (`source_columns`).
-            canon = [canonical(name) for name in batch.columns]
-            fmt = format_of(batch.kind, canon)
-            batch.source_fields = source_fields(canon, fmt, defaults)
-            batch.source_defaults = [defaults.get(name) for name in batch.columns]
-            outcomes = settle_invoices(batch=batch, invoices=invoices, actor=actor)
-            _finish(batch, status=ImportBatch.Status.IMPORTED, outcomes=outcomes)
-    except FileFormatError as exc:
-        problems.add(None, "", str(exc))
-        return _reject(batch, problems)
-    except ImportRejected:
-        return _reject(batch, problems)
-    except ImportUnchanged:
-        outcomes = [outcome_of(batch, key, acc, "unchanged") for key, acc in invoices.items()]
-        _finish(batch, status=ImportBatch.Status.UNCHANGED, outcomes=outcomes)
+    reading: Reading | None = getattr(make_tables, "reading", None)
+    for _ in range(READS):  # a re-read starts with one more decision made (`ReadAgain`)
+        problems = Problems()
+        invoices: dict[str, InvoiceAccumulator] = {}
+        try:
+            with transaction.atomic():  # a savepoint: a rejected or unchanged import keeps no line
+                batch.columns, defaults = [], {}
+                tables = make_tables(problems, invoices, batch.columns, defaults)
+                _load(batch, problems, invoices, tables)
+                batch.kind = next(iter(invoices.values())).kind
+                # What `source` leaves out, to give every line's columns back (`source_columns`).
+                canon = [canonical(name) for name in batch.columns]
+                fmt = format_of(batch.kind, canon)
+                batch.source_fields = source_fields(canon, fmt, defaults)
+                batch.source_defaults = [defaults.get(name) for name in batch.columns]
+                outcomes = settle_invoices(batch=batch, invoices=invoices, actor=actor)
+                _finish(
+                    batch, status=ImportBatch.Status.IMPORTED, outcomes=outcomes, reading=reading
+                )
+        except ReadAgain:
+            continue
+        except FileFormatError as exc:
+            problems.add(None, "", str(exc))
+            return _reject(batch, problems)
+        except ImportRejected:
+            return _reject(batch, problems)
+        except ImportUnchanged:
+            outcomes = [outcome_of(batch, key, acc, "unchanged") for key, acc in invoices.items()]
+            _finish(batch, status=ImportBatch.Status.UNCHANGED, outcomes=outcomes, reading=reading)
+        break
     _add_unknowns(batch, invoices, format_of(batch.kind, [canonical(n) for n in batch.columns]))
     return batch
 
@@ -141,13 +155,16 @@ def file_tables(
 ) -> MakeTables:
     """The normalised tables of a reconciliation file on this machine."""
 
+    reading = Reading()  # kept across re-reads: each adds a decision
+
     def tables(problems, invoices, columns, defaults):
-        header = read_header(path)
+        header = read_header(path, reading)
         columns.extend(header.names)
         batch.bytes_total = path.stat().st_size
         return read_batches(
             path,
             header=header,
+            reading=reading,
             invoice_override=batch.invoice_override,
             known_currencies=_KnownCurrencies(),
             problems=problems,
@@ -156,6 +173,7 @@ def file_tables(
             on_progress=on_progress,
         )
 
+    tables.reading = reading
     return tables
 
 
@@ -216,9 +234,11 @@ class _KnownCurrencies(dict):
         return super().get(key) or default
 
 
-def _finish(batch: ImportBatch, *, status: str, outcomes: list) -> None:
+def _finish(batch: ImportBatch, *, status: str, outcomes: list, reading: Reading | None) -> None:
     batch.status = status
     batch.summary = {"invoices": outcomes}
+    if reading is not None:  # how the file was read: encoding, delimiter, dates, amounts
+        batch.summary["reading"] = reading.summary()
     batch.finished_at = timezone.now()
     batch.bytes_done = batch.bytes_total
     batch.save()

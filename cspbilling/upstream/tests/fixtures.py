@@ -172,14 +172,25 @@ def usage_row(i: int, *, tenant=TENANT_B, invoice="D02005USG1") -> dict:
     }
 
 
-def write_csv(path: Path, header: list[str], rows: list[dict], *, bom=True, crlf=True) -> Path:
+def write_csv(
+    path: Path,
+    header: list[str],
+    rows: list[dict],
+    *,
+    bom=True,
+    crlf=True,
+    encoding="utf-8",
+    delimiter=",",
+) -> Path:
+    """The rows as CSV; `encoding` and `delimiter` as Excel writes them in other locales."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n" if crlf else "\n")
+    writer = csv.writer(buffer, lineterminator="\r\n" if crlf else "\n", delimiter=delimiter)
     writer.writerow(header)
     for row in rows:
         lower = {k.lower(): v for k, v in row.items()}
         writer.writerow([lower.get(h.lower(), "") for h in header])
-    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + buffer.getvalue().encode("utf-8"))
+    text = ("\ufeff" if bom else "") + buffer.getvalue()
+    path.write_bytes(text.encode(encoding))
     return path
 
 

@@ -1,4 +1,7 @@
-"""Property: for any file, the stored per-invoice sums equal the file's sums, to the cent."""
+"""Property: for any file, the stored per-invoice sums equal the file's sums, to the cent.
+
+Each line is stored rounded to the cent; an invoice's total is the exact sum, rounded once.
+"""
 
 from __future__ import annotations
 
@@ -42,20 +45,21 @@ def test_stored_sums_equal_the_files_sums(rows, currency):
         row = license_row(i, invoice=invoice, currency=currency)
         row["TotalForCustomer"], row["Tax"] = str(total), str(tax)
         file_rows.append(row)
-        sums = expected.setdefault(invoice, [0, 0, 0])
+        sums = expected.setdefault(invoice, [0, 0, 0, Decimal(0)])
         sums[0] += 1
         sums[1] += cents(total)
         sums[2] += cents(tax)
+        sums[3] += total
     with tempfile.TemporaryDirectory() as tmp:
         path = write_csv(Path(tmp) / "random.csv", LICENSE_HEADER, file_rows)
         do_import_reconciliation_file(path=path, actor="property")
-    for invoice_id, (count, total, tax) in expected.items():
+    for invoice_id, (count, total, tax, exact) in expected.items():
         invoice = UpstreamInvoice.objects.get(invoice_id=invoice_id)
         stored = UpstreamLineItem.objects.filter(invoice=invoice).aggregate(
             n=Count("id"), total=Sum("total_minor"), tax=Sum("tax_minor")
         )
         assert (stored["n"], stored["total"], stored["tax"]) == (count, total, tax)
-        assert (invoice.lines_count, invoice.lines_total_minor) == (count, total)
+        assert (invoice.lines_count, invoice.lines_total_minor) == (count, cents(exact))
         # The Decimal column, rounded per line, makes the same cents on both engines.
         decimals = UpstreamLineItem.objects.filter(invoice=invoice).values_list("total", flat=True)
         assert sum(cents(Decimal(str(d))) for d in decimals) == total

@@ -81,6 +81,12 @@ class Command(BaseCommand):
 
     def _print_summary(self, batch) -> None:
         out = self.stdout
+        reading = batch.summary.get("reading")
+        if reading:
+            out.write(
+                f"read as {reading['encoding']}, {reading['delimiter']}-separated; dates "
+                f"{reading['date_order']}; decimal mark {reading['decimal_mark']}"
+            )
         for item in batch.summary.get("invoices", []):
             if item["outcome"] == "unchanged":
                 out.write(
