@@ -39,6 +39,12 @@ def billing_contacts(*, customer: Customer) -> QuerySet[BillingContact]:
     return BillingContact.objects.filter(customer=customer).order_by("-is_primary", "id")
 
 
+def billing_emails(customer: Customer) -> list[str]:
+    """Where a customer's billing mail goes: every billing contact's address, once each."""
+    emails = BillingContact.objects.filter(customer=customer).exclude(email="")
+    return list(dict.fromkeys(emails.order_by("-is_primary", "id").values_list("email", flat=True)))
+
+
 def customers_for_user(*, user) -> QuerySet[Customer]:
     """Every customer for staff; only its own for a portal user."""
     if getattr(user, "is_portal_user", False):

@@ -18,6 +18,7 @@ import httpx
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
+from cspbilling.notifications.attachments import render_attachment
 from cspbilling.notifications.commands import run_command
 from cspbilling.notifications.errors import PermanentDeliveryError, TemporaryDeliveryError
 from cspbilling.notifications.models import MessageKind, OutboundMessage
@@ -64,6 +65,9 @@ def send_email(message: OutboundMessage) -> None:
     )
     if p.get("html_body"):
         email.attach_alternative(p["html_body"], "text/html")
+    for spec in p.get("attachments") or []:
+        attachment = render_attachment(spec)
+        email.attach(attachment.filename, attachment.content, attachment.mimetype)
     try:
         email.send()
     except smtplib.SMTPRecipientsRefused as exc:

@@ -11,18 +11,14 @@ from django.template.loader import render_to_string
 from django.utils import formats, translation
 from django.utils.translation import gettext, ngettext
 
-from cspbilling.customers.models import BillingContact, Customer
+from cspbilling.customers.models import Customer
+from cspbilling.customers.selectors import billing_emails
 from cspbilling.notifications.models import OutboundMessage
 from cspbilling.notifications.services import OutboxError, queue_email
 from cspbilling.subscriptions.models import Subscription, Suspension
 from cspbilling.subscriptions.wording import customer_next_step, customer_reason
 
 NO_CONTACT_NOTE = "no customer notice: the customer has no billing contact with an email address"
-
-
-def contact_emails(customer: Customer) -> list[str]:
-    emails = BillingContact.objects.filter(customer=customer).exclude(email="")
-    return list(dict.fromkeys(emails.values_list("email", flat=True)))
 
 
 def _language(customer: Customer) -> str:
@@ -59,7 +55,7 @@ def queue_suspension_notice(
 ) -> OutboundMessage | None:
     """The non-payment notice; None (and a note on the suspension) when nobody can receive it."""
     customer = subscriptions[0].customer
-    to = contact_emails(customer)
+    to = billing_emails(customer)
     if not to:
         suspension.notice_note = NO_CONTACT_NOTE
         return None
@@ -87,7 +83,7 @@ def queue_reactivation_notice(
     *, suspension: Suspension, subscriptions: Sequence[Subscription], actor: str
 ) -> OutboundMessage | None:
     customer = subscriptions[0].customer
-    to = contact_emails(customer)
+    to = billing_emails(customer)
     if not to:
         suspension.notice_note = NO_CONTACT_NOTE
         return None

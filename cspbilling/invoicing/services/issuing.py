@@ -15,6 +15,7 @@ from cspbilling.core.money import from_minor_units
 from cspbilling.core.services import entry_point, transaction_step
 from cspbilling.invoicing import transitions
 from cspbilling.invoicing.locks import lock_invoices, lock_number_series
+from cspbilling.invoicing.mail import queue_invoice_email
 from cspbilling.invoicing.models import Invoice, InvoiceStatus
 
 
@@ -52,6 +53,7 @@ def issue_invoices(
             invoice, number=number, on=on, payment_terms_days=invoice.customer.payment_terms_days
         )
         invoice.save(update_fields=["status", "number", "issued_on", "due_on"])
+        email = queue_invoice_email(invoice, actor=actor)
         record_event(
             actor=actor,
             action=AuditAction.INVOICE_ISSUED,
@@ -66,6 +68,7 @@ def issue_invoices(
                 "currency": invoice.currency,
                 "issued_on": on.isoformat(),
                 "due_on": invoice.due_on.isoformat(),
+                "emailed_to": email.payload["to"] if email else [],
             },
         )
     return locked

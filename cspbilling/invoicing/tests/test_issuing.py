@@ -134,3 +134,53 @@ def test_two_processes_issuing_at_once_get_unique_gap_free_numbers(
         assert process.returncode == 0, out
     numbers = sorted(Invoice.objects.values_list("number", flat=True))
     assert numbers == [f"INV-2026-{n:06d}" for n in range(1, 31)]
+
+
+@pytest.mark.django_db
+def test_an_issued_invoice_reaches_the_customer_by_mail_with_its_pdf(
+    customer_a, cloud, smtp_server
+):
+    import io
+    from email.header import decode_header, make_header
+
+    from pypdf import PdfReader
+
+    from cspbilling.notifications.models import OutboundMessage
+    from cspbilling.notifications.services.delivery import do_deliver_message
+
+    invoice, batch = upstream_invoice(OCTOBER)
+    add_lines(invoice, batch, [{"tenant": customer_a.tenant_id, "amount": "100"}])
+    do_create_price_rule(
+        actor="t",
+        name="all",
+        method="percent",
+        percent="0",
+        tax_category=cloud,
+        effective_from=dt.date(2026, 1, 1),
+    )
+    do_run_billing(period=OCTOBER, actor="t")
+    (issued,) = do_issue_invoices(invoices=list(Invoice.objects.all()), actor="finance1")
+    message = OutboundMessage.objects.get(idempotency_key=f"invoice-issued:{issued.number}")
+    event = AuditEvent.objects.get(action="invoice.issued")
+    assert event.after["emailed_to"] == ["li.wei@contoso.cn"]
+    assert do_deliver_message(message_id=message.pk, worker_id="test") == "delivered"
+    [received] = smtp_server.received
+    subject = str(make_header(decode_header(received["subject"])))
+    assert subject == f"演示云伙伴有限公司 账单 {issued.number}"
+    parts = {part.get_content_type(): part for part in received.walk()}
+    body = parts["text/plain"].get_payload(decode=True).decode("utf-8")
+    assert "106.00 CNY" in body and issued.number in body
+    pdf = parts["application/pdf"]
+    assert pdf.get_filename() == f"{issued.number}.pdf"
+    text = PdfReader(io.BytesIO(pdf.get_payload(decode=True))).pages[0].extract_text()
+    assert "上海康托索科技有限公司" in text
+
+
+@pytest.mark.django_db
+def test_a_customer_without_a_billing_email_is_issued_but_not_mailed(make_customer, cloud):
+    from cspbilling.notifications.models import OutboundMessage
+
+    (draft,) = _drafts(make_customer, cloud, 1)
+    do_issue_invoices(invoices=[draft], actor="finance1")
+    assert not OutboundMessage.objects.exists()
+    assert AuditEvent.objects.get(action="invoice.issued").after["emailed_to"] == []

@@ -15,6 +15,7 @@ from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
 from cspbilling.core.services import entry_point, transaction_step
 from cspbilling.notifications import transitions
+from cspbilling.notifications.attachments import is_registered as attachment_registered
 from cspbilling.notifications.commands import cancel_handler, is_registered
 from cspbilling.notifications.locks import lock_message_wait
 from cspbilling.notifications.models import MessageKind, MessageStatus, OutboundMessage
@@ -107,9 +108,14 @@ def queue_email(
     language: str = "en",
     headers: dict[str, str] | None = None,
     max_attempts: int | None = None,
+    attachments: list[dict[str, str]] | None = None,
 ) -> OutboundMessage:
-    """Write an email to the outbox, and its delivery task, in the caller's transaction."""
+    """Write an email to the outbox, and its delivery task, in the caller's transaction.
+    `attachments`: [{"kind": …, "ref": …}], rendered at delivery (`notifications.attachments`)."""
     _require_transaction("queue_email")
+    for spec in attachments or []:
+        if not attachment_registered(spec.get("kind", "")) or "ref" not in spec:
+            raise OutboxError(f"no attachment renderer for {spec!r}")
     if not to:
         raise OutboxError("an email needs at least one recipient in `to`")
     if "\n" in subject or "\r" in subject:
@@ -122,6 +128,7 @@ def queue_email(
         "html_body": html_body,
         "language": language,
         "headers": dict(headers or {}),
+        "attachments": [{"kind": a["kind"], "ref": str(a["ref"])} for a in attachments or []],
     }
     return _queue(
         kind=MessageKind.EMAIL,

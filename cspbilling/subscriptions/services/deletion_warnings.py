@@ -13,16 +13,16 @@ from django.utils.translation import ngettext
 from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
 from cspbilling.core.services import entry_point, transaction_step
+from cspbilling.customers.selectors import billing_emails
 from cspbilling.notifications.models import OutboundMessage
 from cspbilling.notifications.services import queue_email
 from cspbilling.subscriptions.deletion_warnings import WARNING_DAYS, warning_threshold
 from cspbilling.subscriptions.models import Suspension, SuspensionStatus
-from cspbilling.subscriptions.notices import contact_emails
 
 
 def _customer_warning(suspension: Suspension, *, days_left: int, key: str, actor: str) -> bool:
     sub = suspension.subscription
-    to = contact_emails(sub.customer)
+    to = billing_emails(sub.customer)
     if not to:
         return False
     language = sub.customer.language or "zh-hans"
