@@ -25,14 +25,57 @@ def load_demo_data(*, stdout: Any = None) -> str:
         report = sync_from_partner_center(client=client, actor="demo")
         batches = do_fetch_invoices(actor="demo", client=client)
     _create_demo_logins()
+    issued, drafts = _bill_the_upstream_months()
     suspended = _suspend_one_for_non_payment()
     return (
         f"{Customer.objects.count()} customers "
         f"({report.customers['created']} new), "
         f"{report.subscriptions['created']} new subscriptions, "
-        f"{len(batches)} upstream invoice imports"
+        f"{len(batches)} upstream invoice imports, "
+        f"{issued} invoices issued and {drafts} drafts to review"
         + (f", suspended {suspended} for non-payment" if suspended else "")
     )
+
+
+def _bill_the_upstream_months() -> tuple[int, int]:
+    """A price rule for everyone, a billing run per month 21Vianet billed, and every month but
+    the latest issued: the demo shows issued invoices and drafts waiting for review."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from cspbilling.invoicing.models import Invoice, InvoiceStatus, PriceRule, TaxCategory
+    from cspbilling.invoicing.services import (
+        do_create_price_rule,
+        do_issue_invoices,
+        do_run_billing,
+    )
+    from cspbilling.upstream.models import UpstreamInvoice
+
+    if not PriceRule.objects.exists():
+        do_create_price_rule(
+            actor="demo",
+            name="Cloud services at list price +8%",
+            method="percent",
+            percent=Decimal(8),
+            tax_category=TaxCategory.objects.get(code="cloud-services"),
+            effective_from=dt.date(2015, 1, 1),
+        )
+    months = sorted(
+        {
+            start.replace(day=1)
+            for start in UpstreamInvoice.objects.exclude(billing_period_start=None).values_list(
+                "billing_period_start", flat=True
+            )
+        }
+    )
+    for month in months:
+        do_run_billing(period=month, actor="demo")
+    for month in months[:-1]:
+        drafts = list(Invoice.objects.filter(period=month, status=InvoiceStatus.DRAFT))
+        if drafts:
+            do_issue_invoices(invoices=drafts, actor="demo")
+    issued = Invoice.objects.filter(status=InvoiceStatus.ISSUED).count()
+    return issued, Invoice.objects.filter(status=InvoiceStatus.DRAFT).count()
 
 
 def _create_demo_logins() -> None:

@@ -1,0 +1,26 @@
+"""The demo's data, loaded from the sandbox as `cspbilling demo` loads it: a newcomer finds
+issued invoices to open, trace and download, and drafts to review."""
+
+from __future__ import annotations
+
+import pytest
+
+from cspbilling.invoicing.models import BilledUpstreamLine, Invoice
+from cspbilling.ops.demo import load_demo_data
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_has_issued_invoices_traced_to_upstream_lines_and_drafts(pc_sandbox, settings):
+    settings.PARTNER_CENTER = {
+        **settings.PARTNER_CENTER,
+        "BASE_URL": pc_sandbox.base_url,
+        "SANDBOX_TOKEN": pc_sandbox.token,
+    }
+    said = load_demo_data()
+    issued = Invoice.objects.filter(status="issued")
+    assert issued.exists() and Invoice.objects.filter(status="draft").exists(), said
+    assert "invoices issued" in said
+    first = issued.order_by("number").first()
+    assert first.number.startswith("INV-") and first.total_minor > 0
+    assert BilledUpstreamLine.objects.filter(invoice_line__invoice=first).exists()
