@@ -8,7 +8,14 @@ from ninja import NinjaAPI
 from cspbilling.api.auth import ApiTokenAuth
 from cspbilling.api.docs import LocalSwagger
 from cspbilling.api.problems import PROBLEM_CONTENT_TYPE, install_problem_handlers
-from cspbilling.api.routers import customers, imports, price_rules, suspensions, upstream
+from cspbilling.api.routers import (
+    customers,
+    imports,
+    invoices,
+    price_rules,
+    suspensions,
+    upstream,
+)
 
 
 class ProblemNinjaAPI(NinjaAPI):
@@ -44,3 +51,4 @@ api.add_router("", upstream.router)
 api.add_router("", imports.router)
 api.add_router("", suspensions.router)
 api.add_router("", price_rules.router)
+api.add_router("", invoices.router)

@@ -110,3 +110,12 @@ def issued_invoices_for_customer(*, customer) -> QuerySet[Invoice]:
         .select_related("customer")
         .order_by("-issued_on", "-number")
     )
+
+
+def upstream_line_ids(lines: list[InvoiceLine]) -> dict[int, list[int]]:
+    """For each of these invoice lines, the upstream lines it bills (one query)."""
+    traced: dict[int, list[int]] = {line.pk: [] for line in lines}
+    rows = BilledUpstreamLine.objects.filter(invoice_line__in=lines).order_by("upstream_line_id")
+    for line_id, upstream_id in rows.values_list("invoice_line_id", "upstream_line_id"):
+        traced[line_id].append(upstream_id)
+    return traced

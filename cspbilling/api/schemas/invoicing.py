@@ -87,3 +87,62 @@ class GroupOut(Schema):
 
 class CustomerGroupIn(Schema):
     group: str | None = Field(max_length=100, pattern=NO_NUL, description="None: no group.")
+
+
+class CustomerInvoiceOut(Schema):
+    id: int
+    number: str | None = Field(description="None while a draft.")
+    customer_tenant_id: UUID
+    customer_name: str
+    period: str = Field(description="The billed month, YYYY-MM.")
+    status: Literal["draft", "issued"]
+    issued_on: dt.date | None
+    due_on: dt.date | None
+    subtotal: str
+    tax: str
+    total: str
+    currency: str
+
+
+class CustomerInvoicePage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[CustomerInvoiceOut]
+
+
+class CustomerInvoiceLineOut(Schema):
+    id: int
+    subscription_id: str
+    offer_id: str
+    durable_offer_id: str
+    offer_name: str
+    charge_type: str
+    charge_start: dt.date | None
+    charge_end: dt.date | None
+    quantity: str
+    net: str
+    tax_rate: str
+    tax: str
+    upstream_lines: int = Field(description="How many reconciliation rows this line bills.")
+    upstream_line_ids: list[int] | None = Field(
+        None, description="Staff only: the reconciliation rows (upstream line ids) it bills."
+    )
+
+
+class BillingRunIn(Schema):
+    period: str = Field(pattern=r"^[12]\d{3}-(0[1-9]|1[0-2])$", examples=["2026-10"])
+    customer_tenant_id: UUID | None = None
+    dry_run: bool = False
+
+
+class BillingRunOut(Schema):
+    id: int
+    period: str
+    dry_run: bool
+    status: str
+    summary: dict
+
+
+class IssueIn(Schema):
+    invoice_ids: list[int] = Field(min_length=1, max_length=5000)

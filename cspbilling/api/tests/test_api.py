@@ -171,6 +171,13 @@ def test_openapi_schema_is_served_and_valid():
         "/api/v1/price-rules/{rule_id}",
         "/api/v1/customer-groups",
         "/api/v1/customers/{tenant_id}/group",
+        "/api/v1/invoices",
+        "/api/v1/invoices/{invoice_id}",
+        "/api/v1/invoices/{invoice_id}/lines",
+        "/api/v1/invoices/{invoice_id}/pdf",
+        "/api/v1/invoices/issue",
+        "/api/v1/billing-runs",
+        "/api/v1/billing-runs/{run_id}",
     }
     errors = schema["paths"]["/api/v1/customers"]["get"]["responses"]["404"]["content"]
     assert list(errors) == ["application/problem+json"]

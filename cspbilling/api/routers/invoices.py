@@ -1,0 +1,172 @@
+"""Our invoices to customers. Staff read every invoice; a portal user's token reads only its
+customer's issued invoices (404 for any other). Finance and administrators run billing and issue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Query, Router, Status
+from ninja.errors import HttpError
+
+from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES
+from cspbilling.api.common import ERRORS, WRITE_ERRORS, actor, is_portal, require_roles
+from cspbilling.api.schemas.invoicing import (
+    BillingRunIn,
+    BillingRunOut,
+    CustomerInvoiceLineOut,
+    CustomerInvoiceOut,
+    CustomerInvoicePage,
+    IssueIn,
+)
+from cspbilling.customers.models import Customer
+from cspbilling.invoicing import selectors
+from cspbilling.invoicing.models import BillingRun, Invoice
+from cspbilling.invoicing.pdf.render import render_invoice_pdf
+from cspbilling.invoicing.services import IssueError, do_issue_invoices, do_run_billing
+
+router = Router(tags=["invoices"])
+PERIOD = r"^[12]\d{3}-(0[1-9]|1[0-2])$"
+ANY_PERIOD = Query(None, pattern=PERIOD, description="The billed month, YYYY-MM.")
+ANY_STATUS = Query(None)
+
+
+def _visible(request: HttpRequest):
+    if is_portal(request):
+        return selectors.issued_invoices_for_customer(customer=request.auth.customer)
+    require_roles(request, READ_ROLES)
+    return selectors.invoices()
+
+
+def _invoice(request: HttpRequest, invoice_id: int) -> Invoice:
+    invoice = _visible(request).filter(pk=invoice_id).first()
+    if invoice is None:
+        raise Http404("no such invoice")
+    return invoice
+
+
+def _invoice_out(invoice: Invoice) -> dict[str, Any]:
+    row = selectors.invoice_row(invoice)
+    return {**row, "customer_tenant_id": invoice.customer.tenant_id}
+
+
+@router.get("/invoices", response={200: CustomerInvoicePage, **ERRORS})
+def list_invoices(
+    request: HttpRequest,
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=1_000_000),
+    period: str | None = ANY_PERIOD,
+    status: Literal["draft", "issued"] | None = ANY_STATUS,  # not the enum: upstream has one
+):
+    """Invoices by month and number."""
+    qs = _visible(request)
+    if period:
+        qs = qs.filter(period=dt.date.fromisoformat(f"{period}-01"))
+    if status:
+        qs = qs.filter(status=status)
+    return {
+        "count": qs.count(),
+        "limit": limit,
+        "offset": offset,
+        "items": [_invoice_out(invoice) for invoice in qs[offset : offset + limit]],
+    }
+
+
+# Before /invoices/{invoice_id}, which would take "issue" for an id.
+@router.post("/invoices/issue", response={200: list[CustomerInvoiceOut], **WRITE_ERRORS})
+def issue_invoices(request: HttpRequest, payload: IssueIn):
+    """Issue these drafts (numbers in id order). 409 when one is not a draft: none is issued."""
+    require_roles(request, MONEY_ROLES)
+    drafts = list(selectors.invoices().filter(pk__in=payload.invoice_ids))
+    missing = set(payload.invoice_ids) - {invoice.pk for invoice in drafts}
+    if missing:
+        raise Http404(f"no such invoice: {sorted(missing)}")
+    try:
+        issued = do_issue_invoices(invoices=drafts, actor=actor(request))
+    except IssueError as exc:
+        raise HttpError(409, str(exc)) from None
+    return [_invoice_out(invoice) for invoice in issued]
+
+
+@router.get("/invoices/{invoice_id}", response={200: CustomerInvoiceOut, **ERRORS})
+def get_invoice(request: HttpRequest, invoice_id: int):
+    return _invoice_out(_invoice(request, invoice_id))
+
+
+@router.get("/invoices/{invoice_id}/lines", response={200: list[CustomerInvoiceLineOut], **ERRORS})
+def list_invoice_lines(request: HttpRequest, invoice_id: int):
+    """The lines; for staff, each with the reconciliation rows it bills."""
+    invoice = _invoice(request, invoice_id)
+    lines = list(selectors.invoice_lines(invoice))
+    traces = None if is_portal(request) else selectors.upstream_line_ids(lines)
+    return [
+        {
+            "id": line.pk,
+            "subscription_id": line.subscription_id,
+            "offer_id": line.offer_id,
+            "durable_offer_id": line.durable_offer_id,
+            "offer_name": line.offer_name,
+            "charge_type": line.charge_type,
+            "charge_start": line.charge_start,
+            "charge_end": line.charge_end,
+            "quantity": f"{line.quantity.normalize():f}",
+            "net": str(line.net),
+            "tax_rate": f"{line.tax_rate.normalize():f}",
+            "tax": str(line.tax),
+            "upstream_lines": line.upstream_lines,
+            "upstream_line_ids": None if traces is None else traces.get(line.pk, []),
+        }
+        for line in lines
+    ]
+
+
+@router.get(
+    "/invoices/{invoice_id}/pdf",
+    response={200: None, **ERRORS},
+    openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}},
+)
+def invoice_pdf(request: HttpRequest, invoice_id: int):
+    """The invoice's PDF, in the customer's language."""
+    invoice = _invoice(request, invoice_id)
+    response = HttpResponse(render_invoice_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{invoice.number or invoice.pk}.pdf"'
+    return response
+
+
+@router.post("/billing-runs", response={201: BillingRunOut, **WRITE_ERRORS}, tags=["billing"])
+def run_billing(request: HttpRequest, payload: BillingRunIn):
+    """Make a month's drafts (again) from the upstream lines not billed yet; issued invoices
+    are never touched. The summary says what was billed and, by reason, what was not."""
+    require_roles(request, MONEY_ROLES)
+    customer = None
+    if payload.customer_tenant_id:
+        customer = Customer.objects.filter(tenant_id=payload.customer_tenant_id).first()
+        if customer is None:
+            raise HttpError(409, f"no customer has tenant id {payload.customer_tenant_id}")
+    run = do_run_billing(
+        period=dt.date.fromisoformat(f"{payload.period}-01"),
+        customer=customer,
+        dry_run=payload.dry_run,
+        actor=actor(request),
+    )
+    return Status(201, _run_out(run))
+
+
+@router.get("/billing-runs/{run_id}", response={200: BillingRunOut, **ERRORS}, tags=["billing"])
+def get_billing_run(request: HttpRequest, run_id: int):
+    require_roles(request, MONEY_ROLES)
+    run = BillingRun.objects.filter(pk=run_id).first()
+    if run is None:
+        raise Http404("no such billing run")
+    return _run_out(run)
+
+
+def _run_out(run: BillingRun) -> dict[str, Any]:
+    return {
+        "id": run.pk,
+        "period": f"{run.period:%Y-%m}",
+        "dry_run": run.dry_run,
+        "status": run.status,
+        "summary": run.summary,
+    }

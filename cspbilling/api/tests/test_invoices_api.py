@@ -1,0 +1,82 @@
+"""Our invoices over the API: staff see all, a portal token its customer's issued invoices only;
+finance runs billing and issues; every line names the reconciliation rows it bills."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from cspbilling.api.tests.fixtures import STAFF
+from cspbilling.api.tests.helpers import assert_problem, get, post
+from cspbilling.invoicing.services import do_create_price_rule
+from cspbilling.invoicing.tests.upstream_lines import add_lines, upstream_invoice
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def october(customer_a, customer_b, cloud):
+    invoice, batch = upstream_invoice(dt.date(2026, 10, 1))
+    ids = add_lines(
+        invoice,
+        batch,
+        [
+            {"tenant": customer_a.tenant_id, "amount": "100", "subscription": "a"},
+            {"tenant": customer_a.tenant_id, "amount": "50", "subscription": "a"},
+            {"tenant": customer_b.tenant_id, "amount": "70", "subscription": "b"},
+        ],
+    )
+    do_create_price_rule(
+        actor="t",
+        name="all",
+        method="percent",
+        percent="10",
+        tax_category=cloud,
+        effective_from=dt.date(2026, 1, 1),
+    )
+    return ids
+
+
+def test_finance_runs_billing_and_issues_and_the_portal_sees_its_own(tokens, october, customer_a):
+    for role in ("support", "readonly", "portal"):
+        assert_problem(post("/billing-runs", tokens[role], {"period": "2026-10"}), 403)
+    run = post("/billing-runs", tokens["finance"], {"period": "2026-10"})
+    assert run.status_code == 201, run.content
+    assert run.json()["summary"]["billed_lines"] == 3
+    drafts = get("/invoices", tokens["readonly"], status="draft").json()["items"]
+    assert len(drafts) == 2 and all(d["number"] is None for d in drafts)
+    assert get("/invoices", tokens["portal"]).json()["count"] == 0  # drafts are ours
+    mine = next(d for d in drafts if d["customer_tenant_id"] == str(customer_a.tenant_id))
+    lines = get(f"/invoices/{mine['id']}/lines", tokens["support"]).json()
+    assert lines[0]["net"] == "165.00" and lines[0]["upstream_line_ids"] == october[:2]
+    assert_problem(post("/invoices/issue", tokens["support"], {"invoice_ids": [mine["id"]]}), 403)
+    issued = post("/invoices/issue", tokens["finance"], {"invoice_ids": [mine["id"]]})
+    assert issued.status_code == 200 and issued.json()[0]["number"].startswith("INV-")
+    again = post("/invoices/issue", tokens["finance"], {"invoice_ids": [mine["id"]]})
+    assert_problem(again, 409)
+    portal = get("/invoices", tokens["portal"]).json()["items"]
+    assert [i["id"] for i in portal] == [mine["id"]]
+    portal_lines = get(f"/invoices/{mine['id']}/lines", tokens["portal"]).json()
+    assert portal_lines[0]["upstream_line_ids"] is None  # the partner's cost stays ours
+    pdf = get(f"/invoices/{mine['id']}/pdf", tokens["portal"])
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    other = next(d for d in drafts if d["id"] != mine["id"])
+    assert_problem(get(f"/invoices/{other['id']}", tokens["portal"]), 404)
+    assert_problem(get(f"/invoices/{other['id']}/pdf", tokens["portal"]), 404)
+
+
+def test_every_staff_role_reads_invoices(tokens, october):
+    post("/billing-runs", tokens["admin"], {"period": "2026-10"})
+    for role in STAFF:
+        assert get("/invoices", tokens[role]).json()["count"] == 2
+
+
+def test_bad_billing_run_requests_change_nothing(tokens, october):
+    from cspbilling.invoicing.models import Invoice
+
+    assert_problem(post("/billing-runs", tokens["finance"], {"period": "2026-13"}), 422)
+    unknown = {"period": "2026-10", "customer_tenant_id": "00000000-0000-0000-0000-000000000001"}
+    assert_problem(post("/billing-runs", tokens["finance"], unknown), 409)
+    assert not Invoice.objects.exists()
+    assert_problem(post("/invoices/issue", tokens["finance"], {"invoice_ids": [424242]}), 404)
