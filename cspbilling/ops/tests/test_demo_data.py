@@ -11,7 +11,9 @@ from cspbilling.ops.demo import load_demo_data
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_the_demo_has_issued_invoices_traced_to_upstream_lines_and_drafts(pc_sandbox, settings):
+def test_the_demo_has_issued_invoices_traced_to_upstream_lines_and_drafts(
+    pc_sandbox, settings, cloud
+):
     settings.PARTNER_CENTER = {
         **settings.PARTNER_CENTER,
         "BASE_URL": pc_sandbox.base_url,
