@@ -28,9 +28,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def worker_pids(pid: int) -> list[int]:
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [int(child) for child in children]
+def worker_count(pid: int, expected: int) -> int:
+    """How many worker processes the server has once it has started `expected` of them (it
+    answers as soon as the first is up), or after 20 s."""
+    deadline = time.monotonic() + 20
+    while True:
+        count = len(Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+        if count == expected or time.monotonic() > deadline:
+            return count
+        time.sleep(0.1)
 
 
 def group_is_gone(pgid: int) -> bool:
@@ -105,7 +111,7 @@ def test_serve_answers_static_files_console_and_api_then_stops_on_sigterm(
     admin = account_services.do_create_user(username="serve-admin", password=PASSWORD, role="admin")
     _, token = account_services.do_issue_api_token(user=admin, name="serve test")
     server = start_server("--workers", "2")
-    assert len(worker_pids(server.proc.pid)) == 2
+    assert worker_count(server.proc.pid, 2) == 2
 
     with httpx.Client(base_url=server.url, timeout=10) as http:
         # The sign-in page names its stylesheet by content hash; it is served compressed and
@@ -153,7 +159,7 @@ def test_serve_answers_static_files_console_and_api_then_stops_on_sigterm(
 
 def test_ctrl_c_stops_the_server_and_its_workers(start_server):
     server = start_server("--workers", "1")
-    assert len(worker_pids(server.proc.pid)) == 1
+    assert worker_count(server.proc.pid, 1) == 1
     server.stop(signal.SIGINT)
     assert group_is_gone(server.proc.pid)
     assert "Traceback" not in server.log.read_text()
@@ -162,4 +168,4 @@ def test_ctrl_c_stops_the_server_and_its_workers(start_server):
 def test_workers_default_to_the_setting(start_server, monkeypatch):
     monkeypatch.setenv("CSPBILLING_WEB_WORKERS", "3")
     server = start_server()
-    assert len(worker_pids(server.proc.pid)) == 3
+    assert worker_count(server.proc.pid, 3) == 3
