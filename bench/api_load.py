@@ -106,7 +106,7 @@ class Figures:
     p99_ms: float
 
 
-UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
 def wrk(url: str, *, token: str, duration: int) -> Figures:
@@ -122,7 +122,7 @@ def wrk(url: str, *, token: str, duration: int) -> Figures:
         raise SystemExit(f"wrk saw errors on {url}:\n{out}")
 
     def latency(percent: str) -> float:
-        value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)$", out, re.M).groups()
+        value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s|m)$", out, re.M).groups()
         return float(value) * UNITS[unit]
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))

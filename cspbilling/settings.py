@@ -219,8 +219,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-# Processes of `cspbilling serve` (each handles one request at a time): about one per core.
+# Processes of `cspbilling serve`: about one per core; and threads in each (requests it serves
+# at once, each thread with its own database connection).
 WEB_WORKERS = env_int("CSPBILLING_WEB_WORKERS", 2)
+WEB_THREADS = env_int("CSPBILLING_WEB_THREADS", 4)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 SESSION_COOKIE_HTTPONLY = True

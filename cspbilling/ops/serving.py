@@ -1,14 +1,15 @@
 """`cspbilling serve`: the web app under gunicorn, static files through WhiteNoise.
 
 gunicorn's arbiter runs in this process and forks the workers; it stops them gracefully on
-SIGTERM and at once on Ctrl-C (SIGINT). Each worker serves one request at a time and keeps its
-database connection between requests (CONN_MAX_AGE).
+SIGTERM and at once on Ctrl-C (SIGINT). Each worker runs WEB_THREADS threads; each thread keeps
+its database connection between requests (CONN_MAX_AGE).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.wsgi import get_wsgi_application
 from django.db import connections
@@ -46,7 +47,11 @@ def serve_forever(*, host: str, port: int, workers: int) -> None:
         {
             "bind": [bind_address(host, port)],
             "workers": workers,
-            "worker_class": "sync",
+            # Threads keep connections alive between requests (a client or proxy does not
+            # reconnect for each one) and let a slow request not hold up the rest.
+            "worker_class": "gthread",
+            "threads": settings.WEB_THREADS,
+            "keepalive": 5,
             "accesslog": "-",  # stdout
             "errorlog": "-",  # stderr
             "graceful_timeout": 10,
