@@ -10,7 +10,7 @@ bench/floor_settings.py (a bare URLconf, no middleware) under the same server wi
 worker count, returning the same rows from the same database with one raw query and
 json.dumps. Both servers run side by side and are measured in turns, so that a change in the
 machine's load falls on both. `--server granian` runs both under granian's WSGI interface
-instead of `cspbilling serve` (to compare servers).
+instead of `cspbilling serve` (to compare servers; `.venv/bin/pip install granian` first).
 """
 
 from __future__ import annotations
