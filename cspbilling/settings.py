@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent
@@ -87,6 +88,8 @@ def database_from_url(url: str) -> dict:
                 # Seconds a writer waits for the lock before "database is locked".
                 "timeout": env_float("CSPBILLING_SQLITE_BUSY_TIMEOUT", 30.0),
             },
+            # Each server thread keeps its connection (opening one costs the PRAGMAs above).
+            "CONN_MAX_AGE": env_int("CSPBILLING_DB_CONN_MAX_AGE", 600),
             # A file, not memory: tests start real worker and server subprocesses. Named after
             # the database, so two test runs with different URLs never share one.
             "TEST": {"NAME": options.get("test_name") or _sqlite_test_name(path)},
@@ -114,14 +117,20 @@ ENVIRONMENT = env_str("CSPBILLING_ENV", "development")
 IS_PRODUCTION = ENVIRONMENT == "production"
 
 SECRET_KEY = env_str("CSPBILLING_SECRET_KEY", DEFAULT_SECRET_KEY)
-DEBUG = env_bool("CSPBILLING_DEBUG", not IS_PRODUCTION)
+# Off unless asked for: the debug page shows code and settings to whoever triggers an error.
+DEBUG = env_bool("CSPBILLING_DEBUG", False)
 ALLOWED_HOSTS = env_list("CSPBILLING_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSPBILLING_CSRF_TRUSTED_ORIGINS", [])
 
-DATABASE_URL = env_str(
-    "CSPBILLING_DATABASE_URL", f"sqlite:///{(VAR_DIR / 'cspbilling.sqlite3').as_posix()}"
-)
-DATABASES = {"default": database_from_url(DATABASE_URL)}
+# The URL may hold the database password: it is read here and not kept as a setting (the debug
+# page lists settings; only the PASSWORD key of DATABASES is hidden from it).
+DATABASES = {
+    "default": database_from_url(
+        env_str(
+            "CSPBILLING_DATABASE_URL", f"sqlite:///{(VAR_DIR / 'cspbilling.sqlite3').as_posix()}"
+        )
+    )
+}
 
 if IS_PRODUCTION:
     problems = []
@@ -163,6 +172,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Static files from STATIC_ROOT (collected by `cspbilling serve` at start), before sessions.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -219,6 +231,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Processes of `cspbilling serve`: about one per core; and threads in each (requests it serves
+# at once, each thread with its own database connection).
+WEB_WORKERS = env_int("CSPBILLING_WEB_WORKERS", 2)
+WEB_THREADS = env_int("CSPBILLING_WEB_THREADS", 4)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 SESSION_COOKIE_HTTPONLY = True
@@ -226,6 +242,31 @@ SESSION_COOKIE_SECURE = IS_PRODUCTION
 CSRF_COOKIE_SECURE = IS_PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# HTTPS in production: browsers remember for HSTS_SECONDS to use https only (subdomains too).
+SECURE_HSTS_SECONDS = env_int("CSPBILLING_HSTS_SECONDS", 365 * 24 * 3600) if IS_PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = IS_PRODUCTION
+# Preloading is a promise to browser vendors that is slow to undo: opt in.
+SECURE_HSTS_PRELOAD = env_bool("CSPBILLING_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("CSPBILLING_SSL_REDIRECT", IS_PRODUCTION)
+# Behind a TLS-terminating proxy, its X-Forwarded-Proto tells Django the request was https.
+# Only when that proxy sets (and overwrites) the header: else any client could claim https.
+if env_bool("CSPBILLING_TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HSTS preload stays opt-in (above), so its deploy check is silenced unless opted in.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Everything from our own origin, no inline script (htmx and our scripts are static files),
+# never framed. Inline style attributes stay allowed: the templates use them for layout.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 # Uploaded reconciliation files live in the `uploads` storage, which every web server and worker
 # must share: a folder (CSPBILLING_UPLOAD_DIR, default VAR_DIR/uploads; on several machines, a
@@ -256,7 +297,7 @@ else:
     )
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "cspbilling.ops.staticfiles.CollectedStaticFilesStorage"},
     "uploads": UPLOADS_BACKEND,
 }
 

