@@ -73,7 +73,7 @@ def seed_and_floor(lines: int) -> None:
         table = connection.ops.quote_name(UpstreamLineItem._meta.db_table)
         customers = connection.ops.quote_name(Customer._meta.db_table)
         if connection.vendor == "postgresql":
-            numbers = "generate_series(0, %s - 1) AS n(i)"
+            numbers = "generate_series(0::bigint, %s - 1) AS n(i)"
             amount = "((i * 7919) %% 100000)::numeric / 1000"
         else:
             numbers = (
@@ -84,12 +84,13 @@ def seed_and_floor(lines: int) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} (invoice_id, batch_id, kind, line_number, "
-                "customer_tenant_id, customer_name, subscription_id, billing_subscription_id, "
+                "customer_tenant_id, customer_number, customer_name, subscription_id, "
+                "billing_subscription_id, "
                 "offer_id, "
                 "durable_offer_id, offer_name, charge_type, charge_start, charge_end, unit_price, "
                 "quantity, amount, tax, total, currency, amount_minor, tax_minor, total_minor, "
                 "source) "
-                f"SELECT %s, %s, 'license', i + 2, c.tenant_id, '', "
+                f"SELECT %s, %s, 'license', i + 2, c.tenant_id, '', '', "
                 "'sub-' || (i %% %s), '', 'OFFER-' || ((i %% %s) %% 7), '', 'Office 365 E3', "
                 "'Cycle fee', %s, %s, NULL, 1, "
                 f"{amount}, 0, {amount}, 'CNY', 0, 0, 0, '[]' "

@@ -25,6 +25,7 @@ from cspbilling.invoicing.models import (
 def trace_billed_lines(lines: PeriodLines, run_id: int) -> int:
     """Write which invoice line of this run bills each upstream line it grouped."""
     require_transaction("trace_billed_lines")
+    _analyze(Invoice, InvoiceLine)
     source, params = lines.sql()
     this_run = (
         f"JOIN {table_name(Invoice)} inv ON inv.customer_id = {CUSTOMER} "
@@ -93,3 +94,11 @@ def record_unbilled_groups(lines: PeriodLines, run_id: int, groups: list[tuple])
         written = cursor.rowcount
         cursor.execute(f"DROP TABLE {temp}")
     return written
+
+
+def _analyze(*models) -> None:
+    """Fresh statistics for tables this transaction just filled: without them the planner
+    takes them for empty and joins a million lines to them row by row (minutes, not seconds)."""
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {table_name(model)}")
