@@ -231,6 +231,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every start without it
 # Processes of `cspbilling serve`: about one per core; and threads in each (requests it serves
 # at once, each thread with its own database connection).
 WEB_WORKERS = env_int("CSPBILLING_WEB_WORKERS", 2)
@@ -395,6 +396,11 @@ INVOICE_POLICY_TEXT = env_str(
 )
 # Where Typst finds the CJK fonts (Debian's fonts-noto-cjk).
 PDF_FONT_PATHS = env_list("CSPBILLING_PDF_FONT_PATHS", ["/usr/share/fonts/opentype/noto"])
+# The day of the month the worker drafts last month's invoices (21Vianet's invoice is out by
+# then); 0 turns the scheduled billing run off.
+BILLING_RUN_DAY = env_int("CSPBILLING_BILLING_RUN_DAY", 5)
+if not 0 <= BILLING_RUN_DAY <= 28:
+    raise ImproperlyConfigured("CSPBILLING_BILLING_RUN_DAY must be between 0 and 28")
 # Our invoices are numbered INV-2026-000001, gap-free per year (credit notes get their own series).
 INVOICE_NUMBER_SERIES = env_str("CSPBILLING_INVOICE_NUMBER_SERIES", "INV")
 # The longest line a reconciliation file may have, in KB: a longer one is refused naming its

@@ -1,8 +1,16 @@
-"""What invoicing gives the outbox: an issued invoice's PDF as an email attachment."""
+"""Invoicing's background work: the monthly billing run, and an issued invoice's PDF as an
+email attachment for the outbox."""
 
 from __future__ import annotations
 
-from cspbilling.invoicing.models import Invoice, InvoiceStatus
+from datetime import timedelta
+
+from django.conf import settings
+from django.tasks import task
+from django.utils import timezone
+
+from cspbilling.core.scheduling import register_periodic
+from cspbilling.invoicing.models import BillingRun, Invoice, InvoiceStatus
 from cspbilling.invoicing.pdf.render import render_invoice_pdf
 from cspbilling.notifications.attachments import Attachment, register_attachment
 from cspbilling.notifications.errors import PermanentDeliveryError
@@ -20,3 +28,32 @@ def invoice_pdf(ref: str) -> Attachment:
     if invoice is None:
         raise PermanentDeliveryError(f"no issued invoice {ref}")
     return Attachment(f"{invoice.number}.pdf", render_invoice_pdf(invoice), "application/pdf")
+
+
+MONTHLY_BILLING_JOB = "invoicing.monthly_billing_run"
+SCHEDULER = "scheduler"
+
+
+@task()
+def monthly_billing_run() -> str:
+    """On CSPBILLING_BILLING_RUN_DAY of each month, draft last month's invoices once (staff
+    review and issue them; a billing run by hand can make them again at any time)."""
+    from cspbilling.invoicing.services import do_run_billing
+
+    today = timezone.localdate()
+    if today.day != settings.BILLING_RUN_DAY:
+        return f"skipped: billing runs on day {settings.BILLING_RUN_DAY}"
+    month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    done = BillingRun.objects.filter(period=month, requested_by=SCHEDULER, dry_run=False)
+    if done.exists():
+        return f"skipped: {month:%Y-%m} was already billed by the schedule"
+    run = do_run_billing(period=month, actor=SCHEDULER)
+    return f"billed {month:%Y-%m}: {run.summary['invoices']} drafts"
+
+
+def billing_interval() -> timedelta | None:
+    """Daily (the job checks the day itself); CSPBILLING_BILLING_RUN_DAY=0 turns it off."""
+    return timedelta(days=1) if settings.BILLING_RUN_DAY else None
+
+
+register_periodic(MONTHLY_BILLING_JOB, every=billing_interval, task=monthly_billing_run)

@@ -276,3 +276,25 @@ def test_2016_lines_bill_through_the_mapped_customer_number(make_customer, cloud
     assert Invoice.objects.get().customer == contoso
     traced = BilledUpstreamLine.objects.values_list("upstream_line_id", flat=True)
     assert list(traced) == [ids[0]]
+
+
+@pytest.mark.django_db
+def test_the_worker_drafts_last_months_invoices_once_on_the_billing_day(october, cloud, settings):
+    from unittest.mock import patch
+
+    from cspbilling.core.scheduling import periodic_jobs
+    from cspbilling.invoicing.tasks import MONTHLY_BILLING_JOB, monthly_billing_run
+
+    settings.BILLING_RUN_DAY = 5
+    _everyone(cloud, "10")
+    job = next(job for job in periodic_jobs() if job.name == MONTHLY_BILLING_JOB)
+    assert job.interval() == dt.timedelta(days=1)
+    with patch("django.utils.timezone.localdate", return_value=dt.date(2026, 11, 4)):
+        assert monthly_billing_run.call().startswith("skipped: billing runs on day 5")
+    assert not Invoice.objects.exists()
+    with patch("django.utils.timezone.localdate", return_value=dt.date(2026, 11, 5)):
+        assert monthly_billing_run.call() == "billed 2026-10: 1 drafts"
+        assert "already billed" in monthly_billing_run.call()
+    assert Invoice.objects.get().billing_run.requested_by == "scheduler"
+    settings.BILLING_RUN_DAY = 0
+    assert job.interval() is None
