@@ -403,6 +403,12 @@ if not 0 <= BILLING_RUN_DAY <= 28:
     raise ImproperlyConfigured("CSPBILLING_BILLING_RUN_DAY must be between 0 and 28")
 # Our invoices are numbered INV-2026-000001, gap-free per year (credit notes get their own series).
 INVOICE_NUMBER_SERIES = env_str("CSPBILLING_INVOICE_NUMBER_SERIES", "INV")
+CREDIT_NOTE_NUMBER_SERIES = env_str("CSPBILLING_CREDIT_NOTE_NUMBER_SERIES", "CN")
+for _series in (INVOICE_NUMBER_SERIES, CREDIT_NOTE_NUMBER_SERIES):
+    if not (_series.isascii() and _series.isalnum() and 1 <= len(_series) <= 8):
+        raise ImproperlyConfigured(f"a number series is 1 to 8 letters or digits, not {_series!r}")
+if INVOICE_NUMBER_SERIES == CREDIT_NOTE_NUMBER_SERIES:
+    raise ImproperlyConfigured("invoices and credit notes need number series of their own")
 # The longest line a reconciliation file may have, in KB: a longer one is refused naming its
 # row (real lines are under 2 KB; this bounds memory for a file that is not CSV at all).
 UPLOAD_MAX_LINE_KB = env_int("CSPBILLING_UPLOAD_MAX_LINE_KB", 64)

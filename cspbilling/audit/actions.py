@@ -70,6 +70,12 @@ class AuditAction(StrEnum):
     PRICE_RULE_CHANGED = "price_rule.changed"
     BILLING_RUN_COMPLETED = "billing_run.completed"
     INVOICE_ISSUED = "invoice.issued"
+    CREDIT_NOTE_DRAFTED = "credit_note.drafted"
+    CREDIT_NOTE_ISSUED = "credit_note.issued"
+    CREDIT_NOTE_DISCARDED = "credit_note.discarded"
+    FAPIAO_REQUESTED = "fapiao.requested"
+    FAPIAO_ISSUED = "fapiao.issued"
+    FAPIAO_RED_LETTERED = "fapiao.red_lettered"
 
 
 def audit_action(value: str) -> AuditAction:

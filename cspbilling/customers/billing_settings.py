@@ -6,15 +6,33 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 
 from cspbilling.core.money import MINOR_UNITS, MoneyError, normalise_currency
-from cspbilling.customers.models import Language
+from cspbilling.customers.models import FapiaoPreference, Language
 from cspbilling.customers.validators import validate_unified_social_credit_code
 
-BILLING_SETTINGS_FIELDS = ("legal_name", "tax_id", "language", "currency", "payment_terms_days")
+BILLING_SETTINGS_FIELDS = (
+    "legal_name",
+    "tax_id",
+    "language",
+    "currency",
+    "payment_terms_days",
+    "fapiao_kind",
+    "registered_address",
+    "registered_phone",
+    "bank_name",
+    "bank_account",
+)
+TEXT_LIMITS = {
+    "registered_address": 255,
+    "registered_phone": 50,
+    "bank_name": 100,
+    "bank_account": 64,
+}
 MAX_PAYMENT_TERMS_DAYS = 365
 
 
-def clean_billing_settings(fields: dict) -> dict:
-    """The fields, cleaned; ValidationError (by field) for any bad or unknown one."""
+def clean_billing_settings(fields: dict, *, current_tax_id: str = "") -> dict:
+    """The fields, cleaned; ValidationError (by field) for any bad or unknown one.
+    `current_tax_id` is the customer's, for a change that asks for special fapiaos only."""
     unknown = set(fields) - set(BILLING_SETTINGS_FIELDS)
     if unknown:
         raise ValidationError(
@@ -59,6 +77,20 @@ def clean_billing_settings(fields: dict) -> dict:
                     f"Payment terms must be between 0 and {MAX_PAYMENT_TERMS_DAYS} days."
                 ]
             cleaned["payment_terms_days"] = days
+    for name, limit in TEXT_LIMITS.items():
+        if name in cleaned:
+            cleaned[name] = " ".join((cleaned[name] or "").split())  # one line, as printed
+            if len(cleaned[name]) > limit:
+                errors[name] = [f"At most {limit} characters."]
+    if "fapiao_kind" in cleaned:
+        cleaned["fapiao_kind"] = cleaned["fapiao_kind"] or ""
+        if cleaned["fapiao_kind"] not in ("", *FapiaoPreference.values):
+            errors["fapiao_kind"] = [f"Unknown fapiao kind {cleaned['fapiao_kind']!r}."]
+        tax_id = cleaned.get("tax_id", current_tax_id)
+        if cleaned["fapiao_kind"] == FapiaoPreference.SPECIAL and not tax_id:
+            errors["fapiao_kind"] = [
+                "A special VAT fapiao needs the customer's unified social credit code."
+            ]
     if errors:
         raise ValidationError(errors)
     return cleaned

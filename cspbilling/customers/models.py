@@ -19,6 +19,11 @@ class CustomerStatus(models.TextChoices):
     REMOVED_UPSTREAM = "removed_upstream", "No longer in Partner Center"
 
 
+class FapiaoPreference(models.TextChoices):
+    GENERAL = "general", "General VAT fapiao (普通发票)"
+    SPECIAL = "special", "Special VAT fapiao (专用发票)"
+
+
 class CustomerGroup(models.Model):
     """Customers priced (and later dunned) alike: a reseller's accounts, a sector, a contract."""
 
@@ -62,6 +67,17 @@ class Customer(models.Model):
     language = models.CharField(max_length=8, choices=Language.choices, default=Language.ZH_HANS)
     currency = models.CharField(max_length=3, default="CNY")
     payment_terms_days = models.PositiveSmallIntegerField(default=30)
+    # What a fapiao needs of the buyer (a special VAT fapiao: all of it, and a valid tax id).
+    fapiao_kind = models.CharField(
+        max_length=8,
+        choices=FapiaoPreference.choices,
+        blank=True,
+        help_text="The fapiao requested when an invoice is issued; empty: none.",
+    )
+    registered_address = models.CharField(max_length=255, blank=True)
+    registered_phone = models.CharField(max_length=50, blank=True)
+    bank_name = models.CharField(max_length=100, blank=True)
+    bank_account = models.CharField(max_length=64, blank=True)
     group = models.ForeignKey(
         CustomerGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="customers"
     )

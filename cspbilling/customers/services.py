@@ -21,8 +21,8 @@ from cspbilling.customers.models import Customer, CustomerGroup
 @transaction_step
 def update_customer_billing_settings(*, customer: Customer, actor: str, **fields: Any) -> Customer:
     """Change our own fields of a customer; bad input raises ValidationError and changes nothing."""
-    cleaned = clean_billing_settings(fields)
     locked = lock_customer(customer.pk)
+    cleaned = clean_billing_settings(fields, current_tax_id=locked.tax_id)
     before_all = {name: getattr(locked, name) for name in cleaned}
     before, after = changed_fields(before_all, cleaned)
     if not after:

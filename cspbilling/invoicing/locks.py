@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from django.db import connection
 
-from cspbilling.invoicing.models import Invoice, NumberSeries
+from cspbilling.invoicing.models import CreditNote, Fapiao, Invoice, NumberSeries
 
 
 def lock_price_rule_scope(scope_key: str) -> None:
@@ -38,3 +38,25 @@ def lock_number_series(series: str, year: int) -> NumberSeries:
         [NumberSeries(series=series, year=year)], ignore_conflicts=True
     )
     return NumberSeries.objects.select_for_update().get(series=series, year=year)
+
+
+def lock_credit_note(pk: int) -> CreditNote:
+    """The credit note, locked after its invoice (invoice, then credit note: one order)."""
+    invoice_id = CreditNote.objects.values_list("invoice_id", flat=True).get(pk=pk)
+    lock_invoices([invoice_id])
+    return (
+        CreditNote.objects.select_for_update(of=("self",))
+        .select_related("invoice", "customer")
+        .get(pk=pk)
+    )
+
+
+def lock_fapiao(pk: int) -> Fapiao:
+    """The fapiao record, locked after its invoice."""
+    invoice_id = Fapiao.objects.values_list("invoice_id", flat=True).get(pk=pk)
+    lock_invoices([invoice_id])
+    return (
+        Fapiao.objects.select_for_update(of=("self",))
+        .select_related("invoice", "invoice__customer", "credit_note", "red_letter_of")
+        .get(pk=pk)
+    )

@@ -1,4 +1,5 @@
-"""What our customers pay: tax categories and price rules (invoices and credit notes follow)."""
+"""What our customers pay: tax categories and price rules; the invoices, credit notes and fapiao
+requests made from them."""
 
 from __future__ import annotations
 
@@ -242,3 +243,141 @@ class NumberSeries(models.Model):
 
     def __str__(self) -> str:
         return f"{self.series} {self.year}: {self.last_number}"
+
+
+class CreditNoteStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ISSUED = "issued", "Issued"
+    DISCARDED = "discarded", "Discarded"
+
+
+class CreditNoteOrigin(models.TextChoices):
+    MANUAL = "manual", "Made by staff"
+    UPSTREAM_CORRECTION = "upstream_correction", "21Vianet corrected its invoice"
+
+
+class CreditNote(models.Model):
+    """Money given back on one issued invoice, whole or per line, with the reason. Numbered in
+    its own series when issued (CN-2026-000001); issued credit notes never change. Amounts are
+    positive minor units: what the customer is credited."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=10, choices=CreditNoteStatus.choices, default=CreditNoteStatus.DRAFT
+    )
+    number = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    origin = models.CharField(
+        max_length=20, choices=CreditNoteOrigin.choices, default=CreditNoteOrigin.MANUAL
+    )
+    reason = models.TextField(max_length=1000)
+    billing_run = models.ForeignKey(
+        BillingRun, on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes"
+    )
+    subtotal_minor = models.BigIntegerField(default=0)
+    tax_minor = models.BigIntegerField(default=0)
+    total_minor = models.BigIntegerField(default=0)
+    issued_on = models.DateField(null=True, blank=True)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number or f"draft credit note #{self.pk}"
+
+    @property
+    def subtotal(self) -> Decimal:
+        return from_minor_units(self.subtotal_minor, self.currency)
+
+    @property
+    def tax(self) -> Decimal:
+        return from_minor_units(self.tax_minor, self.currency)
+
+    @property
+    def total(self) -> Decimal:
+        return from_minor_units(self.total_minor, self.currency)
+
+
+class CreditNoteLine(models.Model):
+    """What one credit note gives back on one invoice line (the same sign as the line)."""
+
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines")
+    invoice_line = models.ForeignKey(
+        InvoiceLine, on_delete=models.PROTECT, related_name="credit_lines"
+    )
+    net_minor = models.BigIntegerField()
+    tax_minor = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["credit_note_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credit_note", "invoice_line"], name="credit_note_line_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credit_note_id}: line {self.invoice_line_id}"
+
+
+class FapiaoKind(models.TextChoices):
+    GENERAL = "general", "General VAT fapiao (普通发票)"
+    SPECIAL = "special", "Special VAT fapiao (专用发票)"
+
+
+class FapiaoStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    ISSUED = "issued", "Issued"
+    RED_LETTERED = "red_lettered", "Red-lettered"
+
+
+class Fapiao(models.Model):
+    """The legal VAT invoice for one of our invoices, issued in the tax authority's system (not
+    by us): we record the request, then its number and date. A red-letter fapiao (`red_letter_of`
+    set, negative amounts) reverses an issued one for a credit note; once the red-letter ones
+    cover it whole, the original is red-lettered."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="fapiaos")
+    kind = models.CharField(max_length=8, choices=FapiaoKind.choices)
+    status = models.CharField(
+        max_length=12, choices=FapiaoStatus.choices, default=FapiaoStatus.REQUESTED
+    )
+    red_letter_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="red_letters"
+    )
+    credit_note = models.ForeignKey(
+        CreditNote, on_delete=models.PROTECT, null=True, blank=True, related_name="fapiaos"
+    )
+    number = models.CharField(max_length=20, null=True, blank=True, unique=True)
+    issued_on = models.DateField(null=True, blank=True)
+    # Set when issued (what the tax system printed); a request's amounts are computed.
+    net_minor = models.BigIntegerField(null=True, blank=True)
+    tax_minor = models.BigIntegerField(null=True, blank=True)
+    buyer = models.JSONField(default=dict, help_text="The buyer's tax details when requested.")
+    requested_by = models.CharField(max_length=150)
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=models.Q(red_letter_of__isnull=True),
+                name="fapiao_one_per_invoice",
+            ),
+            models.UniqueConstraint(
+                fields=["credit_note"],
+                condition=models.Q(credit_note__isnull=False),
+                name="fapiao_one_red_letter_per_credit_note",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"fapiao request #{self.pk}"
+
+    @property
+    def is_red_letter(self) -> bool:
+        return self.red_letter_of_id is not None

@@ -7,12 +7,18 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
 
 from cspbilling.core.money import from_minor_units
+from cspbilling.invoicing.fapiao_facts import fapiao_amounts
 from cspbilling.invoicing.models import (
     BilledUpstreamLine,
     BillingRun,
+    CreditNote,
+    CreditNoteLine,
+    CreditNoteStatus,
+    Fapiao,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -119,3 +125,93 @@ def upstream_line_ids(lines: list[InvoiceLine]) -> dict[int, list[int]]:
     for line_id, upstream_id in rows.values_list("invoice_line_id", "upstream_line_id"):
         traced[line_id].append(upstream_id)
     return traced
+
+
+def credit_notes(
+    *, invoice: Invoice | None = None, status: str | None = None
+) -> QuerySet[CreditNote]:
+    qs = CreditNote.objects.select_related("invoice", "customer").order_by("-created_at", "-id")
+    if invoice is not None:
+        qs = qs.filter(invoice=invoice)
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def issued_credit_notes_for_customer(*, customer) -> QuerySet[CreditNote]:
+    """What a customer may see: its own issued credit notes."""
+    return credit_notes(status=CreditNoteStatus.ISSUED).filter(customer=customer)
+
+
+def credit_note_lines(note: CreditNote) -> QuerySet[CreditNoteLine]:
+    return note.lines.select_related("invoice_line").order_by("id")
+
+
+def credit_note_row(note: CreditNote) -> dict[str, Any]:
+    currency = note.currency
+    return {
+        "id": note.pk,
+        "number": note.number,
+        "invoice_number": note.invoice.number,
+        "customer_tenant_id": str(note.customer.tenant_id),
+        "status": note.status,
+        "origin": note.origin,
+        "reason": note.reason,
+        "issued_on": note.issued_on.isoformat() if note.issued_on else None,
+        "subtotal": str(from_minor_units(note.subtotal_minor, currency)),
+        "tax": str(from_minor_units(note.tax_minor, currency)),
+        "total": str(from_minor_units(note.total_minor, currency)),
+        "currency": currency,
+    }
+
+
+def credited_total_minor(invoice: Invoice) -> int:
+    """What issued credit notes gave back on this invoice."""
+    total = CreditNote.objects.filter(invoice=invoice, status=CreditNoteStatus.ISSUED).aggregate(
+        total=Sum("total_minor")
+    )["total"]
+    return total or 0
+
+
+def fapiao_of(invoice: Invoice) -> Fapiao | None:
+    """The invoice's own fapiao record (not a red-letter one)."""
+    return invoice.fapiaos.filter(red_letter_of=None).first()
+
+
+def fapiaos(*, status: str | None = None, invoice: Invoice | None = None) -> QuerySet[Fapiao]:
+    qs = Fapiao.objects.select_related(
+        "invoice", "invoice__customer", "credit_note", "red_letter_of"
+    ).order_by("requested_at", "id")
+    if status:
+        qs = qs.filter(status=status)
+    if invoice is not None:
+        qs = qs.filter(invoice=invoice)
+    return qs
+
+
+def fapiao_row(fapiao: Fapiao) -> dict[str, Any]:
+    """A fapiao as scripts and the tax clerk read it: the amounts to issue, the buyer's details."""
+    currency = fapiao.invoice.currency
+    net, tax = fapiao_amounts(fapiao)
+    buyer = fapiao.buyer
+    return {
+        "id": fapiao.pk,
+        "invoice_number": fapiao.invoice.number,
+        "credit_note_number": fapiao.credit_note.number if fapiao.credit_note_id else None,
+        "red_letter_of": fapiao.red_letter_of.number if fapiao.red_letter_of_id else None,
+        "kind": fapiao.kind,
+        "status": fapiao.status,
+        "number": fapiao.number,
+        "issued_on": fapiao.issued_on.isoformat() if fapiao.issued_on else None,
+        "net": str(from_minor_units(net, currency)),
+        "tax": str(from_minor_units(tax, currency)),
+        "total": str(from_minor_units(net + tax, currency)),
+        "currency": currency,
+        "buyer_name": buyer.get("name", ""),
+        "buyer_tax_id": buyer.get("tax_id", ""),
+        "buyer_address": buyer.get("address", ""),
+        "buyer_phone": buyer.get("phone", ""),
+        "buyer_bank_name": buyer.get("bank_name", ""),
+        "buyer_bank_account": buyer.get("bank_account", ""),
+        "requested_on": f"{timezone.localtime(fapiao.requested_at):%Y-%m-%d}",
+    }

@@ -1,5 +1,5 @@
-"""Invoicing's background work: the monthly billing run, and an issued invoice's PDF as an
-email attachment for the outbox."""
+"""Invoicing's background work: the monthly billing run, and issued invoices' and credit notes'
+PDFs as email attachments for the outbox."""
 
 from __future__ import annotations
 
@@ -10,8 +10,14 @@ from django.tasks import task
 from django.utils import timezone
 
 from cspbilling.core.scheduling import register_periodic
-from cspbilling.invoicing.models import BillingRun, Invoice, InvoiceStatus
-from cspbilling.invoicing.pdf.render import render_invoice_pdf
+from cspbilling.invoicing.models import (
+    BillingRun,
+    CreditNote,
+    CreditNoteStatus,
+    Invoice,
+    InvoiceStatus,
+)
+from cspbilling.invoicing.pdf.render import render_credit_note_pdf, render_invoice_pdf
 from cspbilling.notifications.attachments import Attachment, register_attachment
 from cspbilling.notifications.errors import PermanentDeliveryError
 
@@ -28,6 +34,19 @@ def invoice_pdf(ref: str) -> Attachment:
     if invoice is None:
         raise PermanentDeliveryError(f"no issued invoice {ref}")
     return Attachment(f"{invoice.number}.pdf", render_invoice_pdf(invoice), "application/pdf")
+
+
+@register_attachment("invoicing.credit_note_pdf")
+def credit_note_pdf(ref: str) -> Attachment:
+    """The PDF of an issued credit note (by number)."""
+    note = (
+        CreditNote.objects.select_related("customer", "invoice")
+        .filter(number=ref, status=CreditNoteStatus.ISSUED)
+        .first()
+    )
+    if note is None:
+        raise PermanentDeliveryError(f"no issued credit note {ref}")
+    return Attachment(f"{note.number}.pdf", render_credit_note_pdf(note), "application/pdf")
 
 
 MONTHLY_BILLING_JOB = "invoicing.monthly_billing_run"

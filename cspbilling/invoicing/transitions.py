@@ -1,7 +1,10 @@
-"""The invoice state machine: a draft is issued once; an issued invoice never changes again
-(corrections are credit notes).
+"""The state machines of invoicing. An invoice draft is issued once and never changes again
+(corrections are credit notes); a credit note is issued or discarded; a fapiao is requested,
+issued, and red-lettered once red-letter fapiaos reverse it whole.
 
-    draft ──▶ issued
+    invoice       draft ──▶ issued
+    credit note   draft ──▶ issued | discarded
+    fapiao        requested ──▶ issued ──▶ red_lettered
 """
 
 from __future__ import annotations
@@ -10,10 +13,25 @@ import datetime as dt
 
 from cspbilling.core.transitions import StateMachine
 from cspbilling.core.transitions import TransitionError as TransitionError
-from cspbilling.invoicing.models import Invoice, InvoiceStatus
+from cspbilling.invoicing.models import (
+    CreditNote,
+    CreditNoteStatus,
+    Fapiao,
+    FapiaoStatus,
+    Invoice,
+    InvoiceStatus,
+)
 
 S = InvoiceStatus
 MACHINE = StateMachine("invoice", {S.DRAFT: {S.ISSUED}, S.ISSUED: set()})
+C = CreditNoteStatus
+CREDIT_NOTE = StateMachine(
+    "credit note", {C.DRAFT: {C.ISSUED, C.DISCARDED}, C.ISSUED: set(), C.DISCARDED: set()}
+)
+F = FapiaoStatus
+FAPIAO = StateMachine(
+    "fapiao", {F.REQUESTED: {F.ISSUED}, F.ISSUED: {F.RED_LETTERED}, F.RED_LETTERED: set()}
+)
 
 
 def issue(invoice: Invoice, *, number: str, on: dt.date, payment_terms_days: int) -> None:
@@ -21,3 +39,23 @@ def issue(invoice: Invoice, *, number: str, on: dt.date, payment_terms_days: int
     invoice.number = number
     invoice.issued_on = on
     invoice.due_on = on + dt.timedelta(days=payment_terms_days)
+
+
+def issue_credit_note(note: CreditNote, *, number: str, on: dt.date) -> None:
+    CREDIT_NOTE.move(note, C.ISSUED)
+    note.number = number
+    note.issued_on = on
+
+
+def discard_credit_note(note: CreditNote) -> None:
+    CREDIT_NOTE.move(note, C.DISCARDED)
+
+
+def record_fapiao_issued(fapiao: Fapiao, *, number: str, on: dt.date) -> None:
+    FAPIAO.move(fapiao, F.ISSUED)
+    fapiao.number = number
+    fapiao.issued_on = on
+
+
+def red_letter(fapiao: Fapiao) -> None:
+    FAPIAO.move(fapiao, F.RED_LETTERED)

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cspbilling.core.money import MINOR_UNITS
 from cspbilling.customers.billing_settings import MAX_PAYMENT_TERMS_DAYS
-from cspbilling.customers.models import Language
+from cspbilling.customers.models import FapiaoPreference, Language
 from cspbilling.customers.validators import validate_unified_social_credit_code
 
 
@@ -22,6 +22,19 @@ class CustomerBillingSettingsForm(forms.Form):
     payment_terms_days = forms.IntegerField(
         label=_("Payment terms (days)"), min_value=0, max_value=MAX_PAYMENT_TERMS_DAYS
     )
+
+    fapiao_kind = forms.ChoiceField(
+        label=_("Fapiao"),
+        choices=[("", _("None requested")), *FapiaoPreference.choices],
+        required=False,
+        help_text=_("Requested for every invoice when it is issued."),
+    )
+    registered_address = forms.CharField(
+        label=_("Registered address"), max_length=255, required=False
+    )
+    registered_phone = forms.CharField(label=_("Registered phone"), max_length=50, required=False)
+    bank_name = forms.CharField(label=_("Bank"), max_length=100, required=False)
+    bank_account = forms.CharField(label=_("Bank account"), max_length=64, required=False)
 
     def clean_tax_id(self) -> str:
         code = self.cleaned_data["tax_id"].strip().upper()

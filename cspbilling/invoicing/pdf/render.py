@@ -1,4 +1,5 @@
-"""An invoice as a PDF, rendered by Typst in the customer's language (zh-Hans, en, fr).
+"""An invoice or a credit note as a PDF, rendered by Typst in the customer's language (zh-Hans,
+en, fr).
 
 The Typst template (`invoice.typ`) holds layout only; every word is translated here with Django's
 catalogues and passed to it as JSON, so one template serves every language.
@@ -17,7 +18,8 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from cspbilling.invoicing.models import Invoice, InvoiceLine
+from cspbilling.core.money import from_minor_units
+from cspbilling.invoicing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 
 TEMPLATE = Path(__file__).with_name("invoice.typ")
 TYPST_LANG = {"zh-hans": "zh", "en": "en", "fr": "fr"}
@@ -38,9 +40,6 @@ def _labels() -> dict[str, Any]:
         "period": _("Billing period"),
         "bill_to": _("Bill to"),
         "tenant": _("Tenant id"),
-        "amount_due": _("Amount due"),
-        "due_on": _("Due on"),
-        "reference": _("Payment reference"),
         "columns": [_("Description"), _("Qty"), _("Net"), _("VAT rate"), _("VAT"), _("Total")],
         "subtotal": _("Subtotal"),
         "vat": _("VAT"),
@@ -50,6 +49,7 @@ def _labels() -> dict[str, Any]:
         "account": _("Account"),
         "account_name": _("Account name"),
         "quote_reference": _("Quote this reference with your payment"),
+        "reason": _("Reason"),
     }
 
 
@@ -71,54 +71,113 @@ def _line(line: InvoiceLine) -> dict[str, str]:
     }
 
 
+def _credit_line(credit: CreditNoteLine, currency: str) -> dict[str, str]:
+    net = from_minor_units(credit.net_minor, currency)
+    tax = from_minor_units(credit.tax_minor, currency)
+    return {
+        **_line(credit.invoice_line),
+        "quantity": "",
+        "net": _amount(net),
+        "tax": _amount(tax),
+        "total": _amount(net + tax),
+    }
+
+
+def _buyer(customer) -> dict[str, str]:
+    address = ", ".join(
+        part for part in (customer.address_line1, customer.city, customer.region) if part
+    )
+    return {
+        "name": customer.display_name,
+        "tax_id": customer.tax_id,
+        "address": address,
+        "tenant_id": str(customer.tenant_id),
+    }
+
+
+def _common(customer, number: str, currency: str) -> dict[str, Any]:
+    """What every document prints the same way (call inside the customer's language)."""
+    return {
+        "lang": TYPST_LANG.get(customer.language, "en"),
+        "number": number,
+        "currency": currency,
+        "seller": settings.INVOICE_SELLER,
+        "buyer": _buyer(customer),
+        "labels": _labels(),
+        "policy": settings.INVOICE_POLICY_TEXT
+        or _(
+            "Unpaid invoices are reminded before and after their due date; access to "
+            "subscriptions may be suspended under our collections policy when an invoice "
+            "remains unpaid."
+        ),
+        "footer": f"{settings.INVOICE_SELLER['name']} · {number}",
+    }
+
+
+def _totals(subtotal: Decimal, tax: Decimal, total: Decimal) -> dict[str, str]:
+    return {"subtotal": _amount(subtotal), "tax": _amount(tax), "total": _amount(total)}
+
+
 def invoice_data(invoice: Invoice) -> dict[str, Any]:
-    """What the template prints, in the customer's language."""
+    """What the template prints for an invoice, in the customer's language."""
     customer = invoice.customer
     with translation.override(customer.language):
         number = invoice.number or _("Draft %(id)s") % {"id": invoice.pk}
-        address = ", ".join(
-            part for part in (customer.address_line1, customer.city, customer.region) if part
-        )
+        due_on = f"{invoice.due_on:%Y-%m-%d}" if invoice.due_on else "—"
         return {
-            "lang": TYPST_LANG.get(customer.language, "en"),
+            **_common(customer, number, invoice.currency),
             "title": _("Invoice"),
-            "number": number,
             "issued_on": f"{invoice.issued_on:%Y-%m-%d}" if invoice.issued_on else "—",
-            "due_on": f"{invoice.due_on:%Y-%m-%d}" if invoice.due_on else "—",
             "period": f"{invoice.period:%Y-%m}",
-            "currency": invoice.currency,
-            "seller": settings.INVOICE_SELLER,
-            "buyer": {
-                "name": customer.display_name,
-                "tax_id": customer.tax_id,
-                "address": address,
-                "tenant_id": str(customer.tenant_id),
+            "box": {
+                "label": _("Amount due"),
+                "rows": [[_("Due on"), due_on], [_("Payment reference"), number]],
             },
             "lines": [_line(line) for line in invoice.lines.order_by("subscription_id", "id")],
-            "totals": {
-                "subtotal": _amount(invoice.subtotal),
-                "tax": _amount(invoice.tax),
-                "total": _amount(invoice.total),
+            "totals": _totals(invoice.subtotal, invoice.tax, invoice.total),
+            "reason": None,
+            "pay": True,
+        }
+
+
+def credit_note_data(note: CreditNote) -> dict[str, Any]:
+    """What the template prints for a credit note: the lines it credits, and why."""
+    customer = note.customer
+    with translation.override(customer.language):
+        number = note.number or _("Draft %(id)s") % {"id": note.pk}
+        credits = note.lines.select_related("invoice_line").order_by("id")
+        return {
+            **_common(customer, number, note.currency),
+            "title": _("Credit note"),
+            "issued_on": f"{note.issued_on:%Y-%m-%d}" if note.issued_on else "—",
+            "period": f"{note.invoice.period:%Y-%m}",
+            "box": {
+                "label": _("Amount credited"),
+                "rows": [[_("Credits invoice"), note.invoice.number]],
             },
-            "labels": _labels(),
-            "policy": settings.INVOICE_POLICY_TEXT
-            or _(
-                "Unpaid invoices are reminded before and after their due date; access to "
-                "subscriptions may be suspended under our collections policy when an invoice "
-                "remains unpaid."
-            ),
-            "footer": f"{settings.INVOICE_SELLER['name']} · {number}",
+            "lines": [_credit_line(credit, note.currency) for credit in credits],
+            "totals": _totals(note.subtotal, note.tax, note.total),
+            "reason": note.reason,
+            "pay": False,
         }
 
 
 def render_invoice_pdf(invoice: Invoice) -> bytes:
     """The invoice as PDF bytes (a draft too, marked as such by its number)."""
-    return _compile(invoice, "pdf")
+    return _compile(invoice_data(invoice), "pdf")
 
 
 def render_invoice_png(invoice: Invoice) -> bytes:
     """The first page as a PNG (a preview; the tests look at it)."""
-    return _compile(invoice, "png")
+    return _compile(invoice_data(invoice), "png")
+
+
+def render_credit_note_pdf(note: CreditNote) -> bytes:
+    return _compile(credit_note_data(note), "pdf")
+
+
+def render_credit_note_png(note: CreditNote) -> bytes:
+    return _compile(credit_note_data(note), "png")
 
 
 _local = threading.local()
@@ -136,8 +195,8 @@ def _compiler() -> typst.Compiler:
     return _local.compiler
 
 
-def _compile(invoice: Invoice, output_format: str) -> bytes:
-    data = json.dumps(invoice_data(invoice), ensure_ascii=False)
+def _compile(document: dict[str, Any], output_format: str) -> bytes:
+    data = json.dumps(document, ensure_ascii=False)
     rendered = _compiler().compile(
         sys_inputs={"data": data},
         format=output_format,

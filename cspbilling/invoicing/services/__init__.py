@@ -2,6 +2,23 @@
 `do_` entry point (see cspbilling/core/services.py)."""
 
 from cspbilling.invoicing.services.billing_runs import BillingRunError, do_run_billing, run_billing
+from cspbilling.invoicing.services.credit_notes import (
+    credit_invoice,
+    discard_credit_note,
+    do_credit_invoice,
+    do_discard_credit_note,
+    do_draft_credit_note,
+    do_issue_credit_note,
+    draft_credit_note,
+    issue_credit_note,
+)
+from cspbilling.invoicing.services.fapiao import (
+    FapiaoError,
+    do_record_fapiao_issued,
+    do_request_fapiao,
+    record_fapiao_issued,
+    request_fapiao,
+)
 from cspbilling.invoicing.services.issuing import IssueError, do_issue_invoices, issue_invoices
 from cspbilling.invoicing.services.price_rules import (
     change_price_rule,
@@ -13,6 +30,19 @@ from cspbilling.invoicing.services.price_rules import (
 )
 
 __all__ = [
+    "credit_invoice",
+    "discard_credit_note",
+    "do_credit_invoice",
+    "do_discard_credit_note",
+    "do_draft_credit_note",
+    "do_issue_credit_note",
+    "draft_credit_note",
+    "issue_credit_note",
+    "FapiaoError",
+    "do_record_fapiao_issued",
+    "do_request_fapiao",
+    "record_fapiao_issued",
+    "request_fapiao",
     "IssueError",
     "do_issue_invoices",
     "issue_invoices",

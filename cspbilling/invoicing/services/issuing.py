@@ -14,20 +14,15 @@ from cspbilling.audit.services import record_event
 from cspbilling.core.money import from_minor_units
 from cspbilling.core.services import entry_point, transaction_step
 from cspbilling.invoicing import transitions
-from cspbilling.invoicing.locks import lock_invoices, lock_number_series
+from cspbilling.invoicing.locks import lock_invoices
 from cspbilling.invoicing.mail import queue_invoice_email
 from cspbilling.invoicing.models import Invoice, InvoiceStatus
+from cspbilling.invoicing.services.fapiao import request_fapiao_on_issue
+from cspbilling.invoicing.services.numbering import next_number
 
 
 class IssueError(ValueError):
     pass
-
-
-def _next_number(series: str, year: int) -> str:
-    counter = lock_number_series(series, year)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return f"{series}-{year}-{counter.last_number:06d}"
 
 
 @transaction_step
@@ -48,12 +43,13 @@ def issue_invoices(
     if empty:
         raise IssueError(f"draft #{empty[0].pk} has no lines")
     for invoice in locked:
-        number = _next_number(settings.INVOICE_NUMBER_SERIES, on.year)
+        number = next_number(settings.INVOICE_NUMBER_SERIES, on.year)
         transitions.issue(
             invoice, number=number, on=on, payment_terms_days=invoice.customer.payment_terms_days
         )
         invoice.save(update_fields=["status", "number", "issued_on", "due_on"])
         email = queue_invoice_email(invoice, actor=actor)
+        fapiao = request_fapiao_on_issue(invoice, actor=actor)
         record_event(
             actor=actor,
             action=AuditAction.INVOICE_ISSUED,
@@ -69,6 +65,7 @@ def issue_invoices(
                 "issued_on": on.isoformat(),
                 "due_on": invoice.due_on.isoformat(),
                 "emailed_to": email.payload["to"] if email else [],
+                "fapiao_requested": fapiao.kind if fapiao else None,
             },
         )
     return locked

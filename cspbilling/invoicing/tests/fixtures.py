@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -17,3 +18,48 @@ def cloud(db) -> TaxCategory:
         code="cloud-services", defaults={"name": "Cloud services", "rate": Decimal("0.0600")}
     )
     return category
+
+
+@pytest.fixture
+def issued_invoice(make_customer, cloud):
+    """issued_invoice(amounts=("100", "50.05"), **customer_fields) -> an issued Invoice of a new
+    customer for October 2026, one line per amount (a subscription each), priced at cost + 6 %
+    VAT, issued on 2026-11-03."""
+    from cspbilling.invoicing.models import Invoice
+    from cspbilling.invoicing.services import (
+        do_create_price_rule,
+        do_issue_invoices,
+        do_run_billing,
+    )
+    from cspbilling.invoicing.tests.upstream_lines import add_lines, upstream_invoice
+
+    october = dt.date(2026, 10, 1)
+    rule_made = []
+
+    def make(amounts=("100", "50.05"), **customer_fields) -> Invoice:
+        if not rule_made:
+            do_create_price_rule(
+                actor="t",
+                name="at cost",
+                method="percent",
+                percent="0",
+                tax_category=cloud,
+                effective_from=dt.date(2026, 1, 1),
+            )
+            rule_made.append(True)
+        customer = make_customer(**customer_fields)
+        invoice, batch = upstream_invoice(october)
+        add_lines(
+            invoice,
+            batch,
+            [
+                {"tenant": customer.tenant_id, "amount": amount, "subscription": f"sub-{n}"}
+                for n, amount in enumerate(amounts)
+            ],
+        )
+        do_run_billing(period=october, customer=customer, actor="t")
+        draft = Invoice.objects.get(customer=customer)
+        [issued] = do_issue_invoices(invoices=[draft], actor="t", on=dt.date(2026, 11, 3))
+        return issued
+
+    return make
