@@ -29,6 +29,10 @@ class Creditable:
     net_minor: int  # left to credit, the sign of the line
     tax_minor: int
 
+    @property
+    def net(self) -> Decimal:
+        return from_minor_units(self.net_minor, self.line.invoice.currency)
+
 
 def creditable_lines(invoice: Invoice) -> list[Creditable]:
     """Each line of the invoice with what is left to credit on it."""

@@ -215,3 +215,34 @@ def fapiao_row(fapiao: Fapiao) -> dict[str, Any]:
         "buyer_bank_account": buyer.get("bank_account", ""),
         "requested_on": f"{timezone.localtime(fapiao.requested_at):%Y-%m-%d}",
     }
+
+
+def invoices_of_customer(*, customer, limit: int = 12) -> QuerySet[Invoice]:
+    """The customer's latest invoices (drafts too: staff read this), each with what issued
+    credit notes gave back on it (`credited_minor`)."""
+    credited = Sum(
+        "credit_notes__total_minor", filter=Q(credit_notes__status=CreditNoteStatus.ISSUED)
+    )
+    return (
+        Invoice.objects.filter(customer=customer)
+        .annotate(credited_minor=credited)
+        .order_by("-period", "-id")[:limit]
+    )
+
+
+def credits_and_fapiaos(invoices: list[Invoice]) -> dict[int, dict[str, Any]]:
+    """For a page of invoices (two queries): what issued credit notes gave back on each, and
+    each one's own fapiao record (None if none was requested)."""
+    ids = [invoice.pk for invoice in invoices]
+    result: dict[int, dict[str, Any]] = {pk: {"credited_minor": 0, "fapiao": None} for pk in ids}
+    credited = (
+        CreditNote.objects.filter(invoice_id__in=ids, status=CreditNoteStatus.ISSUED)
+        .values("invoice_id")
+        .annotate(total=Sum("total_minor"))
+        .order_by()
+    )
+    for row in credited:
+        result[row["invoice_id"]]["credited_minor"] = row["total"]
+    for fapiao in Fapiao.objects.filter(invoice_id__in=ids, red_letter_of=None):
+        result[fapiao.invoice_id]["fapiao"] = fapiao
+    return result

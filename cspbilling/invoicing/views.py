@@ -4,6 +4,7 @@ write, selectors read."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -20,6 +21,7 @@ from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES, require_rol
 from cspbilling.customers.models import Customer, CustomerGroup
 from cspbilling.customers.services import do_assign_customer_group, do_create_customer_group
 from cspbilling.invoicing import selectors
+from cspbilling.invoicing.credit_views import invoice_credit_context
 from cspbilling.invoicing.forms import (
     AssignGroupForm,
     BillingRunForm,
@@ -27,7 +29,13 @@ from cspbilling.invoicing.forms import (
     GroupForm,
     PriceRuleForm,
 )
-from cspbilling.invoicing.models import InvoiceLine, InvoiceStatus, PriceRule, PricingMethod
+from cspbilling.invoicing.models import (
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    PriceRule,
+    PricingMethod,
+)
 from cspbilling.invoicing.pdf.render import render_invoice_pdf
 from cspbilling.invoicing.price_rules import rule_specificity
 from cspbilling.invoicing.services import (
@@ -145,7 +153,12 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     status = (
         request.GET.get("status") if request.GET.get("status") in InvoiceStatus.values else None
     )
-    invoices = selectors.invoices(period=period, status=status)
+    customer = request.GET.get("customer") or None
+    try:
+        customer = str(uuid.UUID(customer)) if customer else None
+    except ValueError:
+        customer = None
+    invoices = selectors.invoices(period=period, status=status, customer_tenant_id=customer)
     page = Paginator(invoices, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -154,8 +167,13 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "period": period,
             "status": status,
+            "customer": customer,
             "filters": urlencode(
-                {"period": f"{period:%Y-%m}" if period else "", "status": status or ""}
+                {
+                    "period": f"{period:%Y-%m}" if period else "",
+                    "status": status or "",
+                    "customer": customer or "",
+                }
             ),
             "statuses": InvoiceStatus.choices,
             "may_bill": user_has_role(request.user, MONEY_ROLES),
@@ -210,7 +228,12 @@ def issue_drafts(request: HttpRequest) -> HttpResponse:
 
 @require_roles(*READ_ROLES)
 def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    invoice = get_object_or_404(selectors.invoices(), pk=pk)
+    return render_invoice_detail(request, get_object_or_404(selectors.invoices(), pk=pk))
+
+
+def render_invoice_detail(
+    request: HttpRequest, invoice: Invoice, *, credit_form=None, status: int = 200
+) -> HttpResponse:
     return render(
         request,
         "invoicing/invoice_detail.html",
@@ -220,7 +243,9 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "margin": selectors.margin(invoice),
             "may_issue": user_has_role(request.user, MONEY_ROLES)
             and invoice.status == InvoiceStatus.DRAFT,
+            **invoice_credit_context(request, invoice, credit_form),
         },
+        status=status,
     )
 
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("invoices/", views.invoices, name="invoices"),
     path("invoices/<str:number>.pdf", views.invoice_pdf, name="invoice_pdf"),
+    path("credit-notes/<str:number>.pdf", views.credit_note_pdf, name="credit_note_pdf"),
     path(
         "subscriptions/<str:subscription_id>/",
         views.subscription_detail,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from cspbilling.core.money import from_minor_units
 from cspbilling.invoicing import selectors as invoicing_selectors
-from cspbilling.invoicing.pdf.render import render_invoice_pdf
+from cspbilling.invoicing.pdf.render import render_credit_note_pdf, render_invoice_pdf
 from cspbilling.portal.access import portal_view
 from cspbilling.subscriptions import selectors as subscription_selectors
 
@@ -36,8 +37,22 @@ def subscription_detail(request: HttpRequest, subscription_id: str) -> HttpRespo
 @portal_view
 def invoices(request: HttpRequest) -> HttpResponse:
     customer = request.user.customer
-    issued = invoicing_selectors.issued_invoices_for_customer(customer=customer)
-    return render(request, "portal/invoices.html", {"customer": customer, "invoices": issued})
+    issued = list(invoicing_selectors.issued_invoices_for_customer(customer=customer))
+    extras = invoicing_selectors.credits_and_fapiaos(issued)
+    rows = [
+        (
+            invoice,
+            from_minor_units(extras[invoice.pk]["credited_minor"], invoice.currency),
+            extras[invoice.pk]["fapiao"],
+        )
+        for invoice in issued
+    ]
+    credit_notes = invoicing_selectors.issued_credit_notes_for_customer(customer=customer)
+    return render(
+        request,
+        "portal/invoices.html",
+        {"customer": customer, "rows": rows, "credit_notes": credit_notes},
+    )
 
 
 @portal_view
@@ -52,4 +67,19 @@ def invoice_pdf(request: HttpRequest, number: str) -> HttpResponse:
         raise Http404
     response = HttpResponse(render_invoice_pdf(invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
+    return response
+
+
+@portal_view
+def credit_note_pdf(request: HttpRequest, number: str) -> HttpResponse:
+    customer = request.user.customer
+    note = (
+        invoicing_selectors.issued_credit_notes_for_customer(customer=customer)
+        .filter(number=number)
+        .first()
+    )
+    if note is None:
+        raise Http404
+    response = HttpResponse(render_credit_note_pdf(note), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{note.number}.pdf"'
     return response

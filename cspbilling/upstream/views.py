@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES, require_roles
-from cspbilling.core.csv_export import SafeCsvWriter
+from cspbilling.core.csv_export import csv_response
 from cspbilling.core.upload_handlers import upload_refusal
 from cspbilling.customers.models import Customer
 from cspbilling.upstream import discrepancies, selectors
@@ -233,28 +233,21 @@ def _tenant_display(value) -> str:
 
 
 def _report_csv(report: dict) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="discrepancies-{report["period"]:%Y-%m}.csv"'
-    )
-    response.write("\ufeff")
-    writer = SafeCsvWriter(response)
-    writer.writerow(
-        [
-            "check",
-            "customer_tenant_id",
-            "customer_name",
-            "subscription_id",
-            "offer",
-            "before",
-            "after",
-            "amount",
-            "currency",
-            "reason",
-        ]
+    rows: list[list] = []
+    header = (
+        "check",
+        "customer_tenant_id",
+        "customer_name",
+        "subscription_id",
+        "offer",
+        "before",
+        "after",
+        "amount",
+        "currency",
+        "reason",
     )
     for row in report["unbilled"]:
-        writer.writerow(
+        rows.append(
             [
                 "upstream charge not billed",
                 row["customer_tenant_id"],
@@ -269,7 +262,7 @@ def _report_csv(report: dict) -> HttpResponse:
             ]
         )
     for row in report["price_changes"]:
-        writer.writerow(
+        rows.append(
             [
                 "unit price changed",
                 "",
@@ -284,7 +277,7 @@ def _report_csv(report: dict) -> HttpResponse:
             ]
         )
     for row in report["quantity_differences"]:
-        writer.writerow(
+        rows.append(
             [
                 "quantity differs from subscription",
                 "",
@@ -298,7 +291,8 @@ def _report_csv(report: dict) -> HttpResponse:
                 "billed vs Partner Center mirror",
             ]
         )
-    return response
+    filename = f"discrepancies-{report['period']:%Y-%m}.csv"
+    return csv_response(filename, header, rows)
 
 
 @require_POST

@@ -14,6 +14,8 @@ NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
     (_("Dashboard"), "web:dashboard", READ_ROLES),
     (_("Customers"), "web:customer_list", READ_ROLES),
     (_("Invoices"), "invoicing:invoice_list", READ_ROLES),
+    (_("Credit notes"), "invoicing:credit_note_list", READ_ROLES),
+    (_("Fapiao"), "invoicing:fapiao_list", READ_ROLES),
     (_("Price rules"), "invoicing:price_rules", READ_ROLES),
     (_("Upstream invoices"), "upstream:invoice_list", READ_ROLES),
     (_("Payables"), "upstream:payables", MONEY_ROLES),

@@ -87,6 +87,7 @@ def customer_detail(request: HttpRequest, tenant_id) -> HttpResponse:
         "can_edit": request.user.role in ADMIN_ROLES,
         "can_price": request.user.role in MONEY_ROLES,
         "price_rules": invoicing_selectors.price_rules(customer_tenant_id=customer.tenant_id),
+        "invoices": invoicing_selectors.invoices_of_customer(customer=customer),
         "group_form": AssignGroupForm(initial={"group": customer.group_id}),
         "customer_numbers": upstream_matching.customer_numbers_of(customer),
     }

@@ -20,6 +20,7 @@ from cspbilling.api.schemas.invoicing import (
     CustomerInvoicePage,
     IssueIn,
 )
+from cspbilling.core.money import from_minor_units
 from cspbilling.customers.models import Customer
 from cspbilling.invoicing import selectors
 from cspbilling.invoicing.models import BillingRun, Invoice
@@ -46,9 +47,22 @@ def _invoice(request: HttpRequest, invoice_id: int) -> Invoice:
     return invoice
 
 
-def _invoice_out(invoice: Invoice) -> dict[str, Any]:
-    row = selectors.invoice_row(invoice)
-    return {**row, "customer_tenant_id": invoice.customer.tenant_id}
+def _invoice_out(invoice: Invoice, extras: dict[str, Any] | None = None) -> dict[str, Any]:
+    extras = extras or selectors.credits_and_fapiaos([invoice])[invoice.pk]
+    fapiao = extras["fapiao"]
+    return {
+        **selectors.invoice_row(invoice),
+        "customer_tenant_id": invoice.customer.tenant_id,
+        "credited": str(from_minor_units(extras["credited_minor"], invoice.currency)),
+        "fapiao": None
+        if fapiao is None
+        else {
+            "kind": fapiao.kind,
+            "status": fapiao.status,
+            "number": fapiao.number,
+            "issued_on": fapiao.issued_on,
+        },
+    }
 
 
 @router.get("/invoices", response={200: CustomerInvoicePage, **ERRORS})
@@ -65,11 +79,13 @@ def list_invoices(
         qs = qs.filter(period=dt.date.fromisoformat(f"{period}-01"))
     if status:
         qs = qs.filter(status=status)
+    page = list(qs[offset : offset + limit])
+    extras = selectors.credits_and_fapiaos(page)
     return {
         "count": qs.count(),
         "limit": limit,
         "offset": offset,
-        "items": [_invoice_out(invoice) for invoice in qs[offset : offset + limit]],
+        "items": [_invoice_out(invoice, extras[invoice.pk]) for invoice in page],
     }
 
 

@@ -10,6 +10,7 @@ from ninja import Schema
 from pydantic import Field
 
 from cspbilling.api.common import NO_NUL
+from cspbilling.api.schemas.credit_notes import FapiaoBrief
 
 NAME = r"^[^\x00]*[^\s\x00][^\x00]*$"  # not blank, no NUL
 PERCENT = r"^\s*-?\d{1,4}(\.\d{1,3})?\s*$"
@@ -102,6 +103,8 @@ class CustomerInvoiceOut(Schema):
     tax: str
     total: str
     currency: str
+    credited: str = Field(description="What issued credit notes gave back on it.")
+    fapiao: FapiaoBrief | None = Field(description="Its fapiao, once requested.")
 
 
 class CustomerInvoicePage(Schema):

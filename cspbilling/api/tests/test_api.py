@@ -178,6 +178,16 @@ def test_openapi_schema_is_served_and_valid():
         "/api/v1/invoices/issue",
         "/api/v1/billing-runs",
         "/api/v1/billing-runs/{run_id}",
+        "/api/v1/credit-notes",
+        "/api/v1/credit-notes/{credit_note_id}",
+        "/api/v1/credit-notes/{credit_note_id}/lines",
+        "/api/v1/credit-notes/{credit_note_id}/pdf",
+        "/api/v1/credit-notes/{credit_note_id}/issue",
+        "/api/v1/credit-notes/{credit_note_id}/discard",
+        "/api/v1/invoices/{invoice_id}/credit-notes",
+        "/api/v1/invoices/{invoice_id}/fapiao",
+        "/api/v1/fapiao",
+        "/api/v1/fapiao/{fapiao_id}/issued",
     }
     errors = schema["paths"]["/api/v1/customers"]["get"]["responses"]["404"]["content"]
     assert list(errors) == ["application/problem+json"]

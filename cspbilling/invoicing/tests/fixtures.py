@@ -22,9 +22,9 @@ def cloud(db) -> TaxCategory:
 
 @pytest.fixture
 def issued_invoice(make_customer, cloud):
-    """issued_invoice(amounts=("100", "50.05"), **customer_fields) -> an issued Invoice of a new
-    customer for October 2026, one line per amount (a subscription each), priced at cost + 6 %
-    VAT, issued on 2026-11-03."""
+    """issued_invoice(amounts=("100", "50.05"), customer=None, **customer_fields) -> an issued
+    Invoice of that customer (or a new one) for October 2026, one line per amount (a
+    subscription each), priced at cost + 6 % VAT, issued on 2026-11-03."""
     from cspbilling.invoicing.models import Invoice
     from cspbilling.invoicing.services import (
         do_create_price_rule,
@@ -36,7 +36,7 @@ def issued_invoice(make_customer, cloud):
     october = dt.date(2026, 10, 1)
     rule_made = []
 
-    def make(amounts=("100", "50.05"), **customer_fields) -> Invoice:
+    def make(amounts=("100", "50.05"), customer=None, **customer_fields) -> Invoice:
         if not rule_made:
             do_create_price_rule(
                 actor="t",
@@ -47,7 +47,7 @@ def issued_invoice(make_customer, cloud):
                 effective_from=dt.date(2026, 1, 1),
             )
             rule_made.append(True)
-        customer = make_customer(**customer_fields)
+        customer = customer or make_customer(**customer_fields)
         invoice, batch = upstream_invoice(october)
         add_lines(
             invoice,

@@ -74,3 +74,31 @@ def test_drafts_stay_ours_until_issued(client_for, portal_user_a, customer_a, cl
 
 def test_staff_do_not_use_the_portal(client_for, staff_users, invoices):
     assert client_for(staff_users["finance"]).get("/portal/invoices/").status_code == 403
+
+
+def test_a_customer_sees_its_credit_notes_and_fapiao_status_and_no_one_elses(
+    client_for, portal_user_a, invoices
+):
+    from cspbilling.invoicing.services import (
+        do_credit_invoice,
+        do_record_fapiao_issued,
+        do_request_fapiao,
+    )
+
+    a, b = invoices
+    fapiao = do_request_fapiao(invoice=a, kind="general", actor="f")
+    do_record_fapiao_issued(
+        fapiao=fapiao, number="26332000000012345678", issued_on=dt.date(2026, 11, 3), actor="f"
+    )
+    mine = do_credit_invoice(
+        invoice=a, reason="两个席位未使用", actor="f", amounts={a.lines.get().pk: "10"}
+    )
+    theirs = do_credit_invoice(invoice=b, reason="other", actor="f")
+    client = client_for(portal_user_a)
+    page = client.get("/portal/invoices/").content.decode()
+    assert mine.number in page and "两个席位未使用" in page and "10.60 CNY" in page
+    assert "已开具" in page and "26332000000012345678" in page  # fapiao issued
+    assert theirs.number not in page
+    pdf = client.get(f"/portal/credit-notes/{mine.number}.pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert client.get(f"/portal/credit-notes/{theirs.number}.pdf").status_code == 404

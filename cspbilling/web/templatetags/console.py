@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils.translation import gettext
 
+from cspbilling.core.money import from_minor_units
 from cspbilling.web.navigation import navigation_for
 
 register = template.Library()
@@ -48,3 +49,11 @@ def money(value, places: int | str = 2) -> str:
         whole, _, decimals = text.partition(".")
         text = f"{whole}.{decimals.rstrip('0').ljust(int(low), '0')}"
     return text
+
+
+@register.filter
+def minor_units(value, currency: str = "CNY") -> Decimal | None:
+    """Integer minor units (fen) as an amount of the currency: 12345|minor_units:"CNY" → 123.45."""
+    if value is None or value == "":
+        return None
+    return from_minor_units(int(value), currency)
