@@ -123,6 +123,14 @@ class Invoice(models.Model):
     )
     issued_on = models.DateField(null=True, blank=True)
     due_on = models.DateField(null=True, blank=True)
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="supplements",
+        help_text="A supplementary invoice: what 21Vianet's corrected invoice adds to this one.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -167,6 +175,14 @@ class InvoiceLine(models.Model):
     tax_rate = models.DecimalField(max_digits=6, decimal_places=4)
     net_minor = models.BigIntegerField()
     tax_minor = models.BigIntegerField()
+    corrects_line = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="supplements",
+        help_text="On a supplementary invoice: the issued line whose upstream lines it bills more.",
+    )
 
     class Meta:
         ordering = ["invoice_id", "id"]

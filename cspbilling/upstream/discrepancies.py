@@ -1,8 +1,8 @@
 """The discrepancy report for one billing period (read side, set-based SQL on both engines).
 
-Customer invoicing does not exist yet. What it will answer — which upstream lines were re-billed
-to a customer, and which customer charges have no upstream line — is read from the two functions
-under "Customer billing interface"; today they say plainly that nothing was billed yet.
+Which upstream lines were billed to a customer, and which customer charges have no upstream
+line, is customer invoicing's answer: it registers a reader (`upstream.billing_reads`). Without
+one, nothing was billed and every upstream line is listed as not billed yet.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from django.db import connection
 from cspbilling.core.money import from_minor_units
 from cspbilling.customers.models import Customer
 from cspbilling.subscriptions.models import Subscription
+from cspbilling.upstream.billing_reads import billing_reader
 from cspbilling.upstream.models import CustomerNumberMapping, UpstreamInvoice, UpstreamLineItem
 
 LINES = UpstreamLineItem._meta.db_table
@@ -63,13 +64,17 @@ def _fetch(sql: str, params: list) -> list[tuple]:
 
 
 def unbilled_upstream_charges(*, period: dt.date, limit: int | None = 200) -> list[dict]:
-    """Upstream charges of the period not re-billed to any customer, per customer/subscription.
+    """Upstream charges of the period not re-billed to any customer, per customer/subscription,
+    as customer invoicing reports them.
 
-    No customer invoicing exists yet, so every upstream line is unbilled, with that reason. A
-    21Vianet 2016 line names a customer number: it is attributed to the customer the number is
-    mapped to when this is read (so mapping a number later needs no re-import), and until then
-    is unbilled for that reason.
+    Without customer invoicing every upstream line is unbilled, with that reason. A 21Vianet
+    2016 line names a customer number: it is attributed to the customer the number is mapped to
+    when this is read (so mapping a number later needs no re-import), and until then is
+    unbilled for that reason.
     """
+    reader = billing_reader()
+    if reader is not None:
+        return reader.unbilled_upstream_charges(period=period, limit=limit)
     sql = f"""
         SELECT COALESCE(l.customer_tenant_id, c.tenant_id), l.customer_number, l.subscription_id,
                MAX(l.customer_name), COUNT(*), SUM(l.total_minor), MAX(l.currency)
@@ -98,8 +103,11 @@ def unbilled_upstream_charges(*, period: dt.date, limit: int | None = 200) -> li
 
 
 def customer_charges_without_upstream_line(*, period: dt.date) -> list[dict]:
-    """Customer invoice lines of the period that name no upstream line. None exist yet."""
-    return []
+    """Customer invoice lines of the period that bill no upstream line that still exists."""
+    reader = billing_reader()
+    if reader is None:
+        return []
+    return reader.customer_charges_without_upstream_line(period=period)
 
 
 # --- Real checks ----------------------------------------------------------------------------
@@ -171,7 +179,7 @@ def report(*, period: dt.date, limit: int | None = 200) -> dict:
         "period": period,
         "previous_period": previous_period(period),
         "unbilled": unbilled_upstream_charges(period=period, limit=limit),
-        "unbilled_reason": NOT_BILLED_REASON,
+        "invoicing": billing_reader() is not None,
         "without_upstream": customer_charges_without_upstream_line(period=period),
         "price_changes": unit_price_changes(period=period, limit=limit),
         "quantity_differences": quantity_differences(period=period, limit=limit),

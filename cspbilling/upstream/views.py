@@ -261,6 +261,21 @@ def _report_csv(report: dict) -> HttpResponse:
                 row["reason"],
             ]
         )
+    for row in report["without_upstream"]:
+        rows.append(
+            [
+                "customer charge without upstream line",
+                "",
+                row["customer_name"],
+                row["subscription_id"],
+                row["offer"],
+                "",
+                "",
+                row["amount"],
+                row["currency"],
+                f"{row['invoice']}: {row['reason']}",
+            ]
+        )
     for row in report["price_changes"]:
         rows.append(
             [

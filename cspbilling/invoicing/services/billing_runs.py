@@ -35,6 +35,7 @@ from cspbilling.invoicing.models import (
 from cspbilling.invoicing.price_rules import RuleBook, rule_book
 from cspbilling.invoicing.pricing import LinePrice, price_by_percent, price_by_unit
 from cspbilling.invoicing.services import billing_writes
+from cspbilling.invoicing.services.corrections import correct_issued_invoices
 
 MICRO = -6
 
@@ -71,7 +72,8 @@ def _why_unbilled(rule: PriceRule | None, currency: str) -> str | None:
 
 def _delete_drafts(start: dt.date, customer: Customer | None) -> int:
     """The period's drafts go (with their traces); issued invoices are never touched."""
-    drafts = Invoice.objects.filter(period=start, status=InvoiceStatus.DRAFT)
+    # Supplementary drafts stay: they correct an issued invoice and wait for review.
+    drafts = Invoice.objects.filter(period=start, status=InvoiceStatus.DRAFT, corrects=None)
     if customer is not None:
         drafts = drafts.filter(customer=customer)
     count = drafts.count()
@@ -230,6 +232,7 @@ def run_billing(
             )
             unknown = f"{CUSTOMER} IS NULL AND l.customer_number = ''"
             billing_writes.record_unbilled(lines, run.pk, UnbilledReason.CUSTOMER_UNKNOWN, unknown)
+        corrections = correct_issued_invoices(lines, run, actor)
         billed_before = f"{CUSTOMER} IS NOT NULL AND b.id IS NOT NULL"
         billing_writes.record_unbilled(lines, run.pk, UnbilledReason.ALREADY_BILLED, billed_before)
         groups = billing_sql.unbilled_groups(lines)
@@ -237,7 +240,7 @@ def run_billing(
         _write_invoices(invoices, run)
         billing_writes.trace_billed_lines(lines, run.pk)
         billing_writes.record_unbilled_groups(lines, run.pk, unbilled_groups)
-        summary = {**_summary(lines, run), "drafts_replaced": replaced}
+        summary = {**_summary(lines, run), "drafts_replaced": replaced, "corrections": corrections}
         if dry_run:
             transaction.set_rollback(True)
     BillingRun.objects.filter(pk=run.pk).update(

@@ -1,0 +1,133 @@
+"""21Vianet re-issues an invoice we billed from: the issued invoice never changes; the next
+billing run puts the difference up for review as a draft credit note or supplementary invoice,
+and the discrepancy report says which customer charges lost their upstream lines meanwhile."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from cspbilling.invoicing.models import (
+    BilledUpstreamLine,
+    CreditNote,
+    Invoice,
+    UnbilledUpstreamLine,
+)
+from cspbilling.invoicing.services import do_create_price_rule, do_issue_invoices, do_run_billing
+from cspbilling.upstream import discrepancies
+from cspbilling.upstream.models import UpstreamInvoice, UpstreamLineItem
+from cspbilling.upstream.services import do_import_reconciliation_file
+from cspbilling.upstream.tests.fixtures import LICENSE_HEADER, TENANT_A, license_row, write_csv
+
+FEBRUARY = dt.date(2024, 2, 1)
+
+
+def _import(tmp_path, name: str, quantities: dict[int, int]) -> None:
+    rows = [license_row(i, qty=qty) for i, qty in quantities.items()]
+    path = write_csv(tmp_path / name, LICENSE_HEADER, rows)
+    do_import_reconciliation_file(path=path, actor="t", invoice_id="D02005YFHI")
+
+
+@pytest.fixture
+def issued(tmp_path, make_customer, cloud) -> Invoice:
+    """Customer A billed for three subscriptions (3 seats at 100.50 each, +10 %), issued."""
+    make_customer("北京星辰科技有限公司", tenant_id=TENANT_A)
+    do_create_price_rule(
+        actor="t",
+        name="+10%",
+        method="percent",
+        percent="10",
+        tax_category=cloud,
+        effective_from=dt.date(2024, 1, 1),
+    )
+    _import(tmp_path, "v1.csv", {1: 3, 2: 3, 3: 3})
+    assert UpstreamInvoice.objects.get().billing_period_start == FEBRUARY
+    do_run_billing(period=FEBRUARY, actor="t")
+    [invoice] = do_issue_invoices(
+        invoices=list(Invoice.objects.all()), actor="t", on=dt.date(2024, 3, 5)
+    )
+    return invoice
+
+
+@pytest.mark.django_db
+def test_a_corrected_invoice_becomes_a_credit_note_and_a_supplementary_invoice_for_review(
+    tmp_path, issued
+):
+    before = (issued.total_minor, issued.lines_count)
+    _import(tmp_path, "v2.csv", {1: 2, 2: 4, 3: 3, 4: 1})  # one less seat, one more, a new one
+    assert UpstreamInvoice.objects.get().revision == 1
+
+    gone = discrepancies.customer_charges_without_upstream_line(period=FEBRUARY)
+    assert len(gone) == 3 and all("re-issued" in row["reason"] for row in gone)
+    assert {row["invoice"] for row in gone} == {issued.number}
+
+    run = do_run_billing(period=FEBRUARY, actor="finance1")
+    assert run.summary["corrections"] == {
+        "corrected_lines": 3,
+        "credit_notes": 1,
+        "supplementary_invoices": 1,
+    }
+    issued.refresh_from_db()
+    assert (issued.total_minor, issued.lines_count, issued.status) == (*before, "issued")
+
+    credit = CreditNote.objects.get()
+    assert (credit.status, credit.origin, credit.invoice_id) == (
+        "draft",
+        "upstream_correction",
+        issued.pk,
+    )
+    assert credit.subtotal == Decimal("110.55")  # 100.50 × 1.10: one seat less
+    assert "instead of 301.5" in credit.reason and "201" in credit.reason
+
+    supplement = Invoice.objects.get(corrects=issued)
+    assert (supplement.status, supplement.subtotal) == ("draft", Decimal("110.55"))
+    assert supplement.lines.get().corrects_line.invoice_id == issued.pk
+
+    new_charge = Invoice.objects.get(status="draft", corrects=None)
+    assert new_charge.subtotal == Decimal("110.55")  # subscription 4: billed as usual
+
+    # Every current upstream line is billed exactly once; nothing is listed as missing.
+    current = set(UpstreamLineItem.objects.values_list("id", flat=True))
+    traced = list(BilledUpstreamLine.objects.values_list("upstream_line_id", flat=True))
+    assert sorted(traced) == sorted(current)
+    assert discrepancies.customer_charges_without_upstream_line(period=FEBRUARY) == []
+    assert discrepancies.unbilled_upstream_charges(period=FEBRUARY) == []
+
+    again = do_run_billing(period=FEBRUARY, actor="finance1")
+    assert again.summary["corrections"]["corrected_lines"] == 0
+    assert CreditNote.objects.count() == 1 and Invoice.objects.filter(corrects=issued).count() == 1
+    assert again.summary["billed_lines"] + again.summary["unbilled_lines"] == 4
+
+
+@pytest.mark.django_db
+def test_a_charge_21vianet_withdrew_is_credited_whole(tmp_path, issued):
+    _import(tmp_path, "v2.csv", {1: 3, 2: 3})  # subscription 3 is gone
+    run = do_run_billing(period=FEBRUARY, actor="t")
+    assert run.summary["corrections"]["credit_notes"] == 1
+    credit = CreditNote.objects.get()
+    assert credit.total == Decimal("351.55")  # 331.65 + 19.90 VAT (6 %, half-up)
+
+
+@pytest.mark.django_db
+def test_a_dry_run_shows_the_corrections_and_keeps_none(tmp_path, issued):
+    _import(tmp_path, "v2.csv", {1: 2, 2: 3, 3: 3})
+    run = do_run_billing(period=FEBRUARY, actor="t", dry_run=True)
+    assert run.summary["corrections"]["credit_notes"] == 1
+    assert CreditNote.objects.count() == 0
+    assert len(discrepancies.customer_charges_without_upstream_line(period=FEBRUARY)) == 3
+
+
+@pytest.mark.django_db
+def test_the_report_gives_each_unbilled_charge_the_reason_of_the_latest_run(
+    tmp_path, make_customer, cloud
+):
+    make_customer("北京星辰科技有限公司", tenant_id=TENANT_A)
+    _import(tmp_path, "v1.csv", {1: 3})
+    rows = discrepancies.unbilled_upstream_charges(period=FEBRUARY)
+    assert [row["reason"][:14] for row in rows] == ["not billed yet"]
+    do_run_billing(period=FEBRUARY, actor="t")  # no price rule yet
+    assert UnbilledUpstreamLine.objects.get().reason == "no_price_rule"
+    rows = discrepancies.unbilled_upstream_charges(period=FEBRUARY)
+    assert [row["reason"] for row in rows] == ["No price rule"]
