@@ -19,6 +19,8 @@ COMMANDS: dict[str, str] = {
     "upstream": "21Vianet invoices and reconciliation files (upstream import FILE)",
     "billing": "bill customers: draft invoices from a month's upstream lines (billing run)",
     "invoices": "our invoices to customers (invoices issue, invoices list --json)",
+    "credit-notes": "credit notes on issued invoices (credit-notes create NUMBER --reason R)",
+    "fapiao": "fapiao requests: export what to issue, record numbers (fapiao export -o FILE)",
     "outbox": "show and retry outbound messages",
 }
 

@@ -21,6 +21,7 @@ from cspbilling.invoicing.credit_forms import (
     FapiaoRequestForm,
 )
 from cspbilling.invoicing.credits import CreditError, creditable_lines
+from cspbilling.invoicing.fapiao_facts import FAPIAO_EXPORT_COLUMNS
 from cspbilling.invoicing.models import (
     CreditNoteStatus,
     Fapiao,
@@ -38,25 +39,6 @@ from cspbilling.invoicing.services import (
     do_request_fapiao,
 )
 from cspbilling.invoicing.transitions import TransitionError
-
-FAPIAO_EXPORT_COLUMNS = (
-    "id",
-    "kind",
-    "invoice_number",
-    "credit_note_number",
-    "red_letter_of",
-    "net",
-    "tax",
-    "total",
-    "currency",
-    "buyer_name",
-    "buyer_tax_id",
-    "buyer_address",
-    "buyer_phone",
-    "buyer_bank_name",
-    "buyer_bank_account",
-    "requested_on",
-)
 
 
 def invoice_credit_context(request: HttpRequest, invoice: Invoice, form=None) -> dict:

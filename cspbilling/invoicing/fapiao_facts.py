@@ -11,6 +11,25 @@ from cspbilling.invoicing.models import CreditNote, CreditNoteStatus, Fapiao
 
 # A fully digitalised e-fapiao (全电发票) has one 20-digit number.
 FAPIAO_NUMBER = re.compile(r"^\d{20}$")
+# The columns of the export the tax clerk issues fapiaos from (console, CLI).
+FAPIAO_EXPORT_COLUMNS = (
+    "id",
+    "kind",
+    "invoice_number",
+    "credit_note_number",
+    "red_letter_of",
+    "net",
+    "tax",
+    "total",
+    "currency",
+    "buyer_name",
+    "buyer_tax_id",
+    "buyer_address",
+    "buyer_phone",
+    "buyer_bank_name",
+    "buyer_bank_account",
+    "requested_on",
+)
 
 
 def buyer_details(customer: Customer) -> dict[str, str]:

@@ -126,12 +126,20 @@ def invoice_data(invoice: Invoice) -> dict[str, Any]:
         due_on = f"{invoice.due_on:%Y-%m-%d}" if invoice.due_on else "—"
         return {
             **_common(customer, number, invoice.currency),
-            "title": _("Invoice"),
+            "title": _("Supplementary invoice") if invoice.corrects_id else _("Invoice"),
             "issued_on": f"{invoice.issued_on:%Y-%m-%d}" if invoice.issued_on else "—",
             "period": f"{invoice.period:%Y-%m}",
             "box": {
                 "label": _("Amount due"),
-                "rows": [[_("Due on"), due_on], [_("Payment reference"), number]],
+                "rows": [
+                    [_("Due on"), due_on],
+                    [_("Payment reference"), number],
+                    *(
+                        [[_("Supplements invoice"), invoice.corrects.number]]
+                        if invoice.corrects_id
+                        else []
+                    ),
+                ],
             },
             "lines": [_line(line) for line in invoice.lines.order_by("subscription_id", "id")],
             "totals": _totals(invoice.subtotal, invoice.tax, invoice.total),
