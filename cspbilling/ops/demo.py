@@ -26,6 +26,7 @@ def load_demo_data(*, stdout: Any = None) -> str:
         batches = do_fetch_invoices(actor="demo", client=client)
     _create_demo_logins()
     issued, drafts = _bill_the_upstream_months()
+    _credit_and_fapiao_examples()
     suspended = _suspend_one_for_non_payment()
     return (
         f"{Customer.objects.count()} customers "
@@ -76,6 +77,43 @@ def _bill_the_upstream_months() -> tuple[int, int]:
             do_issue_invoices(invoices=drafts, actor="demo")
     issued = Invoice.objects.filter(status=InvoiceStatus.ISSUED).count()
     return issued, Invoice.objects.filter(status=InvoiceStatus.DRAFT).count()
+
+
+def _credit_and_fapiao_examples() -> None:
+    """The portal customer's invoices show a fapiao issued, one requested, and a credit note."""
+    from decimal import Decimal
+
+    from cspbilling.invoicing.models import CreditNote, Fapiao, Invoice, InvoiceStatus
+    from cspbilling.invoicing.services import (
+        do_credit_invoice,
+        do_record_fapiao_issued,
+        do_request_fapiao,
+    )
+
+    customer = Customer.objects.order_by("id").first()
+    invoices = list(
+        Invoice.objects.filter(customer=customer, status=InvoiceStatus.ISSUED).order_by("period")
+    )
+    if not invoices or Fapiao.objects.exists() or CreditNote.objects.exists():
+        return
+    oldest, latest = invoices[0], invoices[-1]
+    fapiao = do_request_fapiao(invoice=oldest, kind="general", actor="demo")
+    do_record_fapiao_issued(
+        fapiao=fapiao,
+        number=f"2633200000{oldest.pk:010d}",
+        issued_on=oldest.issued_on,
+        actor="demo",
+    )
+    if latest != oldest:
+        do_request_fapiao(invoice=latest, kind="general", actor="demo")
+    line = max(latest.lines.all(), key=lambda line: line.net_minor)
+    if line.net_minor >= 200:
+        do_credit_invoice(
+            invoice=latest,
+            reason="Seats returned within the cancellation window",
+            amounts={line.pk: (Decimal(line.net_minor) / 200).quantize(Decimal("0.01"))},
+            actor="demo",
+        )
 
 
 def _create_demo_logins() -> None:

@@ -167,6 +167,7 @@ def credit_note_data(note: CreditNote) -> dict[str, Any]:
             "totals": _totals(note.subtotal, note.tax, note.total),
             "reason": note.reason,
             "pay": False,
+            "policy": "",  # the collections line is for what is owed
         }
 
 

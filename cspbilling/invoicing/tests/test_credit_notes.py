@@ -103,7 +103,10 @@ def test_the_customer_gets_the_credit_note_in_its_language_with_the_pdf(issued_i
 
 
 @pytest.mark.django_db
-def test_the_credit_note_pdf_names_the_customer_the_invoice_and_the_reason(issued_invoice):
+def test_the_credit_note_pdf_names_the_customer_the_invoice_and_the_reason(
+    issued_invoice, artifacts_dir
+):
+    from cspbilling.invoicing.pdf.render import render_credit_note_png
     from cspbilling.invoicing.tasks import credit_note_pdf
 
     invoice = issued_invoice(("100",), company_name="北京示例科技有限公司", language="zh-hans")
@@ -113,6 +116,8 @@ def test_the_credit_note_pdf_names_the_customer_the_invoice_and_the_reason(issue
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(attachment.content)).pages)
     for expected in ("北京示例科技有限公司", invoice.number, note.number, "退订两个席位", "106.00"):
         assert expected in text
+    assert "贷项通知单" in text and "Amount due" not in text and "应付金额" not in text
+    (artifacts_dir / "credit-note-zh.png").write_bytes(render_credit_note_png(note))
 
 
 @settings(

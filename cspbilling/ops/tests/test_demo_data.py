@@ -26,3 +26,9 @@ def test_the_demo_has_issued_invoices_traced_to_upstream_lines_and_drafts(
     first = issued.order_by("number").first()
     assert first.number.startswith("INV-") and first.total_minor > 0
     assert BilledUpstreamLine.objects.filter(invoice_line__invoice=first).exists()
+    # The portal customer has a fapiao issued, one requested, and a credit note to read.
+    from cspbilling.invoicing.models import CreditNote, Fapiao
+
+    assert set(Fapiao.objects.values_list("status", flat=True)) == {"issued", "requested"}
+    note = CreditNote.objects.get()
+    assert note.status == "issued" and note.customer.portal_users.exists()
