@@ -164,6 +164,7 @@ INSTALLED_APPS = [
     "cspbilling.sync",
     "cspbilling.upstream",
     "cspbilling.invoicing",
+    "cspbilling.payments",
     "cspbilling.web",
     "cspbilling.portal",
     "cspbilling.api",

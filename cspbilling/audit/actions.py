@@ -77,6 +77,14 @@ class AuditAction(StrEnum):
     FAPIAO_ISSUED = "fapiao.issued"
     FAPIAO_RED_LETTERED = "fapiao.red_lettered"
 
+    # payments
+    PAYMENT_RECORDED = "payment.recorded"
+    PAYMENT_ALLOCATED = "payment.allocated"
+    PAYMENT_REVERSED = "payment.reversed"
+    CREDIT_APPLIED = "payment.credit_applied"
+    ALLOCATION_RELEASED = "payment.allocation_released"
+    CREDIT_REFUNDED = "payment.credit_refunded"
+
 
 def audit_action(value: str) -> AuditAction:
     """The action for a string, or ValueError naming the unknown one."""

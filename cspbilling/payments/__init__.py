@@ -1,6 +1,2 @@
-"""payments: payments received, allocations, bank-statement import, reversals (record, match,
-allocate).
-
-Reserved so that the import contracts in pyproject.toml hold for it from its first line;
-not an installed app until its issue lands (see ../shared/DESIGN.md).
-"""
+"""payments: money received from customers, what it pays (allocations), customer credit,
+refunds and reversals, and the append-only ledger every balance is derived from."""

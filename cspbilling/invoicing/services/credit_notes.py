@@ -17,7 +17,7 @@ from django.utils import timezone
 from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
 from cspbilling.core.services import entry_point, one_line, transaction_step
-from cspbilling.invoicing import transitions
+from cspbilling.invoicing import hooks, transitions
 from cspbilling.invoicing.credits import CreditError, credit_of, creditable_lines
 from cspbilling.invoicing.locks import lock_credit_note, lock_invoices
 from cspbilling.invoicing.mail import queue_credit_note_email
@@ -134,6 +134,7 @@ def issue_credit_note(
     number = next_number(settings.CREDIT_NOTE_NUMBER_SERIES, on.year)
     transitions.issue_credit_note(note, number=number, on=on)
     note.save(update_fields=["status", "number", "issued_on"])
+    hooks.credit_note_issued(note, actor)
     email = queue_credit_note_email(note, actor=actor)
     red_letter = request_red_letter(credit_note=note, actor=actor)
     record_event(

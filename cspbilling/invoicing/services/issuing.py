@@ -13,7 +13,7 @@ from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
 from cspbilling.core.money import from_minor_units
 from cspbilling.core.services import entry_point, transaction_step
-from cspbilling.invoicing import transitions
+from cspbilling.invoicing import hooks, transitions
 from cspbilling.invoicing.locks import lock_invoices
 from cspbilling.invoicing.mail import queue_invoice_email
 from cspbilling.invoicing.models import Invoice, InvoiceStatus
@@ -48,6 +48,7 @@ def issue_invoices(
             invoice, number=number, on=on, payment_terms_days=invoice.customer.payment_terms_days
         )
         invoice.save(update_fields=["status", "number", "issued_on", "due_on"])
+        hooks.invoice_issued(invoice, actor)
         email = queue_invoice_email(invoice, actor=actor)
         fapiao = request_fapiao_on_issue(invoice, actor=actor)
         record_event(

@@ -58,7 +58,7 @@ def issued_invoice(make_customer, cloud):
             ],
         )
         do_run_billing(period=october, customer=customer, actor="t")
-        draft = Invoice.objects.get(customer=customer)
+        draft = Invoice.objects.get(customer=customer, status="draft")
         [issued] = do_issue_invoices(invoices=[draft], actor="t", on=dt.date(2026, 11, 3))
         return issued
 

@@ -107,7 +107,8 @@ def test_two_workers_share_the_queue_and_deliver_each_message_once(
 
 def test_sigterm_stops_an_idle_worker_cleanly(database_url_for_subprocess, smtp_server):
     worker = start_worker(database_url_for_subprocess, smtp_server, "--worker-id", "idle")
-    time.sleep(3)  # started and waiting for work
+    started = worker.stdout.readline()  # said once its signal handlers are in place
+    assert "worker idle started" in started, started
     worker.send_signal(signal.SIGTERM)
     output = finish(worker, timeout=15)
     assert "shutting down gracefully" in output

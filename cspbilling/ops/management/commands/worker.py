@@ -173,11 +173,12 @@ class Command(BaseCommand):
             recover_every=recover_every,
             exit_when_empty=batch,
         )
-        if verbosity:
-            self.stdout.write(f"worker {worker_id} started (batch={batch})")
         signals = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)
         previous = {sig: signal.getsignal(sig) for sig in signals}
         worker.configure_signals()
+        if verbosity:  # said once the signals are ours: from here a SIGTERM stops it cleanly
+            self.stdout.write(f"worker {worker_id} started (batch={batch})")
+            self.stdout.flush()
         try:
             if not batch and interval:
                 time.sleep(random.random())  # spread workers started together

@@ -1,0 +1,35 @@
+"""What other apps do when an invoice or a credit note is issued, inside the same transaction
+(payments writes its ledger and applies customer credit). Invoicing never imports them: they
+register here when they start."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cspbilling.invoicing.models import CreditNote, Invoice
+
+InvoiceHook = Callable[[Invoice, str], None]
+CreditNoteHook = Callable[[CreditNote, str], None]
+
+_invoice_hooks: list[InvoiceHook] = []
+_credit_note_hooks: list[CreditNoteHook] = []
+
+
+def on_invoice_issued(hook: InvoiceHook) -> None:
+    if hook not in _invoice_hooks:
+        _invoice_hooks.append(hook)
+
+
+def on_credit_note_issued(hook: CreditNoteHook) -> None:
+    if hook not in _credit_note_hooks:
+        _credit_note_hooks.append(hook)
+
+
+def invoice_issued(invoice: Invoice, actor: str) -> None:
+    for hook in _invoice_hooks:
+        hook(invoice, actor)
+
+
+def credit_note_issued(note: CreditNote, actor: str) -> None:
+    for hook in _credit_note_hooks:
+        hook(note, actor)
