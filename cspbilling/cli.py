@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "billing": "bill customers: draft invoices from a month's upstream lines (billing run)",
     "invoices": "our invoices to customers (invoices issue, invoices list --json)",
     "credit-notes": "credit notes on issued invoices (credit-notes create NUMBER --reason R)",
+    "payments": "payments from customers (payments record --customer T --amount A --date D)",
     "fapiao": "fapiao requests: export what to issue, record numbers (fapiao export -o FILE)",
     "outbox": "show and retry outbound messages",
 }

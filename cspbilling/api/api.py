@@ -13,6 +13,7 @@ from cspbilling.api.routers import (
     customers,
     imports,
     invoices,
+    payments,
     price_rules,
     suspensions,
     upstream,
@@ -54,3 +55,4 @@ api.add_router("", suspensions.router)
 api.add_router("", price_rules.router)
 api.add_router("", invoices.router)
 api.add_router("", credit_notes.router)
+api.add_router("", payments.router)

@@ -188,6 +188,12 @@ def test_openapi_schema_is_served_and_valid():
         "/api/v1/invoices/{invoice_id}/fapiao",
         "/api/v1/fapiao",
         "/api/v1/fapiao/{fapiao_id}/issued",
+        "/api/v1/payments",
+        "/api/v1/payments/{payment_id}",
+        "/api/v1/payments/{payment_id}/allocations",
+        "/api/v1/payments/{payment_id}/reverse",
+        "/api/v1/customers/{tenant_id}/balance",
+        "/api/v1/customers/{tenant_id}/refunds",
     }
     errors = schema["paths"]["/api/v1/customers"]["get"]["responses"]["404"]["content"]
     assert list(errors) == ["application/problem+json"]
@@ -202,3 +208,26 @@ def test_docs_page_serves_swagger_without_a_cdn():
     asset = Client().get(BASE + "/docs/assets/swagger-ui-bundle.js")
     assert asset.status_code == 200 and asset["Content-Type"] == "text/javascript"
     assert Client().get(BASE + "/docs/assets/..%2fsettings.py").status_code == 404
+
+
+def test_no_two_schemas_share_a_name():
+    """The OpenAPI document keys schemas by class name: two with one name would document one
+    endpoint's body as the other's (it happened: upstream's and customers' payments)."""
+    import importlib
+    import pkgutil
+
+    from ninja import Schema
+
+    import cspbilling.api.schemas as package
+
+    seen: dict[str, str] = {}
+    for module_info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+        for name, value in vars(module).items():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Schema)
+                and value.__module__ == module.__name__
+            ):
+                assert name not in seen, f"{name} in both {seen[name]} and {module.__name__}"
+                seen[name] = module.__name__

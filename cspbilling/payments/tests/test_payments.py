@@ -231,3 +231,35 @@ def test_whatever_happens_the_ledger_and_the_allocations_agree(issued_invoice, o
         for each in Payment.objects.filter(customer=customer):
             allocated = balances.allocated_minor(payment=each)
             assert 0 <= allocated <= (each.amount_minor if each.status == "posted" else 0)
+
+
+@pytest.mark.django_db
+def test_the_command_line_records_lists_and_reverses(issued_invoice, capsys):
+    import json
+
+    from django.core.management import CommandError, call_command
+
+    invoice = issued_invoice(("100",))
+    tenant = str(invoice.customer.tenant_id)
+    call_command(
+        "payments",
+        "record",
+        "--customer",
+        tenant,
+        "--amount",
+        "110",
+        "--date",
+        "2026-11-20",
+        "--reference",
+        "ICBC 0042",
+    )
+    assert "110.00 CNY" in capsys.readouterr().out and _open(invoice) == 0
+    with pytest.raises(CommandError, match="more than zero"):
+        call_command(
+            "payments", "record", "--customer", tenant, "--amount", "0", "--date", "2026-11-20"
+        )
+    call_command("payments", "list", "--json")
+    [row] = json.loads(capsys.readouterr().out)
+    assert row | {"amount": "110.00", "allocated": "106.00", "unallocated": "4.00"} == row
+    call_command("payments", "reverse", str(row["id"]), "--reason", "bounced")
+    assert _open(invoice) == Decimal("106.00")

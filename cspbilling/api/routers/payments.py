@@ -1,0 +1,203 @@
+"""Payments from customers. Staff read them all, a portal token its own customer's; finance and
+administrators record, allocate, reverse and refund (409 when the money refuses: nothing moves)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.http import Http404, HttpRequest
+from ninja import Query, Router, Status
+from ninja.errors import HttpError
+
+from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES
+from cspbilling.api.common import ERRORS, WRITE_ERRORS, actor, is_portal, require_roles
+from cspbilling.api.schemas.payments import (
+    CreditRefundIn,
+    CustomerBalanceOut,
+    CustomerPaymentIn,
+    CustomerPaymentOut,
+    CustomerPaymentPage,
+    PaymentAllocationIn,
+    PaymentReverseIn,
+)
+from cspbilling.core.money import from_minor_units
+from cspbilling.customers.models import Customer
+from cspbilling.invoicing import selectors as invoicing_selectors
+from cspbilling.payments import balances, selectors
+from cspbilling.payments.models import Payment
+from cspbilling.payments.services import (
+    PaymentError,
+    do_allocate_payment,
+    do_record_payment,
+    do_refund_credit,
+    do_reverse_payment,
+)
+from cspbilling.payments.transitions import TransitionError
+
+router = Router(tags=["payments"])
+
+
+def _visible(request: HttpRequest):
+    if is_portal(request):
+        return selectors.payments().filter(customer=request.auth.customer)
+    require_roles(request, READ_ROLES)
+    return selectors.payments()
+
+
+def _payment(request: HttpRequest, payment_id: int) -> Payment:
+    payment = _visible(request).filter(pk=payment_id).first()
+    if payment is None:
+        raise Http404("no such payment")
+    return payment
+
+
+def _out(payment: Payment) -> dict[str, Any]:
+    fresh = selectors.payments().get(pk=payment.pk)
+    return {**selectors.payment_row(fresh), "customer_tenant_id": fresh.customer.tenant_id}
+
+
+def _customer(tenant_id) -> Customer:
+    customer = Customer.objects.filter(tenant_id=tenant_id).first()
+    if customer is None:
+        raise HttpError(409, f"no customer has tenant id {tenant_id}")
+    return customer
+
+
+def _invoice(invoice_id: int):
+    invoice = invoicing_selectors.invoices().filter(pk=invoice_id).first()
+    if invoice is None:
+        raise HttpError(409, f"no invoice {invoice_id}")
+    return invoice
+
+
+@router.get("/payments", response={200: CustomerPaymentPage, **ERRORS})
+def list_payments(
+    request: HttpRequest,
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=1_000_000),
+    customer_tenant_id: UUID | None = None,
+):
+    """Newest first."""
+    qs = _visible(request)
+    if customer_tenant_id:
+        qs = qs.filter(customer__tenant_id=customer_tenant_id)
+    return {
+        "count": qs.count(),
+        "limit": limit,
+        "offset": offset,
+        "items": [
+            {**selectors.payment_row(p), "customer_tenant_id": p.customer.tenant_id}
+            for p in qs[offset : offset + limit]
+        ],
+    }
+
+
+@router.post("/payments", response={201: CustomerPaymentOut, **WRITE_ERRORS})
+def record_payment(request: HttpRequest, payload: CustomerPaymentIn):
+    """Record money received; allocated to the open invoices oldest due first unless told
+    otherwise; what is left is the customer's credit."""
+    require_roles(request, MONEY_ROLES)
+    customer = _customer(payload.customer_tenant_id)
+    allocate = payload.allocate
+    if isinstance(allocate, list):
+        allocate = [(_invoice(item.invoice_id), item.amount) for item in allocate]
+    try:
+        payment = do_record_payment(
+            customer=customer,
+            amount=payload.amount.strip(),
+            currency=payload.currency,
+            received_on=payload.received_on,
+            method=payload.method,
+            reference=payload.reference,
+            actor=actor(request),
+            allocate=allocate,
+        )
+    except PaymentError as exc:
+        raise HttpError(409, str(exc)) from None
+    return Status(201, _out(payment))
+
+
+@router.get("/payments/{payment_id}", response={200: CustomerPaymentOut, **ERRORS})
+def get_payment(request: HttpRequest, payment_id: int):
+    return _out(_payment(request, payment_id))
+
+
+@router.post(
+    "/payments/{payment_id}/allocations", response={200: CustomerPaymentOut, **WRITE_ERRORS}
+)
+def allocate_payment(request: HttpRequest, payment_id: int, payload: PaymentAllocationIn):
+    """Allocate part of the payment to one invoice (409 beyond the payment or the invoice)."""
+    require_roles(request, MONEY_ROLES)
+    payment = _payment(request, payment_id)
+    invoice = _invoice(payload.invoice_id)
+    try:
+        do_allocate_payment(
+            payment=payment, invoice=invoice, amount=payload.amount.strip(), actor=actor(request)
+        )
+    except PaymentError as exc:
+        raise HttpError(409, str(exc)) from None
+    return _out(payment)
+
+
+@router.post("/payments/{payment_id}/reverse", response={200: CustomerPaymentOut, **WRITE_ERRORS})
+def reverse_payment(request: HttpRequest, payment_id: int, payload: PaymentReverseIn):
+    """A bounced or recalled payment: what it paid is open again. 409 when already reversed."""
+    require_roles(request, MONEY_ROLES)
+    payment = _payment(request, payment_id)
+    try:
+        do_reverse_payment(payment=payment, reason=payload.reason, actor=actor(request))
+    except (PaymentError, TransitionError) as exc:
+        raise HttpError(409, str(exc)) from None
+    return _out(payment)
+
+
+def _balance(customer: Customer, currency: str) -> dict[str, Any]:
+    open_minor = sum(minor for _, minor in balances.open_invoices(customer, currency))
+    return {
+        "customer_tenant_id": customer.tenant_id,
+        "currency": currency,
+        "balance": str(from_minor_units(balances.balance_minor(customer, currency), currency)),
+        "open_invoices": str(from_minor_units(open_minor, currency)),
+        "credit_available": str(
+            from_minor_units(max(balances.credit_minor(customer, currency), 0), currency)
+        ),
+    }
+
+
+@router.get("/customers/{tenant_id}/balance", response={200: CustomerBalanceOut, **ERRORS})
+def customer_balance(
+    request: HttpRequest, tenant_id: UUID, currency: str = Query("CNY", pattern=r"^[A-Z]{3}$")
+):
+    """What the customer owes, its open invoices and its credit (a portal token: its own)."""
+    if is_portal(request):
+        customer = request.auth.customer
+        if customer.tenant_id != tenant_id:
+            raise Http404("no such customer")
+    else:
+        require_roles(request, READ_ROLES)
+        customer = Customer.objects.filter(tenant_id=tenant_id).first()
+        if customer is None:
+            raise Http404("no such customer")
+    return _balance(customer, currency)
+
+
+@router.post("/customers/{tenant_id}/refunds", response={201: CustomerBalanceOut, **WRITE_ERRORS})
+def refund_credit(request: HttpRequest, tenant_id: UUID, payload: CreditRefundIn):
+    """Pay back part of the customer's credit (409 beyond it)."""
+    require_roles(request, MONEY_ROLES)
+    customer = _customer(tenant_id)
+    try:
+        do_refund_credit(
+            customer=customer,
+            amount=payload.amount.strip(),
+            currency=payload.currency,
+            refunded_on=payload.refunded_on,
+            method=payload.method,
+            reference=payload.reference,
+            reason=payload.reason,
+            actor=actor(request),
+        )
+    except PaymentError as exc:
+        raise HttpError(409, str(exc)) from None
+    return Status(201, _balance(customer, payload.currency))

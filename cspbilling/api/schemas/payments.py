@@ -1,0 +1,77 @@
+"""Payments, allocations, refunds and balances. Money is text ("1234.50"), never a number."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+from uuid import UUID
+
+from ninja import Schema
+from pydantic import Field
+
+from cspbilling.api.common import NO_NUL
+
+AMOUNT = r"^\s*\d{1,15}(\.\d{1,2})?\s*$"
+Method = Literal["bank_transfer", "alipay", "wechat_pay", "cheque", "other"]
+REASON = r"^[^\x00]*[^\s\x00][^\x00]*$"
+
+
+class PaymentAllocationIn(Schema):
+    invoice_id: int
+    amount: str = Field(pattern=AMOUNT, examples=["100.00"])
+
+
+class CustomerPaymentIn(Schema):
+    customer_tenant_id: UUID
+    amount: str = Field(pattern=AMOUNT, examples=["1234.50"])
+    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$")
+    received_on: dt.date
+    method: Method = "bank_transfer"
+    reference: str = Field("", max_length=140, pattern=NO_NUL)
+    allocate: Literal["oldest", "none"] | list[PaymentAllocationIn] = Field(
+        "oldest",
+        description='"oldest": open invoices, oldest due first; "none": kept as credit; or a list.',
+    )
+
+
+class CustomerPaymentOut(Schema):
+    id: int
+    customer_tenant_id: UUID
+    customer_name: str
+    amount: str
+    currency: str
+    received_on: dt.date
+    method: Method
+    reference: str
+    status: Literal["posted", "reversed"]
+    allocated: str
+    unallocated: str
+    reversal_reason: str
+
+
+class CustomerPaymentPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[CustomerPaymentOut]
+
+
+class PaymentReverseIn(Schema):
+    reason: str = Field(max_length=500, pattern=REASON)
+
+
+class CreditRefundIn(Schema):
+    amount: str = Field(pattern=AMOUNT)
+    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$")
+    refunded_on: dt.date
+    method: Method = "bank_transfer"
+    reference: str = Field("", max_length=140, pattern=NO_NUL)
+    reason: str = Field(max_length=500, pattern=REASON)
+
+
+class CustomerBalanceOut(Schema):
+    customer_tenant_id: UUID
+    currency: str
+    balance: str = Field(description="What the customer owes (negative: what we owe it).")
+    open_invoices: str
+    credit_available: str
