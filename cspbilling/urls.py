@@ -5,6 +5,7 @@ urlpatterns = [
     path("", include("cspbilling.accounts.urls")),
     path("console/upstream/", include("cspbilling.upstream.urls")),
     path("console/", include("cspbilling.invoicing.urls")),  # pricing/, invoices/
+    path("console/payments/", include("cspbilling.payments.urls")),
     path("console/outbox/", include("cspbilling.notifications.urls")),
     path("console/audit/", include("cspbilling.audit.urls")),
     path("console/sync/", include("cspbilling.sync.urls")),

@@ -42,3 +42,18 @@ def payment_row(payment: Payment) -> dict[str, Any]:
         "unallocated": str(from_minor_units(unallocated, currency)),
         "reversal_reason": payment.reversal_reason,
     }
+
+
+def account_summary(customer, currency: str | None = None) -> dict[str, Any]:
+    """What the customer owes, its open invoices and its credit, in its currency."""
+    from cspbilling.payments import balances
+
+    currency = currency or customer.currency
+    open_minor = sum(minor for _, minor in balances.open_invoices(customer, currency))
+    credit = balances.credit_minor(customer, currency)
+    return {
+        "currency": currency,
+        "balance": from_minor_units(balances.balance_minor(customer, currency), currency),
+        "open_invoices": from_minor_units(open_minor, currency),
+        "credit": from_minor_units(max(credit, 0), currency),
+    }

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from cspbilling.core.money import from_minor_units
 from cspbilling.invoicing import selectors as invoicing_selectors
 from cspbilling.invoicing.pdf.render import render_credit_note_pdf, render_invoice_pdf
+from cspbilling.payments import selectors as payment_selectors
 from cspbilling.portal.access import portal_view
 from cspbilling.subscriptions import selectors as subscription_selectors
 
@@ -51,7 +52,15 @@ def invoices(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/invoices.html",
-        {"customer": customer, "rows": rows, "credit_notes": credit_notes},
+        {
+            "customer": customer,
+            "rows": rows,
+            "credit_notes": credit_notes,
+            "account": payment_selectors.account_summary(customer),
+            "payments": payment_selectors.payments(customer_tenant_id=customer.tenant_id).filter(
+                status="posted"
+            )[:24],
+        },
     )
 
 

@@ -16,6 +16,7 @@ from cspbilling.customers.billing_settings import BILLING_SETTINGS_FIELDS
 from cspbilling.customers.services import do_update_customer_billing_settings
 from cspbilling.invoicing import selectors as invoicing_selectors
 from cspbilling.invoicing.forms import AssignGroupForm
+from cspbilling.payments import selectors as payment_selectors
 from cspbilling.subscriptions import selectors as subscription_selectors
 from cspbilling.subscriptions.models import SubscriptionStatus
 from cspbilling.upstream import matching as upstream_matching
@@ -88,6 +89,8 @@ def customer_detail(request: HttpRequest, tenant_id) -> HttpResponse:
         "can_price": request.user.role in MONEY_ROLES,
         "price_rules": invoicing_selectors.price_rules(customer_tenant_id=customer.tenant_id),
         "invoices": invoicing_selectors.invoices_of_customer(customer=customer),
+        "account": payment_selectors.account_summary(customer),
+        "payments": payment_selectors.payments(customer_tenant_id=customer.tenant_id)[:10],
         "group_form": AssignGroupForm(initial={"group": customer.group_id}),
         "customer_numbers": upstream_matching.customer_numbers_of(customer),
     }

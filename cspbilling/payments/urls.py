@@ -1,0 +1,11 @@
+from django.urls import path
+
+from cspbilling.payments import views
+
+app_name = "payments"
+urlpatterns = [
+    path("", views.payment_list, name="payment_list"),
+    path("<int:pk>/", views.payment_detail, name="payment_detail"),
+    path("<int:pk>/allocate/", views.allocate, name="allocate"),
+    path("<int:pk>/reverse/", views.reverse, name="reverse"),
+]
