@@ -27,6 +27,7 @@ def load_demo_data(*, stdout: Any = None) -> str:
     _create_demo_logins()
     issued, drafts = _bill_the_upstream_months()
     _credit_and_fapiao_examples()
+    _payment_examples()
     suspended = _suspend_one_for_non_payment()
     return (
         f"{Customer.objects.count()} customers "
@@ -114,6 +115,41 @@ def _credit_and_fapiao_examples() -> None:
             amounts={line.pk: (Decimal(line.net_minor) / 200).quantize(Decimal("0.01"))},
             actor="demo",
         )
+
+
+def _payment_examples() -> None:
+    """Payments for a newcomer to look at: most customers paid in full, some in part, one paid
+    too much (credit), one payment bounced (reversed)."""
+    from cspbilling.core.money import from_minor_units
+    from cspbilling.payments import balances
+    from cspbilling.payments.models import Payment
+    from cspbilling.payments.services import do_record_payment, do_reverse_payment
+
+    if Payment.objects.exists():
+        return
+    customers = list(Customer.objects.order_by("id"))
+    for n, customer in enumerate(customers):
+        owed = balances.open_invoices(customer, customer.currency)
+        if not owed or n % 5 == 4:  # every fifth pays nothing: something to collect
+            continue
+        oldest, minor = owed[0]
+        if n % 5 == 1:
+            minor //= 2  # a partial payment
+        elif n % 5 == 2:
+            minor += 10_000  # 100.00 too much: credit for the next invoice
+        payment = do_record_payment(
+            customer=customer,
+            amount=from_minor_units(minor, oldest.currency),
+            currency=oldest.currency,
+            received_on=oldest.issued_on,
+            method="bank_transfer" if n % 2 else "alipay",
+            reference=f"{oldest.number} 付款",
+            actor="demo",
+        )
+        if n == 3:
+            do_reverse_payment(
+                payment=payment, reason="Bounced: the payer's account was closed", actor="demo"
+            )
 
 
 def _create_demo_logins() -> None:

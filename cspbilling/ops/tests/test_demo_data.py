@@ -32,3 +32,9 @@ def test_the_demo_has_issued_invoices_traced_to_upstream_lines_and_drafts(
     assert set(Fapiao.objects.values_list("status", flat=True)) == {"issued", "requested"}
     note = CreditNote.objects.get()
     assert note.status == "issued" and note.customer.portal_users.exists()
+    # Payments: in full, in part, too much (credit), one reversed.
+    from cspbilling.payments.models import Allocation, Payment
+
+    assert Payment.objects.filter(status="reversed").count() == 1
+    assert Payment.objects.filter(status="posted").count() >= 3
+    assert Allocation.objects.filter(kind="allocated").exists()
