@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "invoices": "our invoices to customers (invoices issue, invoices list --json)",
     "credit-notes": "credit notes on issued invoices (credit-notes create NUMBER --reason R)",
     "payments": "payments from customers (payments record --customer T --amount A --date D)",
+    "statement": "a customer's statement of account (statement TENANT --json)",
     "fapiao": "fapiao requests: export what to issue, record numbers (fapiao export -o FILE)",
     "outbox": "show and retry outbound messages",
 }

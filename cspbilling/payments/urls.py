@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cspbilling.payments import views
+from cspbilling.payments import report_views, views
 
 app_name = "payments"
 urlpatterns = [
@@ -8,4 +8,6 @@ urlpatterns = [
     path("<int:pk>/", views.payment_detail, name="payment_detail"),
     path("<int:pk>/allocate/", views.allocate, name="allocate"),
     path("<int:pk>/reverse/", views.reverse, name="reverse"),
+    path("aging/", report_views.aging, name="aging"),
+    path("statements/<uuid:tenant_id>/", report_views.statement, name="statement"),
 ]

@@ -92,3 +92,17 @@ def credit_note_pdf(request: HttpRequest, number: str) -> HttpResponse:
     response = HttpResponse(render_credit_note_pdf(note), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{note.number}.pdf"'
     return response
+
+
+@portal_view
+def statement(request: HttpRequest) -> HttpResponse:
+    from django.utils import timezone
+
+    from cspbilling.payments import reports
+    from cspbilling.payments.report_views import statement_pdf_response
+
+    customer = request.user.customer
+    data = reports.statement(customer, as_of=timezone.localdate())
+    if request.GET.get("format") == "pdf":
+        return statement_pdf_response(data)
+    return render(request, "portal/statement.html", {"customer": customer, "s": data})

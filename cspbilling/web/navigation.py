@@ -17,6 +17,7 @@ NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
     (_("Credit notes"), "invoicing:credit_note_list", READ_ROLES),
     (_("Fapiao"), "invoicing:fapiao_list", READ_ROLES),
     (_("Payments"), "payments:payment_list", READ_ROLES),
+    (_("Receivables aging"), "payments:aging", READ_ROLES),
     (_("Price rules"), "invoicing:price_rules", READ_ROLES),
     (_("Upstream invoices"), "upstream:invoice_list", READ_ROLES),
     (_("Payables"), "upstream:payables", MONEY_ROLES),

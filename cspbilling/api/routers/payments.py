@@ -3,10 +3,12 @@ administrators record, allocate, reverse and refund (409 when the money refuses:
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from uuid import UUID
 
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 from ninja import Query, Router, Status
 from ninja.errors import HttpError
 
@@ -18,13 +20,15 @@ from cspbilling.api.schemas.payments import (
     CustomerPaymentIn,
     CustomerPaymentOut,
     CustomerPaymentPage,
+    CustomerStatementOut,
     PaymentAllocationIn,
     PaymentReverseIn,
+    ReceivablesAgingOut,
 )
 from cspbilling.core.money import from_minor_units
 from cspbilling.customers.models import Customer
 from cspbilling.invoicing import selectors as invoicing_selectors
-from cspbilling.payments import balances, selectors
+from cspbilling.payments import balances, reports, selectors
 from cspbilling.payments.models import Payment
 from cspbilling.payments.services import (
     PaymentError,
@@ -201,3 +205,73 @@ def refund_credit(request: HttpRequest, tenant_id: UUID, payload: CreditRefundIn
     except PaymentError as exc:
         raise HttpError(409, str(exc)) from None
     return Status(201, _balance(customer, payload.currency))
+
+
+FROM_DAY = Query(None, alias="from", description="The first day (default: three months back).")
+
+
+def _visible_customer(request: HttpRequest, tenant_id: UUID) -> Customer:
+    if is_portal(request):
+        if request.auth.customer.tenant_id != tenant_id:
+            raise Http404("no such customer")
+        return request.auth.customer
+    require_roles(request, READ_ROLES)
+    customer = Customer.objects.filter(tenant_id=tenant_id).first()
+    if customer is None:
+        raise Http404("no such customer")
+    return customer
+
+
+@router.get(
+    "/customers/{tenant_id}/statement",
+    response={200: CustomerStatementOut, **ERRORS},
+    by_alias=True,
+)
+def customer_statement(
+    request: HttpRequest,
+    tenant_id: UUID,
+    as_of: dt.date | None = None,
+    start: dt.date | None = FROM_DAY,
+):
+    """Opening balance, every movement with the running balance, closing balance (a portal
+    token: its own customer's)."""
+    customer = _visible_customer(request, tenant_id)
+    data = reports.statement(customer, as_of=as_of or timezone.localdate(), start=start)
+    return reports.statement_json(data)
+
+
+@router.get("/reports/aging", response={200: ReceivablesAgingOut, **ERRORS}, tags=["reports"])
+def receivables_aging(
+    request: HttpRequest,
+    as_of: dt.date | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=10_000_000),
+):
+    """What customers owe by days past due (staff), most overdue first."""
+    require_roles(request, READ_ROLES)
+    day = as_of or timezone.localdate()
+    rows = reports.aging(day)
+    names = dict(zip(reports.BUCKETS, AGING_FIELDS, strict=True))
+    return {
+        "as_of": day,
+        "totals": {
+            currency: {key: str(value) for key, value in sums.items()}
+            for currency, sums in reports.aging_totals(rows).items()
+        },
+        "count": len(rows),
+        "limit": limit,
+        "offset": offset,
+        "items": [
+            {
+                "customer_tenant_id": row.tenant_id,
+                "customer_name": row.name,
+                "currency": row.currency,
+                **{names[name]: str(row.buckets[name]) for name in reports.BUCKETS},
+                "total": str(row.total),
+            }
+            for row in rows[offset : offset + limit]
+        ],
+    }
+
+
+AGING_FIELDS = ("current", "days_1_30", "days_31_60", "days_61_90", "days_over_90")

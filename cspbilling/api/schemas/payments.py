@@ -75,3 +75,48 @@ class CustomerBalanceOut(Schema):
     balance: str = Field(description="What the customer owes (negative: what we owe it).")
     open_invoices: str
     credit_available: str
+
+
+class CustomerStatementLineOut(Schema):
+    on: dt.date
+    kind: Literal["invoice", "credit_note", "payment", "payment_reversal", "refund"]
+    document: str
+    amount: str
+    balance: str
+
+
+class CustomerStatementOut(Schema):
+    customer_tenant_id: UUID
+    customer_name: str
+    currency: str
+    from_: dt.date = Field(alias="from")
+    as_of: dt.date
+    opening_balance: str
+    invoiced: str
+    credited: str
+    paid: str
+    refunded: str
+    credit_available: str
+    closing_balance: str
+    lines: list[CustomerStatementLineOut]
+
+
+class ReceivablesAgingRowOut(Schema):
+    customer_tenant_id: UUID
+    customer_name: str
+    currency: str
+    current: str
+    days_1_30: str
+    days_31_60: str
+    days_61_90: str
+    days_over_90: str
+    total: str
+
+
+class ReceivablesAgingOut(Schema):
+    as_of: dt.date
+    totals: dict[str, dict[str, str]] = Field(description="By currency, each bucket's sum.")
+    count: int
+    limit: int
+    offset: int
+    items: list[ReceivablesAgingRowOut]

@@ -194,6 +194,8 @@ def test_openapi_schema_is_served_and_valid():
         "/api/v1/payments/{payment_id}/reverse",
         "/api/v1/customers/{tenant_id}/balance",
         "/api/v1/customers/{tenant_id}/refunds",
+        "/api/v1/customers/{tenant_id}/statement",
+        "/api/v1/reports/aging",
     }
     errors = schema["paths"]["/api/v1/customers"]["get"]["responses"]["404"]["content"]
     assert list(errors) == ["application/problem+json"]

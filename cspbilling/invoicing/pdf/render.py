@@ -7,17 +7,15 @@ catalogues and passed to it as JSON, so one template serves every language.
 
 from __future__ import annotations
 
-import json
-import threading
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import typst
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from cspbilling.core import typst_documents
 from cspbilling.core.money import from_minor_units
 from cspbilling.invoicing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 
@@ -189,26 +187,5 @@ def render_credit_note_png(note: CreditNote) -> bytes:
     return _compile(credit_note_data(note), "png")
 
 
-_local = threading.local()
-
-
-def _compiler() -> typst.Compiler:
-    """One compiler per thread, kept: loading the CJK fonts (tens of MB) is most of a cold
-    compile, so they are read once, not once per invoice."""
-    key = tuple(settings.PDF_FONT_PATHS)
-    if getattr(_local, "key", None) != key:
-        _local.compiler = typst.Compiler(
-            str(TEMPLATE), font_paths=list(key), ignore_system_fonts=True
-        )
-        _local.key = key
-    return _local.compiler
-
-
 def _compile(document: dict[str, Any], output_format: str) -> bytes:
-    data = json.dumps(document, ensure_ascii=False)
-    rendered = _compiler().compile(
-        sys_inputs={"data": data},
-        format=output_format,
-        ppi=110 if output_format == "png" else None,
-    )
-    return rendered[0] if isinstance(rendered, list) else rendered
+    return typst_documents.render(TEMPLATE, document, output_format)

@@ -1,0 +1,111 @@
+"""Receivables pages: the aging of what customers owe (chart, table, CSV) and a customer's
+statement (page and PDF). Every staff role reads them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from cspbilling.accounts.permissions import READ_ROLES, require_roles
+from cspbilling.core.csv_export import csv_response
+from cspbilling.customers.models import Customer
+from cspbilling.payments import reports
+from cspbilling.payments.pdf.render import render_statement_pdf
+
+CHART_HEIGHT = 160
+BAR_WIDTH = 90
+
+
+def _day(text: str | None, default: dt.date) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text) if text else default
+    except ValueError:
+        return default
+
+
+def chart_bars(totals: dict[str, Decimal]) -> list[dict]:
+    """The five buckets as bars of a server-drawn SVG chart (no script, no CDN)."""
+    top = max((totals[name] for name in reports.BUCKETS), default=Decimal(0)) or Decimal(1)
+    bars = []
+    for n, name in enumerate(reports.BUCKETS):
+        height = int(CHART_HEIGHT * totals[name] / top)
+        bars.append(
+            {
+                "name": name,
+                "label": reports.BUCKET_LABELS[name],
+                "amount": totals[name],
+                "x": 20 + n * (BAR_WIDTH + 30),
+                "y": 20 + CHART_HEIGHT - height,
+                "height": height,
+                "width": BAR_WIDTH,
+                "text_x": 20 + n * (BAR_WIDTH + 30) + BAR_WIDTH // 2,
+                "overdue": name != "current",
+            }
+        )
+    return bars
+
+
+@require_roles(*READ_ROLES)
+def aging(request: HttpRequest) -> HttpResponse:
+    as_of = _day(request.GET.get("as_of"), timezone.localdate())
+    rows = reports.aging(as_of)
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            f"aging-{as_of:%Y-%m-%d}.csv",
+            ("customer_tenant_id", "customer_name", "currency", *reports.BUCKETS, "total"),
+            [
+                [row.tenant_id, row.name, row.currency]
+                + [row.buckets[name] for name in reports.BUCKETS]
+                + [row.total]
+                for row in rows
+            ],
+        )
+    totals = reports.aging_totals(rows)
+    charts = [
+        {"currency": currency, "sums": sums, "bars": chart_bars(sums)}
+        for currency, sums in sorted(totals.items())
+    ]
+    return render(
+        request,
+        "payments/aging.html",
+        {
+            "as_of": as_of,
+            "charts": charts,
+            "buckets": [(name, reports.BUCKET_LABELS[name]) for name in reports.BUCKETS],
+            "page": Paginator(rows, 100).get_page(request.GET.get("page")),
+            "customers": len(rows),
+            "chart_width": 20 + len(reports.BUCKETS) * (BAR_WIDTH + 30),
+            "chart_height": CHART_HEIGHT + 60,
+            "as_of_text": as_of.isoformat(),
+        },
+    )
+
+
+def _statement_for(customer: Customer, request: HttpRequest) -> dict:
+    today = timezone.localdate()
+    as_of = _day(request.GET.get("as_of"), today)
+    start = _day(request.GET.get("from"), None) if request.GET.get("from") else None
+    return reports.statement(customer, as_of=as_of, start=start)
+
+
+@require_roles(*READ_ROLES)
+def statement(request: HttpRequest, tenant_id) -> HttpResponse:
+    customer = Customer.objects.filter(tenant_id=tenant_id).first()
+    if customer is None:
+        raise Http404
+    data = _statement_for(customer, request)
+    if request.GET.get("format") == "pdf":
+        return statement_pdf_response(data)
+    return render(request, "payments/statement.html", {"s": data, "customer": customer})
+
+
+def statement_pdf_response(data: dict) -> HttpResponse:
+    response = HttpResponse(render_statement_pdf(data), content_type="application/pdf")
+    name = f"statement-{data['as_of']:%Y-%m-%d}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -1,0 +1,227 @@
+"""What finance reads about receivables: the aging of what customers owe, and a customer's
+statement. Set-based SQL for the aging (one statement over every issued invoice, as of a day);
+the statement is the ledger itself, with its running balance."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.utils.translation import gettext_lazy as _
+
+from cspbilling.core.money import from_minor_units
+from cspbilling.customers.models import Customer
+from cspbilling.invoicing.models import CreditNote, Invoice
+from cspbilling.payments import balances
+from cspbilling.payments.models import Allocation, LedgerEntry
+
+# What a statement calls each movement, in the reader's language.
+KIND_LABELS = {
+    "invoice": _("Invoice"),
+    "credit_note": _("Credit note"),
+    "payment": _("Payment received"),
+    "payment_reversal": _("Payment reversed"),
+    "refund": _("Credit refunded"),
+}
+BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
+BUCKET_LABELS = {
+    "current": "Not yet due",
+    "1-30": "1–30 days",
+    "31-60": "31–60 days",
+    "61-90": "61–90 days",
+    "90+": "Over 90 days",
+}
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+@dataclass
+class AgingRow:
+    customer_id: int
+    tenant_id: str
+    name: str
+    currency: str
+    buckets: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.buckets.values(), Decimal(0))
+
+    @property
+    def overdue(self) -> Decimal:
+        return self.total - self.buckets["current"]
+
+
+def aging(as_of: dt.date) -> list[AgingRow]:
+    """Every customer with something open on `as_of`, its open amounts by days past due
+    (current: not yet due; then 1–30, 31–60, 61–90, over 90), most overdue first. What was open
+    that day: invoices issued by then, less the credit notes issued and the payments allocated
+    by then."""
+    edges = [as_of - dt.timedelta(days=days) for days in (0, 30, 60, 90)]
+    cutoff = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+    bucket_sql = (
+        "SUM(CASE WHEN o.due_on >= %s THEN o.open ELSE 0 END), "
+        "SUM(CASE WHEN o.due_on < %s AND o.due_on >= %s THEN o.open ELSE 0 END), "
+        "SUM(CASE WHEN o.due_on < %s AND o.due_on >= %s THEN o.open ELSE 0 END), "
+        "SUM(CASE WHEN o.due_on < %s AND o.due_on >= %s THEN o.open ELSE 0 END), "
+        "SUM(CASE WHEN o.due_on < %s THEN o.open ELSE 0 END)"
+    )
+    bucket_params = [
+        edges[0],
+        edges[0],
+        edges[1],
+        edges[1],
+        edges[2],
+        edges[2],
+        edges[3],
+        edges[3],
+    ]
+    sql = f"""
+        SELECT o.customer_id, c.tenant_id, c.legal_name, c.company_name, o.currency, {bucket_sql}
+        FROM (
+            SELECT inv.customer_id, inv.currency, inv.due_on,
+                   inv.total_minor - COALESCE(cn.total, 0) - COALESCE(al.total, 0) AS open
+            FROM {_table(Invoice)} inv
+            LEFT JOIN (SELECT invoice_id, SUM(total_minor) AS total FROM {_table(CreditNote)}
+                       WHERE status = 'issued' AND issued_on <= %s GROUP BY invoice_id) cn
+                   ON cn.invoice_id = inv.id
+            LEFT JOIN (SELECT invoice_id, SUM(amount_minor) AS total FROM {_table(Allocation)}
+                       WHERE created_at < %s GROUP BY invoice_id) al
+                   ON al.invoice_id = inv.id
+            WHERE inv.status = 'issued' AND inv.issued_on <= %s
+        ) o
+        JOIN {_table(Customer)} c ON c.id = o.customer_id
+        WHERE o.open > 0
+        GROUP BY o.customer_id, c.tenant_id, c.legal_name, c.company_name, o.currency
+    """  # noqa: S608 (table names from the models; values are parameters)
+    ops = connection.ops
+    dates = [ops.adapt_datefield_value(day) for day in bucket_params]
+    params = [*dates, ops.adapt_datefield_value(as_of), ops.adapt_datetimefield_value(cutoff)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, ops.adapt_datefield_value(as_of)])
+        rows = cursor.fetchall()
+    result = []
+    for customer_id, tenant, legal, company, currency, *amounts in rows:
+        result.append(
+            AgingRow(
+                customer_id=customer_id,
+                tenant_id=str(uuid.UUID(str(tenant))),  # SQLite gives it without dashes
+                name=legal or company,
+                currency=currency,
+                buckets={
+                    name: from_minor_units(int(minor or 0), currency)
+                    for name, minor in zip(BUCKETS, amounts, strict=True)
+                },
+            )
+        )
+    result.sort(key=lambda row: (-row.overdue, -row.total, row.name))
+    return result
+
+
+def aging_totals(rows: list[AgingRow]) -> dict[str, dict[str, Decimal]]:
+    """By currency: each bucket's sum and the total."""
+    totals: dict[str, dict[str, Decimal]] = {}
+    for row in rows:
+        sums = totals.setdefault(row.currency, {name: Decimal(0) for name in (*BUCKETS, "total")})
+        for name in BUCKETS:
+            sums[name] += row.buckets[name]
+        sums["total"] += row.total
+    return totals
+
+
+def statement(
+    customer: Customer, *, as_of: dt.date, start: dt.date | None = None, currency: str | None = None
+) -> dict[str, Any]:
+    """The customer's account from `start` (default: the first of as_of's month, three months
+    back) to `as_of`: the opening balance, every movement with the running balance, and the
+    closing balance — all from the ledger."""
+    currency = currency or customer.currency
+    start = start or (as_of.replace(day=1) - dt.timedelta(days=62)).replace(day=1)
+    entries = LedgerEntry.objects.filter(customer=customer, currency=currency)
+    opening = sum(entries.filter(on__lt=start).values_list("amount_minor", flat=True))
+    movements = (
+        entries.filter(on__gte=start, on__lte=as_of)
+        .select_related("invoice", "credit_note", "payment", "refund")
+        .order_by("on", "id")
+    )
+    running = opening
+    lines = []
+    totals = {"invoice": 0, "credit_note": 0, "payment": 0, "payment_reversal": 0, "refund": 0}
+    for entry in movements:
+        running += entry.amount_minor
+        totals[entry.kind] += entry.amount_minor
+        lines.append(
+            {
+                "on": entry.on,
+                "kind": entry.kind,
+                "label": KIND_LABELS[entry.kind],
+                "document": _document(entry),
+                "amount": from_minor_units(entry.amount_minor, currency),
+                "balance": from_minor_units(running, currency),
+            }
+        )
+    money = lambda minor: from_minor_units(minor, currency)  # noqa: E731
+    return {
+        "customer": customer,
+        "currency": currency,
+        "start": start,
+        "as_of": as_of,
+        "opening_balance": money(opening),
+        "invoiced": money(totals["invoice"]),
+        "credited": money(-totals["credit_note"]),
+        "paid": money(-(totals["payment"] + totals["payment_reversal"])),
+        "refunded": money(totals["refund"]),
+        "closing_balance": money(running),
+        "credit_available": money(max(balances.credit_minor(customer, currency), 0)),
+        "lines": lines,
+    }
+
+
+def _document(entry: LedgerEntry) -> str:
+    if entry.invoice_id:
+        return entry.invoice.number or ""
+    if entry.credit_note_id:
+        return entry.credit_note.number or ""
+    if entry.payment_id:
+        reference = entry.payment.reference
+        return f"#{entry.payment_id}" + (f" {reference}" if reference else "")
+    if entry.refund_id:
+        return f"#{entry.refund_id} {entry.refund.reference}".strip()
+    return ""
+
+
+def statement_json(data: dict[str, Any]) -> dict[str, Any]:
+    """The statement as scripts read it: amounts as text, days ISO."""
+    keys = (
+        "opening_balance",
+        "invoiced",
+        "credited",
+        "paid",
+        "refunded",
+        "credit_available",
+        "closing_balance",
+    )
+    return {
+        "customer_tenant_id": str(data["customer"].tenant_id),
+        "customer_name": data["customer"].display_name,
+        "currency": data["currency"],
+        "from": data["start"].isoformat(),
+        "as_of": data["as_of"].isoformat(),
+        **{key: str(data[key]) for key in keys},
+        "lines": [
+            {
+                "on": line["on"].isoformat(),
+                "kind": line["kind"],
+                "document": line["document"],
+                "amount": str(line["amount"]),
+                "balance": str(line["balance"]),
+            }
+            for line in data["lines"]
+        ],
+    }
