@@ -20,6 +20,11 @@ def _amount(value) -> str:
     return f"{value:,.2f}"
 
 
+def _less(value) -> str:
+    """What lowers the balance, shown with a minus (nothing to lower: 0.00, not −0.00)."""
+    return f"−{_amount(value)}" if value else _amount(value)
+
+
 def statement_data(statement: dict[str, Any]) -> dict[str, Any]:
     customer = statement["customer"]
     with translation.override(customer.language):
@@ -36,15 +41,12 @@ def statement_data(statement: dict[str, Any]) -> dict[str, Any]:
                 "tenant_id": str(customer.tenant_id),
             },
             "summary": {
-                key: _amount(statement[value])
-                for key, value in (
-                    ("opening", "opening_balance"),
-                    ("invoiced", "invoiced"),
-                    ("credited", "credited"),
-                    ("paid", "paid"),
-                    ("closing", "closing_balance"),
-                    ("credit", "credit_available"),
-                )
+                "opening": _amount(statement["opening_balance"]),
+                "invoiced": _amount(statement["invoiced"]),
+                "credited": _less(statement["credited"]),
+                "paid": _less(statement["paid"]),
+                "closing": _amount(statement["closing_balance"]),
+                "credit": _amount(statement["credit_available"]),
             },
             "lines": [
                 {

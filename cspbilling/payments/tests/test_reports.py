@@ -145,3 +145,18 @@ def test_the_statement_runs_from_opening_to_closing_everywhere(
     aging = get("/reports/aging", tokens["readonly"], as_of="2027-01-31").json()
     assert aging["totals"]["CNY"]["total"] == "1124.94" and aging["count"] == 2
     assert_problem(get("/reports/aging", tokens["portal"]), 403)
+
+
+def test_the_statement_pdf_is_in_the_customers_language(issued_invoice, artifacts_dir):
+    import io
+
+    from pypdf import PdfReader
+
+    from cspbilling.payments.pdf.render import render_statement_pdf, render_statement_png
+
+    invoice = issued_invoice(("100",), company_name="北京示例科技有限公司", language="zh-hans")
+    data = reports.statement(invoice.customer, as_of=dt.date(2026, 11, 30))
+    text = PdfReader(io.BytesIO(render_statement_pdf(data))).pages[0].extract_text()
+    for expected in ("对账单", "北京示例科技有限公司", invoice.number, "期末余额", "106.00"):
+        assert expected in text
+    (artifacts_dir / "statement-zh.png").write_bytes(render_statement_png(data))
