@@ -263,3 +263,45 @@ def test_the_command_line_records_lists_and_reverses(issued_invoice, capsys):
     assert row | {"amount": "110.00", "allocated": "106.00", "unallocated": "4.00"} == row
     call_command("payments", "reverse", str(row["id"]), "--reason", "bounced")
     assert _open(invoice) == Decimal("106.00")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_allocating_one_payment_never_overallocate_it(
+    issued_invoice, database_url_for_subprocess
+):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    first = issued_invoice(("10",))
+    invoices = [first] + [issued_invoice(("10",), customer=first.customer) for _ in range(19)]
+    payment = _pay(first.customer, "100.00", allocate="none")
+    env = {**os.environ, "CSPBILLING_DATABASE_URL": database_url_for_subprocess}
+    halves = [invoices[0::2], invoices[1::2]]  # 10 × 10.00 each: together twice the payment
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "cspbilling.cli",
+                "payments",
+                "allocate",
+                str(payment.pk),
+                *[arg for inv in half for arg in ("--to", f"{inv.number}=10.00")],
+            ],
+            cwd=Path(__file__).resolve().parents[3],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for half in halves
+    ]
+    outputs = [process.communicate(timeout=120)[0] for process in processes]
+    assert all(process.returncode == 0 for process in processes), outputs
+    assert balances.allocated_minor(payment=payment) == 10_000  # exactly the payment
+    assert sum(out.count(" allocated") for out in outputs) == 10
+    assert sum(out.count("refused:") for out in outputs) == 10
+    _consistent(first.customer)

@@ -31,6 +31,16 @@ class Command(BaseCommand):
         listing = sub.add_parser("list", help="list payments")
         listing.add_argument("--customer", default="", help="tenant id")
         listing.add_argument("--json", action="store_true", help="a JSON list (amounts as text)")
+        allocate = sub.add_parser("allocate", help="allocate a payment to invoices")
+        allocate.add_argument("id", type=int)
+        allocate.add_argument(
+            "--to",
+            action="append",
+            required=True,
+            metavar="INVOICE=AMOUNT",
+            help="an invoice number and the amount to pay on it (repeat; each on its own)",
+        )
+        allocate.add_argument("--actor", default="cli")
         reverse = sub.add_parser("reverse", help="a bounced or recalled payment")
         reverse.add_argument("id", type=int)
         reverse.add_argument("--reason", required=True)
@@ -85,6 +95,32 @@ class Command(BaseCommand):
                 f"#{row['id']:<6} {row['received_on']} {row['amount']:>12} {row['currency']} "
                 f"{row['status']:8} unallocated {row['unallocated']:>10}  {row['customer_name']}"
             )
+
+    def _allocate(self, options):
+        from cspbilling.invoicing.models import Invoice
+        from cspbilling.payments.models import Payment
+        from cspbilling.payments.services import PaymentError, do_allocate_payment
+
+        payment = Payment.objects.filter(pk=options["id"]).first()
+        if payment is None:
+            raise CommandError(f"no payment #{options['id']}")
+        refused = 0
+        for target in options["to"]:
+            number, _, amount = target.partition("=")
+            invoice = Invoice.objects.filter(number=number).first()
+            if invoice is None or not amount:
+                raise CommandError(f"--to {target!r}: give INVOICE_NUMBER=AMOUNT of an invoice")
+            try:  # each allocation on its own: one refused leaves the others
+                do_allocate_payment(
+                    payment=payment, invoice=invoice, amount=amount, actor=options["actor"]
+                )
+            except PaymentError as exc:
+                refused += 1
+                self.stdout.write(f"{number}: refused: {exc}")
+            else:
+                self.stdout.write(f"{number}: {amount} allocated")
+        if refused:
+            self.stdout.write(f"{refused} allocation(s) refused")
 
     def _reverse(self, options):
         from cspbilling.payments.models import Payment
