@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from cspbilling.accounts.permissions import READ_ROLES, require_roles
+from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES, require_roles
 from cspbilling.core.csv_export import csv_response
 from cspbilling.customers.models import Customer
 from cspbilling.payments import reports
@@ -109,3 +109,44 @@ def statement_pdf_response(data: dict) -> HttpResponse:
     name = f"statement-{data['as_of']:%Y-%m-%d}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _month(text: str | None, default: dt.date) -> dt.date:
+    try:
+        return dt.date.fromisoformat(f"{text}-01") if text else default
+    except ValueError:
+        return default
+
+
+@require_roles(*READ_ROLES)
+def margin(request: HttpRequest) -> HttpResponse:
+    last_month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    period = _month(request.GET.get("period"), last_month)
+    by = "offer" if request.GET.get("by") == "offer" else "customer"
+    rows = reports.margin(period, by=by)
+    if request.GET.get("format") == "csv":
+        columns = ("key", "name", "currency", "invoices", "revenue", "cost", "margin", "percent")
+        return csv_response(
+            f"margin-{period:%Y-%m}-by-{by}.csv",
+            columns,
+            [[row[column] for column in columns] for row in rows],
+        )
+    totals: dict[str, dict] = {}
+    for row in rows:
+        sums = totals.setdefault(row["currency"], {"revenue": Decimal(0), "cost": Decimal(0)})
+        sums["revenue"] += row["revenue"]
+        sums["cost"] += row["cost"]
+    for sums in totals.values():
+        sums["margin"] = sums["revenue"] - sums["cost"]
+    return render(
+        request,
+        "payments/margin.html",
+        {"period": period, "by": by, "rows": rows, "totals": sorted(totals.items())},
+    )
+
+
+@require_roles(*MONEY_ROLES)  # as the payables page: what we owe is finance's
+def cash(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    rows = reports.cash_position(today)
+    return render(request, "payments/cash.html", {"today": today, "rows": rows})

@@ -225,3 +225,118 @@ def statement_json(data: dict[str, Any]) -> dict[str, Any]:
             for line in data["lines"]
         ],
     }
+
+
+def margin(period: dt.date, *, by: str) -> list[dict[str, Any]]:
+    """What we invoiced for a month (issued invoices, net of VAT, less the credit notes issued on
+    their lines) against what 21Vianet billed for the same upstream lines, by customer or by
+    offer. Exact: net in minor units, cost in millionths."""
+    from cspbilling.invoicing.models import CreditNoteLine, InvoiceLine
+
+    if by == "customer":
+        key, label = "inv.customer_id", "MAX(COALESCE(NULLIF(c.legal_name, ''), c.company_name))"
+    else:
+        key, label = "COALESCE(NULLIF(il.offer_id, ''), il.durable_offer_id)", "MAX(il.offer_name)"
+    sql = f"""
+        SELECT {key}, {label}, inv.currency, SUM(il.net_minor),
+               SUM(COALESCE(cr.net, 0)), SUM(il.upstream_amount_micro), COUNT(DISTINCT inv.id)
+        FROM {_table(InvoiceLine)} il
+        JOIN {_table(Invoice)} inv ON inv.id = il.invoice_id
+        JOIN {_table(Customer)} c ON c.id = inv.customer_id
+        LEFT JOIN (SELECT cl.invoice_line_id, SUM(cl.net_minor) AS net
+                   FROM {_table(CreditNoteLine)} cl
+                   JOIN {_table(CreditNote)} cn ON cn.id = cl.credit_note_id
+                   WHERE cn.status = 'issued' GROUP BY cl.invoice_line_id) cr
+               ON cr.invoice_line_id = il.id
+        WHERE inv.status = 'issued' AND inv.period = %s
+        GROUP BY {key}, inv.currency
+    """  # noqa: S608 (table names from the models; values are parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [connection.ops.adapt_datefield_value(period.replace(day=1))])
+        rows = cursor.fetchall()
+    result = []
+    for key_value, name, currency, net, credited, cost_micro, invoices in rows:
+        revenue = from_minor_units(int(net) - int(credited), currency)
+        cost = (Decimal(int(cost_micro)).scaleb(-6)).quantize(Decimal("0.01"))
+        result.append(
+            {
+                "key": str(key_value),
+                "name": name or str(key_value),
+                "currency": currency,
+                "invoices": invoices,
+                "revenue": revenue,
+                "cost": cost,
+                "margin": revenue - cost,
+                "percent": ((revenue - cost) * 100 / cost).quantize(Decimal("0.1"))
+                if cost
+                else None,
+            }
+        )
+    result.sort(key=lambda row: (-row["revenue"], row["name"]))
+    return result
+
+
+def _percent(part: Decimal, whole: Decimal) -> Decimal | None:
+    return (part * 100 / whole).quantize(Decimal("0.1")) if whole else None
+
+
+def cash_position(today: dt.date, *, weeks: int = 8) -> list[dict[str, Any]]:
+    """What customers owe us against what we owe 21Vianet, by due week (overdue first, then the
+    next `weeks` weeks, then later), per currency, with the running gap: where finance sees the
+    weeks when we pay 21Vianet before our customers pay us."""
+    from cspbilling.upstream.selectors import payables
+
+    def slot(due: dt.date | None) -> int:
+        if due is None or due < today:
+            return 0
+        return min(1 + (due - today).days // 7, weeks + 1)
+
+    sums: dict[tuple[str, int], list[Decimal]] = {}
+    for (due, currency), minor in _open_invoices_with_due():
+        cell = sums.setdefault((currency, slot(due)), [Decimal(0), Decimal(0)])
+        cell[0] += from_minor_units(minor, currency)
+    for row in payables(today=today):
+        cell = sums.setdefault((row["currency"], slot(row["due_date"])), [Decimal(0), Decimal(0)])
+        cell[1] += row["balance"]
+    result = []
+    for currency in sorted({currency for currency, _slot in sums}):
+        running = Decimal(0)
+        for n in range(weeks + 2):
+            owed_to_us, we_owe = sums.get((currency, n), [Decimal(0), Decimal(0)])
+            running += owed_to_us - we_owe
+            start = today + dt.timedelta(days=7 * (n - 1)) if n else None
+            result.append(
+                {
+                    "currency": currency,
+                    "slot": "overdue" if n == 0 else ("later" if n == weeks + 1 else start),
+                    "receivable": owed_to_us,
+                    "payable": we_owe,
+                    "gap": owed_to_us - we_owe,
+                    "running": running,
+                }
+            )
+    return result
+
+
+def _open_invoices_with_due() -> list[tuple[tuple[dt.date | None, str], int]]:
+    """(due day, currency) and the open amount of every issued invoice with something open."""
+    sql = f"""
+        SELECT inv.due_on, inv.currency,
+               inv.total_minor - COALESCE(cn.total, 0) - COALESCE(al.total, 0)
+        FROM {_table(Invoice)} inv
+        LEFT JOIN (SELECT invoice_id, SUM(total_minor) AS total FROM {_table(CreditNote)}
+                   WHERE status = 'issued' GROUP BY invoice_id) cn ON cn.invoice_id = inv.id
+        LEFT JOIN (SELECT invoice_id, SUM(amount_minor) AS total FROM {_table(Allocation)}
+                   GROUP BY invoice_id) al ON al.invoice_id = inv.id
+        WHERE inv.status = 'issued'
+    """  # noqa: S608 (table names from the models; values are parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    result = []
+    for due, currency, minor in rows:
+        if minor and int(minor) > 0:
+            if isinstance(due, str):
+                due = dt.date.fromisoformat(due)
+            result.append(((due, currency), int(minor)))
+    return result

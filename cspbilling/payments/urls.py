@@ -9,5 +9,7 @@ urlpatterns = [
     path("<int:pk>/allocate/", views.allocate, name="allocate"),
     path("<int:pk>/reverse/", views.reverse, name="reverse"),
     path("aging/", report_views.aging, name="aging"),
+    path("margin/", report_views.margin, name="margin"),
+    path("cash/", report_views.cash, name="cash"),
     path("statements/<uuid:tenant_id>/", report_views.statement, name="statement"),
 ]

@@ -18,6 +18,8 @@ NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
     (_("Fapiao"), "invoicing:fapiao_list", READ_ROLES),
     (_("Payments"), "payments:payment_list", READ_ROLES),
     (_("Receivables aging"), "payments:aging", READ_ROLES),
+    (_("Cash position"), "payments:cash", MONEY_ROLES),
+    (_("Margin"), "payments:margin", READ_ROLES),
     (_("Price rules"), "invoicing:price_rules", READ_ROLES),
     (_("Upstream invoices"), "upstream:invoice_list", READ_ROLES),
     (_("Payables"), "upstream:payables", MONEY_ROLES),

@@ -160,3 +160,50 @@ def test_the_statement_pdf_is_in_the_customers_language(issued_invoice, artifact
     for expected in ("对账单", "北京示例科技有限公司", invoice.number, "期末余额", "106.00"):
         assert expected in text
     (artifacts_dir / "statement-zh.png").write_bytes(render_statement_png(data))
+
+
+def test_margin_by_customer_and_offer_counts_credit_notes(issued_invoice, client_for, staff_users):
+    from cspbilling.invoicing.services import do_credit_invoice
+
+    invoice = issued_invoice(("100", "50"))  # at cost: margin 0
+    do_credit_invoice(
+        invoice=invoice, reason="goodwill", actor="f", amounts={invoice.lines.first().pk: "10"}
+    )
+    [row] = reports.margin(dt.date(2026, 10, 1), by="customer")
+    assert (row["revenue"], row["cost"], row["margin"], row["percent"]) == (
+        Decimal("140.00"),
+        Decimal("150.00"),
+        Decimal("-10.00"),
+        Decimal("-6.7"),
+    )
+    [offer] = reports.margin(dt.date(2026, 10, 1), by="offer")
+    assert offer["key"] == "MS-AZR-0001" and offer["revenue"] == Decimal("140.00")
+    page = client_for(staff_users["readonly"]).get(
+        "/console/payments/margin/?period=2026-10&by=offer"
+    )
+    assert "-10.00" in page.content.decode() and "MS-AZR-0001" in page.content.decode()
+
+
+def test_the_cash_position_sets_what_customers_owe_against_what_we_owe(
+    issued_invoice, client_for, staff_users
+):
+    from cspbilling.upstream.models import UpstreamInvoice
+
+    issued_invoice(("100",))  # due 2026-12-03: 106.00 owed to us
+    UpstreamInvoice.objects.create(
+        invoice_id="D0CASH0001",
+        currency="CNY",
+        total_charges=Decimal("500"),
+        due_date=dt.date(2026, 11, 26),
+        billing_period_start=dt.date(2026, 10, 1),
+    )
+    rows = reports.cash_position(dt.date(2026, 11, 24), weeks=2)
+    first_week, second_week = rows[1], rows[2]
+    assert (first_week["payable"], first_week["running"]) == (Decimal("500.00"), Decimal("-500.00"))
+    assert (second_week["receivable"], second_week["running"]) == (
+        Decimal("106.00"),
+        Decimal("-394.00"),
+    )
+    page = client_for(staff_users["finance"]).get("/console/payments/cash/")
+    assert page.status_code == 200 and "We owe 21Vianet" in page.content.decode()
+    assert client_for(staff_users["readonly"]).get("/console/payments/cash/").status_code == 403
