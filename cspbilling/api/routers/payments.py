@@ -4,7 +4,7 @@ administrators record, allocate, reverse and refund (409 when the money refuses:
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from django.http import Http404, HttpRequest
@@ -15,12 +15,14 @@ from ninja.errors import HttpError
 from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES
 from cspbilling.api.common import ERRORS, WRITE_ERRORS, actor, is_portal, require_roles
 from cspbilling.api.schemas.payments import (
+    CashWeekOut,
     CreditRefundIn,
     CustomerBalanceOut,
     CustomerPaymentIn,
     CustomerPaymentOut,
     CustomerPaymentPage,
     CustomerStatementOut,
+    MarginRowOut,
     PaymentAllocationIn,
     PaymentReverseIn,
     ReceivablesAgingOut,
@@ -275,3 +277,36 @@ def receivables_aging(
 
 
 AGING_FIELDS = ("current", "days_1_30", "days_31_60", "days_61_90", "days_over_90")
+
+
+@router.get("/reports/margin", response={200: list[MarginRowOut], **ERRORS}, tags=["reports"])
+def margin_report(
+    request: HttpRequest,
+    period: str = Query(..., pattern=r"^[12]\d{3}-(0[1-9]|1[0-2])$"),
+    by: Literal["customer", "offer"] = "customer",
+):
+    """What we invoiced for a month against what 21Vianet billed for the same lines (staff)."""
+    require_roles(request, READ_ROLES)
+    rows = reports.margin(dt.date.fromisoformat(f"{period}-01"), by=by)
+    return [
+        {
+            **row,
+            **{key: str(row[key]) for key in ("revenue", "cost", "margin")},
+            "percent": None if row["percent"] is None else str(row["percent"]),
+        }
+        for row in rows
+    ]
+
+
+@router.get("/reports/cash-position", response={200: list[CashWeekOut], **ERRORS}, tags=["reports"])
+def cash_position(request: HttpRequest, weeks: int = Query(8, ge=1, le=52)):
+    """What customers owe us against what we owe 21Vianet, by due week (finance, admin)."""
+    require_roles(request, MONEY_ROLES)
+    return [
+        {
+            "currency": row["currency"],
+            "due": row["slot"] if isinstance(row["slot"], str) else row["slot"].isoformat(),
+            **{key: str(row[key]) for key in ("receivable", "payable", "gap", "running")},
+        }
+        for row in reports.cash_position(timezone.localdate(), weeks=weeks)
+    ]

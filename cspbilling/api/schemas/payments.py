@@ -120,3 +120,23 @@ class ReceivablesAgingOut(Schema):
     limit: int
     offset: int
     items: list[ReceivablesAgingRowOut]
+
+
+class MarginRowOut(Schema):
+    key: str = Field(description="The customer's id or the offer id.")
+    name: str
+    currency: str
+    invoices: int
+    revenue: str
+    cost: str
+    margin: str
+    percent: str | None
+
+
+class CashWeekOut(Schema):
+    currency: str
+    due: str = Field(description='"overdue", the first day of a week (YYYY-MM-DD), or "later".')
+    receivable: str
+    payable: str
+    gap: str
+    running: str

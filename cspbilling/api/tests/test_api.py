@@ -196,6 +196,8 @@ def test_openapi_schema_is_served_and_valid():
         "/api/v1/customers/{tenant_id}/refunds",
         "/api/v1/customers/{tenant_id}/statement",
         "/api/v1/reports/aging",
+        "/api/v1/reports/margin",
+        "/api/v1/reports/cash-position",
     }
     errors = schema["paths"]["/api/v1/customers"]["get"]["responses"]["404"]["content"]
     assert list(errors) == ["application/problem+json"]

@@ -162,7 +162,9 @@ def test_the_statement_pdf_is_in_the_customers_language(issued_invoice, artifact
     (artifacts_dir / "statement-zh.png").write_bytes(render_statement_png(data))
 
 
-def test_margin_by_customer_and_offer_counts_credit_notes(issued_invoice, client_for, staff_users):
+def test_margin_by_customer_and_offer_counts_credit_notes(
+    issued_invoice, client_for, staff_users, tokens
+):
     from cspbilling.invoicing.services import do_credit_invoice
 
     invoice = issued_invoice(("100", "50"))  # at cost: margin 0
@@ -185,7 +187,7 @@ def test_margin_by_customer_and_offer_counts_credit_notes(issued_invoice, client
 
 
 def test_the_cash_position_sets_what_customers_owe_against_what_we_owe(
-    issued_invoice, client_for, staff_users
+    issued_invoice, client_for, staff_users, tokens
 ):
     from cspbilling.upstream.models import UpstreamInvoice
 
@@ -207,3 +209,6 @@ def test_the_cash_position_sets_what_customers_owe_against_what_we_owe(
     page = client_for(staff_users["finance"]).get("/console/payments/cash/")
     assert page.status_code == 200 and "We owe 21Vianet" in page.content.decode()
     assert client_for(staff_users["readonly"]).get("/console/payments/cash/").status_code == 403
+    assert_problem(get("/reports/cash-position", tokens["readonly"]), 403)
+    weeks = get("/reports/cash-position", tokens["finance"], weeks=2).json()
+    assert weeks[0]["due"] == "overdue" and weeks[-1]["due"] == "later"
