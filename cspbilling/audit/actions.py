@@ -84,6 +84,9 @@ class AuditAction(StrEnum):
     CREDIT_APPLIED = "payment.credit_applied"
     ALLOCATION_RELEASED = "payment.allocation_released"
     CREDIT_REFUNDED = "payment.credit_refunded"
+    BANK_ACCOUNT_CREATED = "bank_account.created"
+    BANK_STATEMENT_IMPORTED = "bank_statement.imported"
+    BANK_LINE_ASSIGNED = "bank_statement.line_assigned"
 
 
 def audit_action(value: str) -> AuditAction:

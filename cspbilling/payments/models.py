@@ -143,3 +143,118 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount_minor}"
+
+
+class BankAccount(models.Model):
+    """One of our bank accounts, whose statements we import. A CSV export's columns are mapped
+    once per account (banks each name them their own way) and kept here."""
+
+    name = models.CharField(max_length=100, unique=True)
+    account_number = models.CharField(max_length=64, blank=True)
+    currency = models.CharField(max_length=3, default="CNY")
+    csv_columns = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Our field: the export column it is in, e.g. {"booked_on": "交易日期"}.',
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StatementImport(models.Model):
+    """One statement file imported: what it was and what came of its lines."""
+
+    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="imports")
+    filename = models.CharField(max_length=255)
+    file_format = models.CharField(max_length=16)  # csv, camt.053
+    encoding = models.CharField(max_length=32, blank=True)
+    summary = models.JSONField(default=dict)
+    imported_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.bank_account})"
+
+
+class StatementLineStatus(models.TextChoices):
+    MATCHED = "matched", "Matched"
+    SUGGESTED = "suggested", "Suggested"
+    UNMATCHED = "unmatched", "To review"
+    ASSIGNED = "assigned", "Assigned by a person"
+    IGNORED = "ignored", "Not a customer payment"
+
+
+class StatementLine(models.Model):
+    """A line of a bank statement, identified by account, day, amount and the bank's reference
+    (importing the same statement again adds nothing). Money in (credits) becomes payments."""
+
+    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="lines")
+    statement = models.ForeignKey(StatementImport, on_delete=models.PROTECT, related_name="lines")
+    row = models.IntegerField(help_text="Its row (CSV, header = 1) or entry number (XML).")
+    booked_on = models.DateField()
+    amount_minor = models.BigIntegerField(help_text="Positive: money in; negative: money out.")
+    currency = models.CharField(max_length=3)
+    bank_reference = models.CharField(max_length=140)
+    payer_name = models.CharField(max_length=255, blank=True)
+    payer_account = models.CharField(max_length=64, blank=True)
+    remittance = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=StatementLineStatus.choices)
+    match_rule = models.CharField(max_length=200, blank=True, help_text="Why it matched.")
+    suggested_customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    suggested_invoice = models.ForeignKey(
+        "invoicing.Invoice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="statement_line"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["booked_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bank_account", "booked_on", "amount_minor", "bank_reference"],
+                name="statement_line_once",
+            )
+        ]
+        indexes = [models.Index(fields=["status"], name="statement_line_status")]
+
+    def __str__(self) -> str:
+        return f"{self.booked_on} {self.amount_minor} {self.payer_name}"
+
+    @property
+    def amount(self) -> Decimal:
+        return from_minor_units(self.amount_minor, self.currency)
+
+
+class PayerRule(models.Model):
+    """A payer name or account known to pay for a customer: learnt when a person assigns a
+    statement line, used to match the next ones."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="payer_rules"
+    )
+    payer_name = models.CharField(max_length=255, blank=True, db_index=True)
+    payer_account = models.CharField(max_length=64, blank=True, db_index=True)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "payer_name", "payer_account"], name="payer_rule_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payer_name or self.payer_account} → {self.customer_id}"

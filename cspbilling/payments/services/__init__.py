@@ -12,8 +12,22 @@ from cspbilling.payments.services.payments import (
     refund_credit,
     reverse_payment,
 )
+from cspbilling.payments.services.statements import (
+    assign_statement_line,
+    bank_account_named,
+    do_assign_statement_line,
+    do_bank_account_named,
+    do_import_statement,
+    import_statement,
+)
 
 __all__ = [
+    "assign_statement_line",
+    "bank_account_named",
+    "do_bank_account_named",
+    "do_assign_statement_line",
+    "do_import_statement",
+    "import_statement",
     "PaymentError",
     "allocate_payment",
     "do_allocate_payment",

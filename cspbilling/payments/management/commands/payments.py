@@ -41,13 +41,49 @@ class Command(BaseCommand):
             help="an invoice number and the amount to pay on it (repeat; each on its own)",
         )
         allocate.add_argument("--actor", default="cli")
+        statement = sub.add_parser(
+            "import-statement", help="import a bank statement (CSV export or camt.053 XML)"
+        )
+        statement.add_argument("file")
+        statement.add_argument("--account", required=True, help="our bank account's name")
+        statement.add_argument("--currency", default="CNY", help="a new account's currency")
+        statement.add_argument("--actor", default="cli")
         reverse = sub.add_parser("reverse", help="a bounced or recalled payment")
         reverse.add_argument("id", type=int)
         reverse.add_argument("--reason", required=True)
         reverse.add_argument("--actor", default="cli")
 
     def handle(self, *args, **options):
-        return getattr(self, f"_{options['action']}")(options)
+        return getattr(self, f"_{options['action'].replace('-', '_')}")(options)
+
+    def _import_statement(self, options):
+        from pathlib import Path
+
+        from cspbilling.payments.models import BankAccount
+        from cspbilling.payments.services import do_bank_account_named, do_import_statement
+        from cspbilling.payments.statements.lines import StatementError
+
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+        if not BankAccount.objects.filter(name=options["account"]).exists():
+            self.stdout.write(f"new bank account {options['account']}")
+        account = do_bank_account_named(
+            name=options["account"], currency=options["currency"].upper(), actor=options["actor"]
+        )
+        try:
+            statement = do_import_statement(
+                path=path, filename=path.name, account=account, actor=options["actor"]
+            )
+        except StatementError as exc:
+            raise CommandError(f"{path.name}: {exc} (nothing imported)") from None
+        summary = statement.summary
+        self.stdout.write(
+            f"{statement.filename} ({statement.file_format}, {statement.encoding}): "
+            f"{summary['lines']} lines: {summary['matched']} matched, "
+            f"{summary['suggested']} suggested, {summary['unmatched']} to review, "
+            f"{summary['ignored']} money out, {summary['already_imported']} already imported"
+        )
 
     def _record(self, options):
         from cspbilling.core.money import from_minor_units

@@ -1,0 +1,204 @@
+"""Importing a bank statement, and what a person decides about its lines.
+
+One transaction per statement: every line is new (account, day, amount and the bank's
+reference: a line seen before is skipped, so importing a statement twice adds nothing) or the
+statement is refused whole, naming the row and the column. Matched lines become payments at
+once; suggestions and the rest wait in the review queue, where assigning a line records its
+payment and teaches the payer's name and account for the next statements.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cspbilling.audit.actions import AuditAction
+from cspbilling.audit.services import record_event
+from cspbilling.core.money import MINOR_UNITS, MoneyError, from_minor_units, to_minor_units
+from cspbilling.core.services import entry_point, one_line, transaction_step
+from cspbilling.customers.models import Customer
+from cspbilling.invoicing.models import Invoice
+from cspbilling.payments import balances
+from cspbilling.payments.models import (
+    AllocationKind,
+    BankAccount,
+    PayerRule,
+    PaymentMethod,
+    StatementImport,
+    StatementLine,
+    StatementLineStatus,
+)
+from cspbilling.payments.services.payments import (
+    PaymentError,
+    allocate_oldest_first,
+    record_payment,
+)
+from cspbilling.payments.statements.camt_reader import read_camt
+from cspbilling.payments.statements.csv_reader import read_csv
+from cspbilling.payments.statements.lines import ReadLine, StatementError
+from cspbilling.payments.statements.matching import Matcher
+
+
+def read_statement(path: Path, account: BankAccount) -> tuple[list[ReadLine], str, str, dict]:
+    """(lines, format, encoding, column mapping) — no database write; StatementError if bad."""
+    head = path.read_bytes()[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"<"):
+        return read_camt(path), "camt.053", "XML", {}
+    lines, encoding, mapping = read_csv(path, saved=account.csv_columns, currency=account.currency)
+    return lines, "csv", encoding, mapping
+
+
+def _minor(line: ReadLine, account: BankAccount) -> int:
+    currency = line.currency or account.currency
+    if currency not in MINOR_UNITS:
+        raise StatementError(f"row {line.row}, currency: {currency!r} is not one we bill in")
+    try:
+        return to_minor_units(line.amount, currency)
+    except MoneyError as exc:
+        raise StatementError(f"row {line.row}, amount: {exc}") from None
+
+
+def _pay(line: StatementLine, customer: Customer, invoice: Invoice | None, actor: str):
+    """The payment a statement line brings: the named invoice first, then the oldest."""
+    allocate: str | list = "oldest"
+    if invoice is not None:
+        owed = balances.open_minor(invoice)
+        part = min(owed, line.amount_minor)
+        allocate = [(invoice, from_minor_units(part, line.currency))] if part > 0 else "oldest"
+    payment = record_payment(
+        customer=customer,
+        amount=line.amount,
+        currency=line.currency,
+        received_on=line.booked_on,
+        method=PaymentMethod.BANK_TRANSFER,
+        reference=line.remittance or line.bank_reference,
+        actor=actor,
+        allocate=allocate,
+    )
+    if invoice is not None:
+        allocate_oldest_first(payment, actor=actor, kind=AllocationKind.ALLOCATED)
+    return payment
+
+
+@transaction_step
+def import_statement(
+    *, path: Path, filename: str, account: BankAccount, actor: str
+) -> StatementImport:
+    read, file_format, encoding, mapping = read_statement(path, account)
+    minors = [_minor(line, account) for line in read]  # every amount checked before any write
+    if mapping and mapping != account.csv_columns:
+        account.csv_columns = mapping  # chosen once per account: the next export reads alike
+        account.save(update_fields=["csv_columns"])
+    statement = StatementImport.objects.create(
+        bank_account=account,
+        filename=one_line(filename, 255),
+        file_format=file_format,
+        encoding=encoding,
+        imported_by=actor,
+    )
+    seen = set(
+        StatementLine.objects.filter(bank_account=account).values_list(
+            "booked_on", "amount_minor", "bank_reference"
+        )
+    )
+    matcher = Matcher()
+    counts = {status: 0 for status in StatementLineStatus.values} | {"already_imported": 0}
+    for line, minor in zip(read, minors, strict=True):
+        key = (line.booked_on, minor, line.bank_reference)
+        if key in seen:
+            counts["already_imported"] += 1
+            continue
+        seen.add(key)
+        match = matcher.match(line, minor)
+        row = StatementLine.objects.create(
+            bank_account=account,
+            statement=statement,
+            row=line.row,
+            booked_on=line.booked_on,
+            amount_minor=minor,
+            currency=line.currency or account.currency,
+            bank_reference=line.bank_reference,
+            payer_name=line.payer_name,
+            payer_account=line.payer_account,
+            remittance=line.remittance,
+            status=match.status,
+            match_rule=match.rule,
+            suggested_customer=match.customer,
+            suggested_invoice=match.invoice,
+        )
+        if match.status == StatementLineStatus.MATCHED:
+            row.payment = _pay(row, match.customer, match.invoice, actor)
+            row.save(update_fields=["payment"])
+            if match.invoice is not None:
+                matcher.forget(match.invoice.pk)
+        counts[match.status] += 1
+    statement.summary = {"lines": len(read), **counts}
+    statement.save(update_fields=["summary"])
+    record_event(
+        actor=actor,
+        action=AuditAction.BANK_STATEMENT_IMPORTED,
+        object_type="bank_statement",
+        object_id=statement.pk,
+        after={"account": account.name, "file": statement.filename, **statement.summary},
+    )
+    return statement
+
+
+@transaction_step
+def assign_statement_line(
+    *, line: StatementLine, customer: Customer, actor: str, invoice: Invoice | None = None
+) -> StatementLine:
+    """A person says whose money it is: its payment is recorded, and its payer's name and
+    account are remembered for that customer."""
+    locked = StatementLine.objects.select_for_update().get(pk=line.pk)
+    if locked.status not in (StatementLineStatus.SUGGESTED, StatementLineStatus.UNMATCHED):
+        raise PaymentError(f"statement line #{locked.pk} is {locked.get_status_display().lower()}")
+    if invoice is not None and invoice.customer_id != customer.pk:
+        raise PaymentError(f"{invoice.number} is another customer's invoice")
+    locked.payment = _pay(locked, customer, invoice, actor)
+    locked.status = StatementLineStatus.ASSIGNED
+    locked.match_rule = f"assigned by {actor}"
+    locked.save(update_fields=["payment", "status", "match_rule"])
+    if locked.payer_name or locked.payer_account:
+        PayerRule.objects.get_or_create(
+            customer=customer,
+            payer_name=locked.payer_name,
+            payer_account=locked.payer_account,
+            defaults={"created_by": actor},
+        )
+    record_event(
+        actor=actor,
+        action=AuditAction.BANK_LINE_ASSIGNED,
+        object_type="bank_statement_line",
+        object_id=locked.pk,
+        after={
+            "customer": str(customer.tenant_id),
+            "payment": locked.payment_id,
+            "payer_name": locked.payer_name,
+            "payer_account": locked.payer_account,
+        },
+    )
+    return locked
+
+
+@transaction_step
+def bank_account_named(*, name: str, currency: str, actor: str) -> BankAccount:
+    """Our bank account of this name, made (and audited) the first time it is named."""
+    account = BankAccount.objects.filter(name=name).first()
+    if account is not None:
+        return account
+    if currency not in MINOR_UNITS:
+        raise PaymentError(f"{currency!r} is not a currency we bill in")
+    account = BankAccount.objects.create(name=one_line(name, 100), currency=currency)
+    record_event(
+        actor=actor,
+        action=AuditAction.BANK_ACCOUNT_CREATED,
+        object_type="bank_account",
+        object_id=account.pk,
+        after={"name": account.name, "currency": currency},
+    )
+    return account
+
+
+do_import_statement = entry_point(import_statement)
+do_bank_account_named = entry_point(bank_account_named)
+do_assign_statement_line = entry_point(assign_statement_line)
