@@ -17,6 +17,7 @@ NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
     (_("Credit notes"), "invoicing:credit_note_list", READ_ROLES),
     (_("Fapiao"), "invoicing:fapiao_list", READ_ROLES),
     (_("Payments"), "payments:payment_list", READ_ROLES),
+    (_("Bank statements"), "payments:statements", READ_ROLES),
     (_("Receivables aging"), "payments:aging", READ_ROLES),
     (_("Cash position"), "payments:cash", MONEY_ROLES),
     (_("Margin"), "payments:margin", READ_ROLES),

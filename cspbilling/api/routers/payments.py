@@ -9,12 +9,15 @@ from uuid import UUID
 
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Status
+from ninja import File, Form, Query, Router, Status
 from ninja.errors import HttpError
+from ninja.files import UploadedFile
 
 from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES
 from cspbilling.api.common import ERRORS, WRITE_ERRORS, actor, is_portal, require_roles
+from cspbilling.api.schemas.payments import REASON as REASON_LIKE
 from cspbilling.api.schemas.payments import (
+    AssignLineIn,
     CashWeekOut,
     CreditRefundIn,
     CustomerBalanceOut,
@@ -26,19 +29,25 @@ from cspbilling.api.schemas.payments import (
     PaymentAllocationIn,
     PaymentReverseIn,
     ReceivablesAgingOut,
+    StatementImportOut,
+    StatementLineOut,
 )
 from cspbilling.core.money import from_minor_units
 from cspbilling.customers.models import Customer
 from cspbilling.invoicing import selectors as invoicing_selectors
 from cspbilling.payments import balances, reports, selectors
-from cspbilling.payments.models import Payment
+from cspbilling.payments.models import Payment, StatementLine
 from cspbilling.payments.services import (
     PaymentError,
     do_allocate_payment,
+    do_assign_statement_line,
+    do_bank_account_named,
     do_record_payment,
     do_refund_credit,
     do_reverse_payment,
 )
+from cspbilling.payments.statements.lines import StatementError
+from cspbilling.payments.statements.uploads import import_uploaded
 from cspbilling.payments.transitions import TransitionError
 
 router = Router(tags=["payments"])
@@ -310,3 +319,106 @@ def cash_position(request: HttpRequest, weeks: int = Query(8, ge=1, le=52)):
         }
         for row in reports.cash_position(timezone.localdate(), weeks=weeks)
     ]
+
+
+NO_FILE = File(None, description="The statement: a bank's CSV export or camt.053 XML.")
+ACCOUNT_NAME = Form(..., max_length=100, pattern=REASON_LIKE, description="Our bank account.")
+
+
+def _line_out(line: StatementLine) -> dict[str, Any]:
+    return {
+        "id": line.pk,
+        "bank_account": line.bank_account.name,
+        "booked_on": line.booked_on,
+        "amount": str(line.amount),
+        "currency": line.currency,
+        "bank_reference": line.bank_reference,
+        "payer_name": line.payer_name,
+        "payer_account": line.payer_account,
+        "remittance": line.remittance,
+        "status": line.status,
+        "match_rule": line.match_rule,
+        "suggested_customer_tenant_id": line.suggested_customer.tenant_id
+        if line.suggested_customer_id
+        else None,
+        "suggested_invoice_number": line.suggested_invoice.number
+        if line.suggested_invoice_id
+        else None,
+        "payment_id": line.payment_id,
+    }
+
+
+@router.post(
+    "/bank-statements",
+    response={201: StatementImportOut, **WRITE_ERRORS},
+    tags=["bank statements"],
+)
+def import_bank_statement(
+    request: HttpRequest, file: UploadedFile | None = NO_FILE, account: str = ACCOUNT_NAME
+):
+    """Import a statement (CSV export or camt.053). 409 naming row and column when the file is
+    refused (nothing imported); importing it again adds nothing."""
+    require_roles(request, MONEY_ROLES)
+    if file is None or not file.size:
+        # Multipart drops an empty file part: say so plainly rather than "field required".
+        raise HttpError(409, "no statement file, or an empty one (nothing imported)")
+    bank_account = do_bank_account_named(name=account, currency="CNY", actor=actor(request))
+    try:
+        done = import_uploaded(file, bank_account, actor(request))
+    except StatementError as exc:
+        raise HttpError(409, f"{exc} (nothing imported)") from None
+    return Status(
+        201,
+        {
+            "id": done.pk,
+            "bank_account": bank_account.name,
+            "filename": done.filename,
+            "file_format": done.file_format,
+            "encoding": done.encoding,
+            "summary": done.summary,
+        },
+    )
+
+
+@router.get(
+    "/bank-statements/lines",
+    response={200: list[StatementLineOut], **ERRORS},
+    tags=["bank statements"],
+)
+def list_statement_lines(
+    request: HttpRequest,
+    status: Literal["matched", "suggested", "unmatched", "assigned", "ignored"] | None = None,
+    limit: int = Query(200, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=10_000_000),
+):
+    """Statement lines (status=unmatched or suggested: the review queue)."""
+    require_roles(request, READ_ROLES)
+    lines = StatementLine.objects.select_related(
+        "bank_account", "suggested_customer", "suggested_invoice"
+    ).order_by("booked_on", "id")
+    if status:
+        lines = lines.filter(status=status)
+    return [_line_out(line) for line in lines[offset : offset + limit]]
+
+
+@router.post(
+    "/bank-statements/lines/{line_id}/assign",
+    response={200: StatementLineOut, **WRITE_ERRORS},
+    tags=["bank statements"],
+)
+def assign_statement_line(request: HttpRequest, line_id: int, payload: AssignLineIn):
+    """Whose money a line is: its payment is recorded and its payer remembered. 409 when the
+    line is already paid or the invoice is another customer's."""
+    require_roles(request, MONEY_ROLES)
+    line = StatementLine.objects.filter(pk=line_id).first()
+    if line is None:
+        raise Http404("no such statement line")
+    customer = _customer(payload.customer_tenant_id)
+    invoice = _invoice(payload.invoice_id) if payload.invoice_id else None
+    try:
+        line = do_assign_statement_line(
+            line=line, customer=customer, invoice=invoice, actor=actor(request)
+        )
+    except PaymentError as exc:
+        raise HttpError(409, str(exc)) from None
+    return _line_out(StatementLine.objects.select_related("bank_account").get(pk=line.pk))

@@ -140,3 +140,34 @@ class CashWeekOut(Schema):
     payable: str
     gap: str
     running: str
+
+
+class StatementImportOut(Schema):
+    id: int
+    bank_account: str
+    filename: str
+    file_format: str
+    encoding: str
+    summary: dict[str, int]
+
+
+class StatementLineOut(Schema):
+    id: int
+    bank_account: str
+    booked_on: dt.date
+    amount: str
+    currency: str
+    bank_reference: str
+    payer_name: str
+    payer_account: str
+    remittance: str
+    status: Literal["matched", "suggested", "unmatched", "assigned", "ignored"]
+    match_rule: str
+    suggested_customer_tenant_id: UUID | None
+    suggested_invoice_number: str | None
+    payment_id: int | None
+
+
+class AssignLineIn(Schema):
+    customer_tenant_id: UUID
+    invoice_id: int | None = None

@@ -198,6 +198,9 @@ def test_openapi_schema_is_served_and_valid():
         "/api/v1/reports/aging",
         "/api/v1/reports/margin",
         "/api/v1/reports/cash-position",
+        "/api/v1/bank-statements",
+        "/api/v1/bank-statements/lines",
+        "/api/v1/bank-statements/lines/{line_id}/assign",
     }
     errors = schema["paths"]["/api/v1/customers"]["get"]["responses"]["404"]["content"]
     assert list(errors) == ["application/problem+json"]

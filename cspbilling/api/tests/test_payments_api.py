@@ -84,3 +84,50 @@ def test_money_that_does_not_fit_is_a_409_and_moves_nothing(tokens, issued_invoi
         post(f"/customers/{customer_a.tenant_id}/refunds", tokens["finance"], refund), 409
     )
     assert Payment.objects.count() == 1
+
+
+def test_a_bank_statement_over_the_api_and_its_review_queue(
+    tokens, issued_invoice, customer_a, tmp_path
+):
+    from django.test import Client
+
+    from cspbilling.payments.tests.test_statements import _icbc_csv
+
+    invoice = issued_invoice(("100",), customer=customer_a)
+    path = _icbc_csv(
+        tmp_path / "s.csv",
+        [
+            ["2026-11-20", "R1", "某公司", "62220001", "", "30.00", "货款"],
+            ["2026-11-20", "R2", "某公司", "62220001", "", "106.00", invoice.number],
+        ],
+    )
+
+    def upload(token):
+        with path.open("rb") as handle:
+            return Client().post(
+                "/api/v1/bank-statements",
+                {"account": "工行", "file": handle},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+
+    assert_problem(upload(tokens["support"]), 403)
+    done = upload(tokens["finance"])
+    assert done.status_code == 201, done.content
+    assert done.json()["summary"]["matched"] == 1 and done.json()["encoding"] == "GB18030"
+    queue = get("/bank-statements/lines", tokens["readonly"], status="unmatched").json()
+    assert [line["payer_name"] for line in queue] == ["某公司"]
+    assigned = post(
+        f"/bank-statements/lines/{queue[0]['id']}/assign",
+        tokens["finance"],
+        {"customer_tenant_id": str(customer_a.tenant_id)},
+    )
+    assert assigned.json()["status"] == "assigned" and assigned.json()["payment_id"]
+    assert_problem(
+        post(
+            f"/bank-statements/lines/{queue[0]['id']}/assign",
+            tokens["finance"],
+            {"customer_tenant_id": str(customer_a.tenant_id)},
+        ),
+        409,
+    )
+    assert upload(tokens["finance"]).json()["summary"]["already_imported"] == 2

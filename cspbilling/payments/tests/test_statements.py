@@ -247,3 +247,45 @@ def test_a_bad_statement_is_refused_whole_naming_row_and_column(issued_invoice, 
     assert not StatementLine.objects.exists() and not Payment.objects.exists()
     with pytest.raises(CommandError, match="nothing imported"):
         call_command("payments", "import-statement", str(path), "--account", account.name)
+
+
+@pytest.mark.django_db
+def test_the_console_imports_a_statement_and_a_person_assigns_the_rest(
+    client_for, staff_users, issued_invoice, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    invoice = issued_invoice(("100",))
+    path = _icbc_csv(
+        tmp_path / "s.csv",
+        [
+            ["2026-11-20", "R1", "某公司", "62220001", "", "30.00", "货款"],
+            ["2026-11-20", "R2", "某公司", "62220001", "", "106.00", f"{invoice.number}"],
+        ],
+    )
+    finance = client_for(staff_users["finance"])
+    upload = SimpleUploadedFile("流水.csv", path.read_bytes(), content_type="text/csv")
+    done = finance.post(
+        "/console/payments/bank-statements/", {"account": "工行", "file": upload}, follow=True
+    )
+    text = done.content.decode()
+    assert "2 lines, 1 matched and paid" in text and "某公司" in text
+    line = StatementLine.objects.get(status="unmatched")
+    reader = client_for(staff_users["readonly"])
+    assert (
+        reader.post(
+            f"/console/payments/bank-statements/lines/{line.pk}/assign/",
+            {"customer": str(invoice.customer.tenant_id)},
+        ).status_code
+        == 403
+    )
+    assigned = finance.post(
+        f"/console/payments/bank-statements/lines/{line.pk}/assign/",
+        {"customer": str(invoice.customer.tenant_id)},
+        follow=True,
+    )
+    assert "payer details are remembered" in assigned.content.decode()
+    assert balances.credit_minor(invoice.customer, "CNY") == 3000
+    bad = SimpleUploadedFile("bad.csv", "日期,金额\n2026-11-20,5\n".encode("gb18030"))
+    refused = finance.post("/console/payments/bank-statements/", {"account": "工行", "file": bad})
+    assert refused.status_code == 400 and "nothing was imported" in refused.content.decode()
