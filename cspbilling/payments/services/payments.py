@@ -94,6 +94,8 @@ def allocate_oldest_first(payment: Payment, *, actor: str, kind: str) -> int:
     first. Returns what was allocated. (Inside a step that holds the customer's lock.)"""
     left = balances.unallocated_minor(payment)
     spent = 0
+    if left <= 0:
+        return 0
     for invoice, open_amount in balances.open_invoices(payment.customer, payment.currency):
         if left <= 0:
             break

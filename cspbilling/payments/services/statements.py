@@ -60,6 +60,7 @@ def _minor(line: ReadLine, account: BankAccount) -> int:
 def _pay(line: StatementLine, customer: Customer, invoice: Invoice | None, actor: str):
     """The payment a statement line brings: the named invoice first, then the oldest."""
     allocate: str | list = "oldest"
+    part = 0
     if invoice is not None:
         owed = balances.open_minor(invoice)
         part = min(owed, line.amount_minor)
@@ -74,8 +75,8 @@ def _pay(line: StatementLine, customer: Customer, invoice: Invoice | None, actor
         actor=actor,
         allocate=allocate,
     )
-    if invoice is not None:
-        allocate_oldest_first(payment, actor=actor, kind=AllocationKind.ALLOCATED)
+    if invoice is not None and allocate != "oldest" and part < line.amount_minor:
+        allocate_oldest_first(payment, actor=actor, kind=AllocationKind.ALLOCATED)  # the rest
     return payment
 
 
