@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/api_load.py [--customers 2000] [--engine sqlite|postgres|both]
                                       [--server serve|granian] [--duration 10] [--rounds 3]
-                                      [--threads N] [--cpu]
+                                      [--workers 2] [--threads N] [--cpu]
 
 Seeds N customers (3 subscriptions each) into a fresh database, starts the server and measures
 with wrk (2 threads, 32 connections, the median of 3 rounds): (a) GET /api/v1/customers?limit=50
@@ -12,7 +12,8 @@ worker count, returning the same rows from the same database with one raw query 
 json.dumps. Both servers run side by side and are measured in turns, so that a change in the
 machine's load falls on both. `--server granian` runs both under granian's WSGI interface
 instead of `cspbilling serve` (to compare servers; `.venv/bin/pip install granian` first).
-`--threads N` runs N threads per worker. The load average is printed before and after each engine.
+`--workers` and `--threads` set both servers' processes and threads per process. The load
+average is printed before and after each engine.
 
 `--cpu` measures no throughput: it prints the CPU time per request of the API and of the floor,
 in-process through the WSGI application `serve` runs (the least of 5 runs of 300 requests), a
@@ -295,12 +296,14 @@ def prepare(engine: str, tmp: str, customers: int) -> tuple[dict, str, str]:
 
 
 def main() -> None:
+    global WORKERS  # the servers' worker count, read by server_command
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=2_000)
     parser.add_argument("--engine", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--server", choices=["serve", "granian"], default="serve")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=3, help="wrk runs of each, in turns")
+    parser.add_argument("--workers", type=int, default=WORKERS, help="worker processes")
     parser.add_argument("--threads", type=int, help="threads per worker (CSPBILLING_WEB_THREADS)")
     parser.add_argument("--cpu", action="store_true", help="CPU per request in-process, no wrk")
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)  # the child that seeds
@@ -313,6 +316,7 @@ def main() -> None:
         token, *paths = args.cpu_child
         cpu_per_request(token, {path: path for path in paths})
         return
+    WORKERS = args.workers
     if args.threads:
         os.environ["CSPBILLING_WEB_THREADS"] = str(args.threads)
     engines = ["sqlite", "postgres"] if args.engine == "both" else [args.engine]
