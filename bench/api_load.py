@@ -12,8 +12,8 @@ worker count, returning the same rows from the same database with one raw query 
 json.dumps. Both servers run side by side and are measured in turns, so that a change in the
 machine's load falls on both. `--server granian` runs both under granian's WSGI interface
 instead of `cspbilling serve` (to compare servers; `.venv/bin/pip install granian` first).
-`--workers` and `--threads` set both servers' processes and threads per process. The load
-average is printed before and after each engine.
+The ratio is the median of the rounds' ratios. `--workers` and `--threads` set both servers'
+processes and threads per process. The load average is printed before and after each engine.
 
 `--cpu` measures no throughput: it prints the CPU time per request of the API and of the floor,
 in-process through the WSGI application `serve` runs (the least of 5 runs of 300 requests), a
@@ -201,6 +201,18 @@ def measure(server: str, env: dict, paths: dict, token: str, seconds: int, round
         stop(floor)
 
 
+def ratio(results: dict, name: str) -> float:
+    """API / floor requests per second: the median of each round's ratio (the two runs of a
+    round are back to back, so the machine's load changes less between them than between
+    rounds)."""
+    ratios = sorted(
+        api.requests_per_second / floor.requests_per_second
+        for api, floor in zip(results["api", name], results["floor", name], strict=True)
+    )
+    middle = len(ratios) // 2
+    return ratios[middle] if len(ratios) % 2 else (ratios[middle - 1] + ratios[middle]) / 2
+
+
 def median(figures: list[Figures]) -> Figures:
     """The round with the median throughput (its latencies with it)."""
     return sorted(figures, key=lambda f: f.requests_per_second)[len(figures) // 2]
@@ -348,7 +360,7 @@ def main() -> None:
                 print(
                     f"{engine:9}{name:16}{a.requests_per_second:8.0f}{a.p50_ms:8.1f}"
                     f"{a.p99_ms:8.1f}  {f.requests_per_second:7.0f} "
-                    f"(p99 {f.p99_ms:5.1f})  {a.requests_per_second / f.requests_per_second:4.0%}"
+                    f"(p99 {f.p99_ms:5.1f})  {ratio(results, name):4.0%}"
                 )
             print(f"load average after {engine}: {load_average()}")
 
