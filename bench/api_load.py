@@ -12,8 +12,11 @@ worker count, returning the same rows from the same database with one raw query 
 json.dumps. Both servers run side by side and are measured in turns, so that a change in the
 machine's load falls on both. `--server granian` runs both under granian's WSGI interface
 instead of `cspbilling serve` (to compare servers; `.venv/bin/pip install granian` first).
-The ratio is the median of the rounds' ratios. `--workers` and `--threads` set both servers'
-processes and threads per process. The load average is printed before and after each engine.
+The ratio is the median of the rounds' ratios. Beside it, the CPU time the server's processes
+spent per request (API, floor, and floor / API: the throughput ratio if the server's CPU were the
+only limit; the database server's own time is not in it, which matters for PostgreSQL only).
+`--workers` and `--threads` set both servers' processes and threads per process. The load
+average is printed before and after each engine.
 
 `--cpu` measures no throughput: it prints the CPU time per request of the API and of the floor,
 in-process through the WSGI application `serve` runs (the least of 5 runs of 300 requests), a
@@ -27,6 +30,7 @@ import os
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -111,6 +115,8 @@ class Figures:
     requests_per_second: float
     p50_ms: float
     p99_ms: float
+    requests: int
+    server_cpu_ms: float = 0.0  # the server's processes' CPU time per request (not the database's)
 
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -133,7 +139,23 @@ def wrk(url: str, *, token: str, duration: int) -> Figures:
         return float(value) * UNITS[unit]
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    return Figures(rps, latency("50"), latency("99"))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return Figures(rps, latency("50"), latency("99"), requests)
+
+
+def cpu_seconds(root: int) -> float:
+    """User and system CPU time of a process and its children (the server and its workers)."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:  # gone meanwhile
+                continue
+            stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    total = stats.get(root, (0, 0))[1]
+    total += sum(ticks for parent, ticks in stats.values() if parent == root)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def server_command(server: str, port: int) -> list[str]:
@@ -192,8 +214,11 @@ def measure(server: str, env: dict, paths: dict, token: str, seconds: int, round
             for url in (api_url, floor_url):  # warm-up: workers, connections, caches
                 wrk(url + path, token=token, duration=2)
             for _ in range(rounds):
-                for kind, url in (("api", api_url), ("floor", floor_url)):
+                for kind, proc, url in (("api", api, api_url), ("floor", floor, floor_url)):
+                    before = cpu_seconds(proc.pid)
                     figures = wrk(url + path, token=token, duration=seconds)
+                    used = cpu_seconds(proc.pid) - before
+                    figures.server_cpu_ms = used / figures.requests * 1000
                     results.setdefault((kind, name), []).append(figures)
         return results
     finally:
@@ -340,7 +365,7 @@ def main() -> None:
         print(f"{args.customers} customers, {args.server}, {WORKERS} workers × {threads} threads")
         print("wrk -t2 -c32")
         header = f"{'engine':9}{'request':16}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}"
-        print(f"{header}  floor req/s  ratio")
+        print(f"{header}  floor req/s  ratio  server CPU ms/req: API floor ratio")
     with tempfile.TemporaryDirectory() as tmp:
         for engine in engines:
             env, token, tenant_id = prepare(engine, tmp, args.customers)
@@ -357,10 +382,15 @@ def main() -> None:
             results = measure(args.server, env, paths, token, args.duration, args.rounds)
             for name in paths:
                 a, f = median(results["api", name]), median(results["floor", name])
+                cpu_api, cpu_floor = (
+                    statistics.median(r.server_cpu_ms for r in results[kind, name])
+                    for kind in ("api", "floor")
+                )
                 print(
                     f"{engine:9}{name:16}{a.requests_per_second:8.0f}{a.p50_ms:8.1f}"
                     f"{a.p99_ms:8.1f}  {f.requests_per_second:7.0f} "
                     f"(p99 {f.p99_ms:5.1f})  {ratio(results, name):4.0%}"
+                    f"  {cpu_api:6.3f} {cpu_floor:6.3f}  {cpu_floor / cpu_api:4.0%}"
                 )
             print(f"load average after {engine}: {load_average()}")
 
