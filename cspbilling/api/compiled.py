@@ -7,7 +7,9 @@ run that SQL with the request's values: paged (LIMIT/OFFSET), counted, or narrow
 a column. The rows come back as `.values()` would give them: Django's converters are applied.
 
 The key must name everything the queryset depends on (the caller's user, say): the SQL is the
-selector's answer for that key, reused without asking the selector again.
+selector's answer for that key, reused without asking the selector again. Its parameters are
+kept too, so a queryset whose values change by themselves (the time now, ids read into a list)
+must not be compiled here.
 """
 
 from __future__ import annotations
