@@ -190,6 +190,16 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"),
     "cspbilling.ops.upload_guard.UploadGuardMiddleware",
 )
+# Requests to the REST API (a bearer token on each one) skip what only pages need: sessions,
+# CSRF, session authentication, messages, static files (cspbilling/api/handler.py).
+PAGE_ONLY_MIDDLEWARE = {
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+}
+API_MIDDLEWARE = [path for path in MIDDLEWARE if path not in PAGE_ONLY_MIDDLEWARE]
 
 ROOT_URLCONF = "cspbilling.urls"
 WSGI_APPLICATION = "cspbilling.wsgi.application"

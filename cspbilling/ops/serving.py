@@ -11,9 +11,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.wsgi import get_wsgi_application
 from django.db import connections
 from gunicorn.app.base import BaseApplication
+
+from cspbilling.api.handler import api_or_pages
 
 
 def collect_static_files() -> None:
@@ -35,7 +36,7 @@ class _DjangoUnderGunicorn(BaseApplication):
             self.cfg.set(name, value)
 
     def load(self):
-        return get_wsgi_application()
+        return api_or_pages()
 
 
 def serve_forever(*, host: str, port: int, workers: int) -> None:

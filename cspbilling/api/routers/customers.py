@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Path, Query, Router
 
 from cspbilling.api.common import ERRORS, NO_NUL
+from cspbilling.api.compiled import CompiledValues, compiled_values
+from cspbilling.api.rendering import json_ready, json_response
 from cspbilling.api.schemas.customers import CustomerOut, CustomerPage, SubscriptionOut
 from cspbilling.customers import selectors as customer_selectors
 from cspbilling.subscriptions import selectors as subscription_selectors
@@ -17,6 +19,15 @@ router = Router()
 
 # The page's rows are read as exactly these columns: no model instances to build.
 CUSTOMER_FIELDS = tuple(CustomerOut.model_fields)
+
+
+def _visible_customers(user) -> CompiledValues:
+    """The customers this user may see (the selector decides), as the schema's columns, in the
+    list's order; compiled once per user (and role and customer, should either change)."""
+    return compiled_values(
+        ("customers", user.pk, user.role, user.customer_id),
+        lambda: customer_selectors.customers_for_user(user=user).values(*CUSTOMER_FIELDS),
+    )
 
 
 def _visible_customer(request: HttpRequest, tenant_id: UUID):
@@ -31,22 +42,27 @@ def list_customers(
     search: str = Query("", max_length=200, pattern=NO_NUL),
 ):
     """Customers, ordered by company name; `search` matches name, domain or tenant id."""
-    qs = customer_selectors.customers_for_user(user=request.auth, query=search)
-    rows = qs.values(*CUSTOMER_FIELDS)[offset : offset + limit]
-    # The columns have the schema's types already: built without re-validating each row
-    # (a third of the request's time for 50 rows), serialized by the schema as before.
-    return CustomerPage.model_construct(
-        count=qs.count(),
-        limit=limit,
-        offset=offset,
-        items=[CustomerOut.model_construct(**row) for row in rows],
-    )
+    if search:
+        qs = customer_selectors.customers_for_user(user=request.auth, query=search)
+        rows, count_all = list(qs.values(*CUSTOMER_FIELDS)[offset : offset + limit]), qs.count
+    else:
+        visible = _visible_customers(request.auth)
+        rows, count_all = visible.page(limit=limit, offset=offset), visible.count
+    # A page that is neither empty nor full is the last one: it tells the count.
+    count = offset + len(rows) if 0 < len(rows) < limit else count_all()
+    # Written as the CustomerPage schema would write it (checked byte for byte in the tests):
+    # no pydantic models to build for 50 rows, no encoder callback for each id and date.
+    page = {"count": count, "limit": limit, "offset": offset, "items": list(map(json_ready, rows))}
+    return json_response(page)
 
 
 @router.get("/customers/{tenant_id}", response={200: CustomerOut, **ERRORS}, tags=["customers"])
 def get_customer(request: HttpRequest, tenant_id: UUID):
     """One customer by its Partner Center tenant id."""
-    return _visible_customer(request, tenant_id)
+    rows = _visible_customers(request.auth).where("tenant_id", tenant_id)
+    if not rows:
+        raise Http404("no such customer")
+    return json_response(json_ready(rows[0]))
 
 
 @router.get(

@@ -5,8 +5,23 @@ from __future__ import annotations
 import json
 
 from django.test import Client
+from django.test.client import ClientHandler
+
+from cspbilling.api.handler import ApiMiddlewareMixin
 
 BASE = "/api/v1"
+
+
+class _ApiClientHandler(ApiMiddlewareMixin, ClientHandler):
+    pass
+
+
+class ApiClient(Client):
+    """Django's test client through the API's middleware chain, as `cspbilling serve` runs it."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.handler = _ApiClientHandler(self.handler.enforce_csrf_checks)
 
 
 def _headers(token: str | None) -> dict[str, str]:
@@ -14,11 +29,11 @@ def _headers(token: str | None) -> dict[str, str]:
 
 
 def get(path: str, token: str | None = None, **params):
-    return Client().get(BASE + path, params, headers=_headers(token))
+    return ApiClient().get(BASE + path, params, headers=_headers(token))
 
 
 def post(path: str, token: str | None = None, body: dict | None = None):
-    return Client().post(
+    return ApiClient().post(
         BASE + path,
         json.dumps(body or {}),
         content_type="application/json",
@@ -28,7 +43,7 @@ def post(path: str, token: str | None = None, body: dict | None = None):
 
 def send(method: str, path: str, token: str | None = None, body: dict | None = None):
     """PATCH or PUT with a JSON body."""
-    return getattr(Client(), method.lower())(
+    return getattr(ApiClient(), method.lower())(
         BASE + path,
         json.dumps(body or {}),
         content_type="application/json",
@@ -37,7 +52,7 @@ def send(method: str, path: str, token: str | None = None, body: dict | None = N
 
 
 def upload(path: str, token: str | None, data: dict):
-    return Client().post(BASE + path, data, headers=_headers(token))
+    return ApiClient().post(BASE + path, data, headers=_headers(token))
 
 
 def assert_problem(response, status: int) -> dict:

@@ -5,11 +5,11 @@ import uuid
 
 import pytest
 import schemathesis
-from django.test import Client
 from django.utils import timezone
 
 from cspbilling.accounts import services as account_services
 from cspbilling.accounts.models import ApiToken
+from cspbilling.api.tests.helpers import ApiClient
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1"
@@ -17,7 +17,7 @@ BASE = "/api/v1"
 
 def get(path: str, token: str | None = None, **params):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return Client().get(BASE + path, params, headers=headers)
+    return ApiClient().get(BASE + path, params, headers=headers)
 
 
 def assert_problem(response, status: int) -> dict:
@@ -146,7 +146,7 @@ def test_portal_session_is_not_api_auth(client_for, portal_user_a):
 
 
 def test_openapi_schema_is_served_and_valid():
-    response = Client().get(BASE + "/openapi.json")
+    response = ApiClient().get(BASE + "/openapi.json")
     assert response.status_code == 200
     schema = response.json()
     schemathesis.openapi.from_dict(schema).validate()  # against the OpenAPI 3.1 meta-schema
@@ -208,13 +208,13 @@ def test_openapi_schema_is_served_and_valid():
 
 
 def test_docs_page_serves_swagger_without_a_cdn():
-    page = Client().get(BASE + "/docs")
+    page = ApiClient().get(BASE + "/docs")
     html = page.content.decode()
     assert page.status_code == 200 and "swagger-ui" in html
     assert "cdn" not in html.lower() and "http" not in html.replace("http-equiv", "")
-    asset = Client().get(BASE + "/docs/assets/swagger-ui-bundle.js")
+    asset = ApiClient().get(BASE + "/docs/assets/swagger-ui-bundle.js")
     assert asset.status_code == 200 and asset["Content-Type"] == "text/javascript"
-    assert Client().get(BASE + "/docs/assets/..%2fsettings.py").status_code == 404
+    assert ApiClient().get(BASE + "/docs/assets/..%2fsettings.py").status_code == 404
 
 
 def test_no_two_schemas_share_a_name():

@@ -89,8 +89,7 @@ def test_money_that_does_not_fit_is_a_409_and_moves_nothing(tokens, issued_invoi
 def test_a_bank_statement_over_the_api_and_its_review_queue(
     tokens, issued_invoice, customer_a, tmp_path
 ):
-    from django.test import Client
-
+    from cspbilling.api.tests.helpers import ApiClient
     from cspbilling.payments.tests.test_statements import _icbc_csv
 
     invoice = issued_invoice(("100",), customer=customer_a)
@@ -104,7 +103,7 @@ def test_a_bank_statement_over_the_api_and_its_review_queue(
 
     def upload(token):
         with path.open("rb") as handle:
-            return Client().post(
+            return ApiClient().post(
                 "/api/v1/bank-statements",
                 {"account": "工行", "file": handle},
                 headers={"Authorization": f"Bearer {token}"},

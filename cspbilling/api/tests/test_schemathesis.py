@@ -1,17 +1,19 @@
-"""Property-based run of schemathesis over our own OpenAPI schema, against the WSGI app."""
+"""Property-based run of schemathesis over our own OpenAPI schema, against the WSGI app
+(`cspbilling.wsgi`, what `cspbilling serve` runs)."""
 
 from __future__ import annotations
 
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
-from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
+from cspbilling.wsgi import application
+
 pytestmark = pytest.mark.django_db
 
-schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 
 @pytest.fixture(autouse=True)
