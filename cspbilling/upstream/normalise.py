@@ -54,6 +54,8 @@ OUTPUT = (
 DECIMAL_TEXT = tuple(
     f"{name}_text" for name in ("unit_price", "quantity", "amount", "tax", "total")
 )
+# The columns each invoice's accumulator reads.
+ACCUMULATED = ("total", "tax", "customer_tenant_id", "subscription_id", "charge_start")
 TEXT_FIELDS = {
     "customer_number": 32,
     "customer_name": 255,
@@ -297,20 +299,19 @@ def normalise_batch(
         )
         if problems:
             continue
-        acc.lines += pc.sum(pc.cast(mask, pa.int64())).as_py()
+        whole = len(currencies) == n  # the usual case: one invoice, nothing to filter
+        lines = out if whole else {name: pc.filter(out[name], mask) for name in ACCUMULATED}
+        acc.lines += len(currencies)
         # Exact sums (usage amounts have 4 or more places): rounded once, for the whole file.
-        acc.total += pc.sum(pc.filter(out["total"], mask)).as_py() or 0
-        acc.tax += pc.sum(pc.filter(out["tax"], mask)).as_py() or 0
-        acc.tenant_ids.update(pc.unique(pc.filter(out["customer_tenant_id"], mask)).to_pylist())
-        acc.subscription_ids.update(pc.unique(pc.filter(out["subscription_id"], mask)).to_pylist())
+        acc.total += pc.sum(lines["total"]).as_py() or 0
+        acc.tax += pc.sum(lines["tax"]).as_py() or 0
+        acc.tenant_id_values.add(lines["customer_tenant_id"])
+        acc.subscription_id_values.add(lines["subscription_id"])
         if fmt.kind == "usage" or fmt.fields["customer_number"]:  # what their matching needs
-            acc.subscription_refs.update(
-                _subscription_refs(out, mask if len(currencies) < n else None)
-            )
-        starts = pc.min(pc.filter(out["charge_start"], mask)).as_py()
+            acc.subscription_refs.update(_subscription_refs(out, None if whole else mask))
+        starts = pc.min(lines["charge_start"]).as_py()
         if starts and (acc.first_charge_start is None or starts < acc.first_charge_start):
             acc.first_charge_start = starts
-        whole = len(currencies) == n
         _fingerprint(
             acc, table if whole else table.filter(mask), header, lengths if whole else None
         )
