@@ -19,20 +19,24 @@ def column_array(table: pa.Table, name: str) -> pa.Array:
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
-def join_parts(parts: list, rows: int, options: pc.JoinOptions | None = None) -> pa.Array:
+def join_parts(
+    parts: list, rows: int, options: pc.JoinOptions | None = None, *, separator: str = ""
+) -> pa.Array:
     """`binary_join_element_wise` of arrays and literal strings, adjacent literals merged first.
 
-    Each argument costs a pass over every row, literal or not: merging them halves the work.
+    Each argument costs a pass over every row, literal or not (~13 ns a row): merging them
+    halves the work. The separator costs nothing of its own: a join that has one takes it as
+    its separator, not as arguments between the parts.
     """
     merged: list = []
     for part in parts:
         if isinstance(part, str) and merged and isinstance(merged[-1], str):
-            merged[-1] += part
+            merged[-1] += separator + part
         else:
             merged.append(part)
     if len(merged) == 1 and isinstance(merged[0], str):
         return pa.repeat(pa.scalar(merged[0], pa.string()), rows)
-    return pc.binary_join_element_wise(*merged, "", options=options)
+    return pc.binary_join_element_wise(*merged, separator, options=options)
 
 
 # Bytes that never need escaping inside a JSON string (deleting them leaves the ones that do).
