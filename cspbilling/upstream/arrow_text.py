@@ -19,6 +19,16 @@ def column_array(table: pa.Table, name: str) -> pa.Array:
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
+def has_any_byte(values: pa.Array, needles: bytes) -> bool:
+    """Whether any of these bytes occurs in the values' text (a memchr each, ~20x faster than
+    any Arrow kernel over the values; may look past a sliced array's ends, never misses)."""
+    data = values.buffers()[2]
+    if data is None:
+        return False
+    text = bytes(data)
+    return any(bytes([byte]) in text for byte in needles)
+
+
 def join_parts(
     parts: list, rows: int, options: pc.JoinOptions | None = None, *, separator: str = ""
 ) -> pa.Array:

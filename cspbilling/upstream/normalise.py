@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 from cspbilling.core.identifiers import invoice_number_problem
 from cspbilling.core.money import CURRENCY_ALIASES
 from cspbilling.upstream.amounts import parse_amounts
-from cspbilling.upstream.arrow_text import column_array, same_mask, source_json
+from cspbilling.upstream.arrow_text import column_array, has_any_byte, same_mask, source_json
 from cspbilling.upstream.columns import PLACES, header_key, source_fields
 from cspbilling.upstream.dates import parse_dates
 
@@ -73,11 +73,13 @@ def _column(table: pa.Table, header: Header, name: str | None) -> tuple[pa.Array
     if name and name in header.canonical:
         written = header.names[header.canonical.index(name)]
         values = column_array(table, written)
-        # Trimming copies the column; most columns have nothing to trim. One cheap check: no
-        # value starts or ends with a space or tab when cutting those off leaves every byte.
-        edges = pc.sum(pc.binary_length(pc.utf8_trim(values, characters=" \t"))).as_py()
-        if (edges or 0) != (pc.sum(pc.binary_length(values)).as_py() or 0):
-            values = pc.utf8_trim_whitespace(values)
+        # Trimming copies the column; most columns have nothing to trim, most have no space or
+        # tab at all. Else one check: no value starts or ends with a space or tab when cutting
+        # those off leaves every byte.
+        if has_any_byte(values, b" \t"):
+            edges = pc.sum(pc.binary_length(pc.utf8_trim(values, characters=" \t"))).as_py()
+            if (edges or 0) != (pc.sum(pc.binary_length(values)).as_py() or 0):
+                values = pc.utf8_trim_whitespace(values)
         return values, written
     return pa.repeat(pa.scalar("", pa.string()), table.num_rows), name or ""
 
@@ -107,8 +109,11 @@ def _canonical_decimal(raw: pa.Array, exact: pa.Array, places: int) -> pa.Array 
 
 
 def _minor(values: pa.Array) -> pa.Array:
-    cents = pc.round(values, 2, round_mode="half_towards_infinity")
-    return pc.cast(pc.multiply(cents, HUNDRED), pa.int64())
+    try:  # the usual case: no value has more than 2 places, so there is nothing to round
+        return pc.cast(pc.multiply(values, HUNDRED), pa.int64())
+    except pa.ArrowInvalid:
+        cents = pc.round(values, 2, round_mode="half_towards_infinity")
+        return pc.cast(pc.multiply(cents, HUNDRED), pa.int64())
 
 
 def _invoice_keys(table, header, override, first_row, problems) -> pa.Array:
