@@ -29,6 +29,23 @@ def has_any_byte(values: pa.Array, needles: bytes) -> bool:
     return any(bytes([byte]) in text for byte in needles)
 
 
+class Distinct:
+    """A column's distinct values, to compute something once per value and spread it over the
+    rows (a file writes one currency, one or two billing periods...)."""
+
+    def __init__(self, values: pa.Array):
+        self.values = pc.unique(values)
+        self.rows = len(values)
+        # each row's index among the distinct values (None: one value on every row)
+        self.index = None if len(self.values) == 1 else pc.index_in(values, value_set=self.values)
+
+    def spread(self, per_value: pa.Array) -> pa.Array:
+        """Each row's item of an array that has one item per distinct value."""
+        if self.index is None:
+            return pa.repeat(per_value[0], self.rows)
+        return pc.take(per_value, self.index)
+
+
 def join_parts(
     parts: list, rows: int, options: pc.JoinOptions | None = None, *, separator: str = ""
 ) -> pa.Array:
@@ -124,7 +141,7 @@ def source_json(
 
 def same_mask(raw: pa.Array, rendered: pa.Array) -> pa.Array | None:
     """Where `raw` equals `rendered` (None: everywhere, found without comparing when possible)."""
-    if raw is rendered:
+    if raw is rendered or raw.equals(rendered):  # the whole arrays: a memory compare
         return None
     equal = pc.fill_null(pc.equal(raw, rendered), False)
     return None if pc.all(equal).as_py() else equal

@@ -12,7 +12,13 @@ import pyarrow.compute as pc
 from cspbilling.core.identifiers import invoice_number_problem
 from cspbilling.core.money import CURRENCY_ALIASES
 from cspbilling.upstream.amounts import parse_amounts
-from cspbilling.upstream.arrow_text import column_array, has_any_byte, same_mask, source_json
+from cspbilling.upstream.arrow_text import (
+    Distinct,
+    column_array,
+    has_any_byte,
+    same_mask,
+    source_json,
+)
 from cspbilling.upstream.columns import PLACES, header_key, source_fields
 from cspbilling.upstream.dates import parse_dates
 
@@ -163,10 +169,12 @@ def _check_invoice_numbers(keys, *, column, first_row, problems) -> None:
 
 
 def _currency(values, *, column, first_row, problems) -> pa.Array:
-    upper = pc.utf8_upper(values)
+    distinct = Distinct(values)  # a file writes one currency or a few: each is read once
+    upper = pc.utf8_upper(distinct.values)
     for alias, code in CURRENCY_ALIASES.items():
         upper = pc.if_else(pc.equal(upper, alias), code, upper)
-    bad = pc.invert(pc.match_substring_regex(upper, r"^[A-Z]{3}$"))
+    bad = distinct.spread(pc.invert(pc.match_substring_regex(upper, r"^[A-Z]{3}$")))
+    upper = distinct.spread(upper)
     problems.add_mask(
         bad,
         first_row=first_row,
