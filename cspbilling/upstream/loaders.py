@@ -97,10 +97,13 @@ def _constant_text(array: pa.Array) -> str | None:
     return str(low) if low == high else None
 
 
-def _encode_postgres(table: pa.Table) -> bytes:
-    """The batch as COPY text-format rows, in PG_COLUMNS order: one buffer, no per-row Python."""
+def _encode_postgres(table: pa.Table) -> memoryview:
+    """The batch as COPY text-format rows, in PG_COLUMNS order: one buffer, no per-row Python.
+
+    A view of Arrow's own buffer, not a copy: psycopg sends it in slices of the view.
+    """
     if not table.num_rows:
-        return b""
+        return memoryview(b"")
     parts: list = []
     for name in PG_COLUMNS:
         column = table.column(f"{name}_text" if f"{name}_text" in DECIMAL_TEXT else name)
@@ -122,7 +125,7 @@ def _encode_postgres(table: pa.Table) -> bytes:
         int.from_bytes(offsets[4 * i : 4 * i + 4], "little", signed=True)
         for i in (lines.offset, lines.offset + len(lines))
     )
-    return memoryview(data)[start:end].tobytes()
+    return memoryview(data)[start:end]
 
 
 # Columns that are the same on every row of a batch of one invoice: SQLite gets them as
