@@ -52,7 +52,7 @@ class DistinctText:
     """The distinct values of a text column across a file's batches, deduplicated in Arrow: a
     1M-line file names ~70k subscriptions, so no Python string is made per line."""
 
-    COMPACT_AT = 1 << 18  # values kept before deduplicating them together
+    COMPACT_AT = 1 << 20  # values kept (~40 MB of ids) before deduplicating them together
 
     def __init__(self) -> None:
         self.parts: list[pa.Array] = []
