@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import re
 from typing import TYPE_CHECKING
@@ -19,14 +20,30 @@ def column_array(table: pa.Table, name: str) -> pa.Array:
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
+def _libc_memchr():
+    try:
+        memchr = ctypes.CDLL(None).memchr
+    except (AttributeError, OSError, TypeError):  # no C library to call: copy, then search
+        return None
+    memchr.restype = ctypes.c_void_p
+    memchr.argtypes = (ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t)
+    return memchr
+
+
+MEMCHR = _libc_memchr()
+
+
 def has_any_byte(values: pa.Array, needles: bytes) -> bool:
-    """Whether any of these bytes occurs in the values' text (a memchr each, ~20x faster than
-    any Arrow kernel over the values; may look past a sliced array's ends, never misses)."""
+    """Whether any of these bytes occurs in the values' text: a memchr each over Arrow's buffer
+    in place (~20x faster than an Arrow kernel over the values, ~4x than copying the buffer
+    to search it). May look past a sliced array's ends: never misses one."""
     data = values.buffers()[2]
-    if data is None:
+    if data is None or not data.size:
         return False
-    text = bytes(data)
-    return any(bytes([byte]) in text for byte in needles)
+    if MEMCHR is None:
+        text = bytes(data)
+        return any(bytes([byte]) in text for byte in needles)
+    return any(MEMCHR(data.address, byte, data.size) for byte in needles)
 
 
 class Distinct:

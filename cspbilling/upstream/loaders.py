@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import connection, connections
 
-from cspbilling.upstream.arrow_text import join_parts
+from cspbilling.upstream.arrow_text import has_any_byte, join_parts
 from cspbilling.upstream.models import UpstreamLineItem
 from cspbilling.upstream.normalise import DECIMAL_TEXT, OUTPUT
 
@@ -70,10 +70,8 @@ def _with_keys(table: pa.Table, invoice_pks: dict[str, int], batch_id: int) -> p
 def _copy_text(values: pa.Array) -> pa.Array:
     """Text values escaped for COPY's text format (a byte search per escape usually finds none
     to do)."""
-    data = values.buffers()[2]
-    special = bytes(data) if data is not None else b""
     for old, new in ESCAPES:
-        if old.encode() in special:
+        if has_any_byte(values, old.encode()):
             values = pc.replace_substring(values, old, new)
     return values
 
