@@ -16,6 +16,7 @@ import random
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -145,16 +146,88 @@ def generate(path: Path, lines: int, *, seed: int = 20240201, customers: int = 2
     return grand_total
 
 
-def timed(cmd: list[str], env: dict | None = None) -> tuple[float, int, str]:
-    """Run a command; return (seconds, peak RSS in MiB, output)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    out = proc.stdout.read().decode()
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
+class BackendCpu:
+    """CPU seconds of the PostgreSQL backends serving one database, polled from /proc.
+
+    Wall-clock on a shared 2-core machine is noisy; CPU time (the client's plus its server
+    backend's) is the load-robust figure. A backend's counters are read every 20 ms until it
+    exits, so at most its last 20 ms are missed (the same for the floor and the import).
+    """
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, database: str):
+        self.title = f" {database} "  # in the backend's process title: user, database, client
+        self.seconds: dict[int, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> BackendCpu:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    @property
+    def total(self) -> float:
+        return sum(self.seconds.values())
+
+    def _poll(self) -> None:
+        rounds = 0
+        while not self.stop.wait(0.02):
+            if rounds % 5 == 0:  # look for new backends every 100 ms
+                self._discover()
+            rounds += 1
+            for pid in list(self.seconds):
+                self._read(pid)
+
+    def _discover(self) -> None:
+        if self.title == "  ":  # no database: nothing to watch
+            return
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) in self.seconds:
+                continue
+            try:
+                title = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if title.startswith(b"postgres: ") and self.title.encode() in title:
+                self.seconds[int(entry.name)] = 0.0
+                self._read(int(entry.name))
+
+    def _read(self, pid: int) -> None:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return  # exited: keep its last reading
+        self.seconds[pid] = (int(fields[11]) + int(fields[12])) / self.TICK
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def timed(cmd: list[str], env: dict | None = None, database: str = "") -> dict:
+    """Run a command: seconds, peak RSS in MiB, its CPU seconds (and its PostgreSQL backend's,
+    when `database` names one), output."""
+    with BackendCpu(database) as backend:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        out = proc.stdout.read().decode()
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        time.sleep(0.05)  # the backend's last readings
     if os.waitstatus_to_exitcode(status):
         sys.exit(f"{' '.join(cmd)} failed:\n{out}")
-    return elapsed, usage.ru_maxrss // 1024, out
+    return {
+        "seconds": elapsed,
+        "rss": usage.ru_maxrss // 1024,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "server_cpu": backend.total,
+        "out": out,
+    }
 
 
 def migrate(url: str) -> dict:
@@ -176,24 +249,37 @@ def bench_postgres(path: Path, db: str) -> dict:
     # Each timed load starts from a checkpoint, so neither pays for flushing the other's WAL.
     checkpoint = [*psql, "-d", db, "-c", "CHECKPOINT"]
     subprocess.run(checkpoint, check=True)
-    floor, _, _ = timed(
-        [*psql, "-d", db, "-c", f"\\copy floor FROM '{path}' WITH (FORMAT csv, HEADER true)"]
+    floor = timed(
+        [*psql, "-d", db, "-c", f"\\copy floor FROM '{path}' WITH (FORMAT csv, HEADER true)"],
+        database=db,
     )
     env = migrate(f"postgresql://postgres@127.0.0.1:5432/{db}")
     subprocess.run(checkpoint, check=True)
-    took, rss, out = timed(import_command(path), env)
+    run = timed(import_command(path), env, database=db)
     subprocess.run([*psql, "-d", "postgres", "-c", f"DROP DATABASE {db} WITH (FORCE)"], check=True)
-    return {"engine": "postgresql", "floor": floor, "import": took, "rss": rss, "out": out}
+    return result("postgresql", floor, run)
+
+
+def result(engine: str, floor: dict, run: dict) -> dict:
+    return {
+        "engine": engine,
+        "floor": floor["seconds"],
+        "import": run["seconds"],
+        "rss": run["rss"],
+        "out": run["out"],
+        # CPU seconds: the client's, then its server backend's (PostgreSQL only)
+        "floor_cpu": (floor["cpu"], floor["server_cpu"]),
+        "import_cpu": (run["cpu"], run["server_cpu"]),
+    }
 
 
 def bench_sqlite(path: Path, workdir: Path) -> dict:
     floor_db, app_db = workdir / "floor.sqlite3", workdir / "app.sqlite3"
     for old in workdir.glob("*.sqlite3*"):
         old.unlink()
-    floor, _, _ = timed(["sqlite3", str(floor_db), f".import --csv {path} floor"])
+    floor = timed(["sqlite3", str(floor_db), f".import --csv {path} floor"])
     env = migrate(f"sqlite:///{app_db}")
-    took, rss, out = timed(import_command(path), env)
-    return {"engine": "sqlite", "floor": floor, "import": took, "rss": rss, "out": out}
+    return result("sqlite", floor, timed(import_command(path), env))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -209,16 +295,23 @@ def main(argv: list[str] | None = None) -> None:
         help="measure floor and import this many times each, alternating; report the medians "
         "(single runs here vary by about ±0.5 s)",
     )
+    parser.add_argument(
+        "--reuse-file", action="store_true", help="use the file a previous run generated"
+    )
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     path = args.workdir / f"license-{args.lines}.csv"
-    start = time.perf_counter()
-    total = generate(path, args.lines)
-    print(
-        f"generated {args.lines:,} lines, {path.stat().st_size / 1e6:.0f} MB, total "
-        f"{money(total)} CNY, in {time.perf_counter() - start:.1f} s: {path}"
-    )
+    if args.reuse_file and path.exists():
+        print(f"reusing {path} ({path.stat().st_size / 1e6:.0f} MB)")
+    else:
+        start = time.perf_counter()
+        total = generate(path, args.lines)
+        print(
+            f"generated {args.lines:,} lines, {path.stat().st_size / 1e6:.0f} MB, total "
+            f"{money(total)} CNY, in {time.perf_counter() - start:.1f} s: {path}"
+        )
     runs = {"postgresql": [], "sqlite": []}
+    print(f"load average before: {load_average()}")
     for _ in range(max(1, args.repeat)):
         if args.engine in ("postgres", "both"):
             runs["postgresql"].append(bench_postgres(path, args.pg_database))
@@ -239,6 +332,19 @@ def main(argv: list[str] | None = None) -> None:
             f"ratio {ratio:.2f} (target ≤ {targets[engine]:.0f}×: {verdict}), "
             f"peak RSS {max(r['rss'] for r in rs)} MiB; each run floor/import: {each}"
         )
+        floor_cpu = [sum(r["floor_cpu"]) for r in rs]
+        import_cpu = [sum(r["import_cpu"]) for r in rs]
+        print(
+            f"{engine} CPU (client + server backend, medians): floor "
+            f"{statistics.median(floor_cpu):.2f} s, import {statistics.median(import_cpu):.2f} s, "
+            f"ratio {statistics.median(import_cpu) / statistics.median(floor_cpu):.2f}; each run "
+            + ", ".join(
+                f"{r['floor_cpu'][0]:.2f}+{r['floor_cpu'][1]:.2f}/"
+                f"{r['import_cpu'][0]:.2f}+{r['import_cpu'][1]:.2f}"
+                for r in rs
+            )
+        )
+    print(f"load average after: {load_average()}")
     for r in results:
         print(f"--- {r['engine']} import output ---\n{r['out'].strip()}")
 

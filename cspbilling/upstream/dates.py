@@ -12,6 +12,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cspbilling.upstream.arrow_text import Distinct
 from cspbilling.upstream.problems import Problems
 from cspbilling.upstream.reading import Proof, ReadAgain, Reading
 
@@ -34,11 +35,11 @@ def parse_dates(
     reading: Reading,
 ) -> tuple[pa.Array, pa.Array]:
     """The values as date32, and as YYYY-MM-DD text; bad ones are problems (row, column)."""
-    dates, text = _iso_dates(values)
-    if pc.all(
-        pc.fill_null(pc.equal(text, values), False)
-    ).as_py():  # the usual case: every value is YYYY-MM-DD
-        return dates, text
+    # The usual case: every value is YYYY-MM-DD, and a file has few distinct dates.
+    distinct = Distinct(values)
+    dates, text = _iso_dates(distinct.values)
+    if pc.all(pc.fill_null(pc.equal(text, distinct.values), False)).as_py():
+        return distinct.spread(dates), values
     empty = pc.equal(values, "")
     year_first = pc.extract_regex(values, YEAR_FIRST)
     iso = _iso_text(year_first, "a", "b")

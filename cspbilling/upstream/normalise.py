@@ -12,7 +12,13 @@ import pyarrow.compute as pc
 from cspbilling.core.identifiers import invoice_number_problem
 from cspbilling.core.money import CURRENCY_ALIASES
 from cspbilling.upstream.amounts import parse_amounts
-from cspbilling.upstream.arrow_text import column_array, same_mask, source_json
+from cspbilling.upstream.arrow_text import (
+    Distinct,
+    column_array,
+    has_any_byte,
+    same_mask,
+    source_json,
+)
 from cspbilling.upstream.columns import PLACES, header_key, source_fields
 from cspbilling.upstream.dates import parse_dates
 
@@ -54,6 +60,8 @@ OUTPUT = (
 DECIMAL_TEXT = tuple(
     f"{name}_text" for name in ("unit_price", "quantity", "amount", "tax", "total")
 )
+# The columns each invoice's accumulator reads.
+ACCUMULATED = ("total", "tax", "customer_tenant_id", "subscription_id", "charge_start")
 TEXT_FIELDS = {
     "customer_number": 32,
     "customer_name": 255,
@@ -71,11 +79,13 @@ def _column(table: pa.Table, header: Header, name: str | None) -> tuple[pa.Array
     if name and name in header.canonical:
         written = header.names[header.canonical.index(name)]
         values = column_array(table, written)
-        # Trimming copies the column; most columns have nothing to trim. One cheap check: no
-        # value starts or ends with a space or tab when cutting those off leaves every byte.
-        edges = pc.sum(pc.binary_length(pc.utf8_trim(values, characters=" \t"))).as_py()
-        if (edges or 0) != (pc.sum(pc.binary_length(values)).as_py() or 0):
-            values = pc.utf8_trim_whitespace(values)
+        # Trimming copies the column; most columns have nothing to trim, most have no space or
+        # tab at all. Else one check: no value starts or ends with a space or tab when cutting
+        # those off leaves every byte.
+        if has_any_byte(values, b" \t"):
+            edges = pc.sum(pc.binary_length(pc.utf8_trim(values, characters=" \t"))).as_py()
+            if (edges or 0) != (pc.sum(pc.binary_length(values)).as_py() or 0):
+                values = pc.utf8_trim_whitespace(values)
         return values, written
     return pa.repeat(pa.scalar("", pa.string()), table.num_rows), name or ""
 
@@ -105,8 +115,11 @@ def _canonical_decimal(raw: pa.Array, exact: pa.Array, places: int) -> pa.Array 
 
 
 def _minor(values: pa.Array) -> pa.Array:
-    cents = pc.round(values, 2, round_mode="half_towards_infinity")
-    return pc.cast(pc.multiply(cents, HUNDRED), pa.int64())
+    try:  # the usual case: no value has more than 2 places, so there is nothing to round
+        return pc.cast(pc.multiply(values, HUNDRED), pa.int64())
+    except pa.ArrowInvalid:
+        cents = pc.round(values, 2, round_mode="half_towards_infinity")
+        return pc.cast(pc.multiply(cents, HUNDRED), pa.int64())
 
 
 def _invoice_keys(table, header, override, first_row, problems) -> pa.Array:
@@ -156,10 +169,12 @@ def _check_invoice_numbers(keys, *, column, first_row, problems) -> None:
 
 
 def _currency(values, *, column, first_row, problems) -> pa.Array:
-    upper = pc.utf8_upper(values)
+    distinct = Distinct(values)  # a file writes one currency or a few: each is read once
+    upper = pc.utf8_upper(distinct.values)
     for alias, code in CURRENCY_ALIASES.items():
         upper = pc.if_else(pc.equal(upper, alias), code, upper)
-    bad = pc.invert(pc.match_substring_regex(upper, r"^[A-Z]{3}$"))
+    bad = distinct.spread(pc.invert(pc.match_substring_regex(upper, r"^[A-Z]{3}$")))
+    upper = distinct.spread(upper)
     problems.add_mask(
         bad,
         first_row=first_row,
@@ -297,20 +312,19 @@ def normalise_batch(
         )
         if problems:
             continue
-        acc.lines += pc.sum(pc.cast(mask, pa.int64())).as_py()
+        whole = len(currencies) == n  # the usual case: one invoice, nothing to filter
+        lines = out if whole else {name: pc.filter(out[name], mask) for name in ACCUMULATED}
+        acc.lines += len(currencies)
         # Exact sums (usage amounts have 4 or more places): rounded once, for the whole file.
-        acc.total += pc.sum(pc.filter(out["total"], mask)).as_py() or 0
-        acc.tax += pc.sum(pc.filter(out["tax"], mask)).as_py() or 0
-        acc.tenant_ids.update(pc.unique(pc.filter(out["customer_tenant_id"], mask)).to_pylist())
-        acc.subscription_ids.update(pc.unique(pc.filter(out["subscription_id"], mask)).to_pylist())
+        acc.total += pc.sum(lines["total"]).as_py() or 0
+        acc.tax += pc.sum(lines["tax"]).as_py() or 0
+        acc.tenant_id_values.add(lines["customer_tenant_id"])
+        acc.subscription_id_values.add(lines["subscription_id"])
         if fmt.kind == "usage" or fmt.fields["customer_number"]:  # what their matching needs
-            acc.subscription_refs.update(
-                _subscription_refs(out, mask if len(currencies) < n else None)
-            )
-        starts = pc.min(pc.filter(out["charge_start"], mask)).as_py()
+            acc.subscription_refs.update(_subscription_refs(out, None if whole else mask))
+        starts = pc.min(lines["charge_start"]).as_py()
         if starts and (acc.first_charge_start is None or starts < acc.first_charge_start):
             acc.first_charge_start = starts
-        whole = len(currencies) == n
         _fingerprint(
             acc, table if whole else table.filter(mask), header, lengths if whole else None
         )
