@@ -32,12 +32,11 @@ from cspbilling.invoicing.models import (
 )
 from cspbilling.invoicing.price_rules import RuleBook, rule_book
 from cspbilling.invoicing.pricing import LinePrice, price_by_percent, price_by_unit
+from cspbilling.invoicing.selectors import BILLING_STAGES as STAGES
 from cspbilling.invoicing.services import billing_writes
 
 MICRO = -6
 PROGRESS_STEP = 5000  # groups priced, or lines written, between two progress reports
-# The stages a run reports, in order (a run's `phase`; the console and the CLI show them).
-STAGES = ("unbilled reasons", "groups", "pricing", "writing", "trace")
 LINE_COLUMNS = (
     "invoice_id",
     "subscription_id",
@@ -250,11 +249,14 @@ def bill_period(*, run: BillingRun, progress: ProgressReporter) -> dict[str, Any
     require_transaction("bill_period")
     start, end = month_of(run.period)
     replaced = delete_drafts(start, run.customer_id)
-    progress.start(STAGES[0])
+    # A stage that is one statement counts as one step (so a bar shows it done).
+    progress.start(STAGES[0], total=1)
     total = billing_writes.fill_run_lines(PeriodLines(start, end, run.customer_id))
     billing_writes.record_unbilled_lines(run.pk)
-    progress.start(STAGES[1])
+    progress.advance()
+    progress.start(STAGES[1], total=1)
     groups = billing_sql.unbilled_groups()
+    progress.advance()
     progress.start(STAGES[2], total=len(groups))
     priced = price_groups(groups, rule_book(), start, progress)
     del groups
@@ -262,11 +264,12 @@ def bill_period(*, run: BillingRun, progress: ProgressReporter) -> dict[str, Any
     write_drafts(priced, run, progress)
     unpriced = bool(priced.unbilled)
     del priced
-    progress.start(STAGES[4])
+    progress.start(STAGES[4], total=1)
     billed = billing_writes.trace_billed_lines()
     if unpriced:
         billing_writes.record_unbilled_groups(run.pk)
     billing_writes.drop_scratch_tables()
+    progress.advance()
     return {**summarise(run, total=total, billed=billed), "drafts_replaced": replaced}
 
 
