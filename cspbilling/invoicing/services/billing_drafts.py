@@ -1,7 +1,8 @@
 """The work of a billing run, inside its one write transaction: the period's drafts made again
 from the upstream lines not billed yet, every line billed once or listed as unbilled with its
 reason. Set-based: SQL lists, groups and traces the lines; Python prices the groups (one per
-invoice line, never one per upstream line), exactly, with Decimal (`invoicing.pricing`)."""
+invoice line, never one per upstream line), exactly, in integers (`invoicing.pricing_minor`,
+held by the tests to `invoicing.pricing`'s Decimal arithmetic)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from django.db import connection
 from django.db.models import Count, Sum
 
 from cspbilling.core.bulk import copy_rows
-from cspbilling.core.money import from_minor_units, to_minor_units
+from cspbilling.core.money import MINOR_UNITS, from_minor_units
 from cspbilling.core.progress import ProgressReporter
 from cspbilling.core.services import require_transaction
 from cspbilling.invoicing import billing_sql
@@ -31,7 +32,7 @@ from cspbilling.invoicing.models import (
     UnbilledReason,
 )
 from cspbilling.invoicing.price_rules import RuleBook, rule_book
-from cspbilling.invoicing.pricing import LinePrice, price_by_percent, price_by_unit
+from cspbilling.invoicing.pricing_minor import net_by_percent, net_by_unit, scaled, tax_on
 from cspbilling.invoicing.selectors import BILLING_STAGES as STAGES
 from cspbilling.invoicing.services import billing_writes
 
@@ -86,15 +87,36 @@ class Priced:
     lines: int = 0
 
 
-def _price(rule: PriceRule, amount: Decimal, quantity: Decimal, currency: str) -> LinePrice:
-    rate = rule.tax_category.rate
-    if rule.method == PricingMethod.PERCENT:
-        return price_by_percent(
-            upstream_amount=amount, percent=rule.percent, tax_rate=rate, currency=currency
-        )
-    return price_by_unit(
-        quantity=quantity, unit_price=rule.unit_price, tax_rate=rate, currency=currency
-    )
+@dataclass(frozen=True)
+class Terms:
+    """A rule's terms as a run prices with them (`pricing_minor`), and as its lines copy them."""
+
+    rule_id: int
+    method: str
+    factor: int  # the percent in thousandths, or the unit price in millionths
+    rate_e4: int  # the tax rate in ten-thousandths
+    copied: tuple  # price_rule_id, method, percent, unit_price, tax_rate of the line
+
+    @classmethod
+    def of(cls, rule: PriceRule) -> Terms:
+        rate = rule.tax_category.rate
+        percent = rule.method == PricingMethod.PERCENT
+        factor = scaled(rule.percent, 3) if percent else scaled(rule.unit_price, 6)
+        copied = (rule.pk, rule.method, rule.percent, rule.unit_price, rate)
+        return cls(rule.pk, rule.method, factor, scaled(rate, 4), copied)
+
+    def price(self, amount_micro: int, quantity_micro: int, places: int) -> tuple[int, int]:
+        """(net, tax) in minor units: `pricing.price_by_percent` / `price_by_unit`, exactly."""
+        if self.method == PricingMethod.PERCENT:
+            net = net_by_percent(amount_micro, self.factor, places)
+        else:
+            net = net_by_unit(quantity_micro, self.factor, places)
+        return net, tax_on(net, self.rate_e4)
+
+
+def _day(start: dt.date | str | None, period: dt.date) -> dt.date:
+    """The day a charge is priced on: its start (text on SQLite), else the period's first."""
+    return start if isinstance(start, dt.date) else dt.date.fromisoformat(start or str(period))
 
 
 def _why_unbilled(rule: PriceRule | None, currency: str) -> str | None:
@@ -113,20 +135,31 @@ def price_groups(
     """Each group (`billing_sql.unbilled_groups`) priced by its rule into its draft's lines, or
     left unbilled with the reason."""
     priced = Priced(drafts={}, unbilled=[])
+    rules: dict[tuple, PriceRule | None] = {}  # many groups share a customer, offer and day
+    terms: dict[int, Terms] = {}
     seen = 0
     for row in groups:
         g, customer_id, currency, sub, offer, durable, charge_type, start, end = row[:9]
         offer_name, count, amount_micro, quantity_micro = row[9:]
-        day = start if isinstance(start, dt.date) else dt.date.fromisoformat(start or str(period))
-        rule = book.rule_for(customer_id, offer_id=offer, durable_offer_id=durable, on=day)
+        key = (customer_id, offer, durable, start)
+        if key not in rules:
+            day = (
+                start if isinstance(start, dt.date) else dt.date.fromisoformat(start or str(period))
+            )
+            rules[key] = book.rule_for(
+                customer_id, offer_id=offer, durable_offer_id=durable, on=day
+            )
+        rule = rules[key]
         reason = _why_unbilled(rule, currency)
         if reason is not None:
             priced.unbilled.append((g, None, reason))
         else:
-            amount = Decimal(int(amount_micro)).scaleb(MICRO)
-            quantity = Decimal(int(quantity_micro)).scaleb(MICRO)
-            price = _price(rule, amount, quantity, currency)
-            net, tax = to_minor_units(price.net, currency), to_minor_units(price.tax, currency)
+            if rule.pk not in terms:
+                terms[rule.pk] = Terms.of(rule)
+            amount_micro, quantity_micro = int(amount_micro), int(quantity_micro)
+            net, tax = terms[rule.pk].price(
+                amount_micro, quantity_micro, MINOR_UNITS.get(currency, 2)
+            )
             draft = priced.drafts.get((customer_id, currency))
             if draft is None:
                 draft = priced.drafts[(customer_id, currency)] = Draft()
@@ -139,14 +172,10 @@ def price_groups(
                     charge_type,
                     start,
                     end,
-                    quantity,
+                    Decimal(quantity_micro).scaleb(MICRO),
                     int(count),
-                    int(amount_micro),
-                    rule.pk,
-                    rule.method,
-                    rule.percent,
-                    rule.unit_price,
-                    rule.tax_category.rate,
+                    amount_micro,
+                    *terms[rule.pk].copied,
                     net,
                     tax,
                 )
@@ -154,7 +183,7 @@ def price_groups(
             draft.groups.append(g)
             draft.net_minor += net
             draft.tax_minor += tax
-            draft.upstream_micro += int(amount_micro)
+            draft.upstream_micro += amount_micro
             priced.lines += 1
         seen += 1
         if seen % PROGRESS_STEP == 0:
