@@ -2,8 +2,8 @@
 amounts and quantities in millionths in, net and tax in minor units out, rounded once each,
 half-up (away from zero on a tie), exactly as `price_by_percent` and `price_by_unit` round them
 (the tests hold the two to each other, over every amount the columns allow; a Decimal product
-beyond 28 significant digits would be rounded there, never here). A percentage has at most 3 decimals, a unit price 6 and
-a tax rate 4 (their columns), so every factor is an integer."""
+beyond 28 significant digits would be rounded there, never here). A percentage has at most 3
+decimals, a unit price 6 and a tax rate 4 (their columns), so every factor is an integer."""
 
 from __future__ import annotations
 

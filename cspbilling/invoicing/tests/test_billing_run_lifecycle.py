@@ -179,3 +179,57 @@ def test_progress_is_written_from_its_own_connection_while_the_run_transaction_i
             time.sleep(0.05)
     assert (row.phase, row.progress_done, row.progress_total) == ("pricing", 120, 250)
     assert row.heartbeat_at > now and bar.writes >= 1
+
+
+# A child that bills October and stops for good in the trace stage, its writes uncommitted.
+STALLED_RUN = """
+import time, datetime as dt, django
+django.setup()
+from cspbilling.invoicing.services import billing_writes, do_run_billing
+billing_writes.trace_billed_lines = lambda: time.sleep(600)
+do_run_billing(period=dt.date(2026, 10, 1), actor="stalled")
+"""
+
+
+@pytest.mark.slow
+def test_a_killed_run_leaves_no_drafts_and_is_failed_once_its_heartbeat_is_old(
+    month, database_url_for_subprocess, settings
+):
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "CSPBILLING_DATABASE_URL": database_url_for_subprocess,
+        "DJANGO_SETTINGS_MODULE": "cspbilling.settings",
+    }
+    child = subprocess.Popen(
+        [sys.executable, "-c", STALLED_RUN],
+        cwd=settings.PROJECT_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            run = BillingRun.objects.filter(requested_by="stalled").first()
+            # PostgreSQL shows the stage as it goes; SQLite only that the run started.
+            expected = "trace" if connection.vendor == "postgresql" else ""
+            if run is not None and run.phase == expected:
+                break
+            time.sleep(0.2)
+        assert run is not None and run.status == "running" and run.phase == expected
+        if connection.vendor == "sqlite":
+            time.sleep(1)  # well into the write transaction
+    finally:
+        child.kill()
+        child.wait()
+    assert not Invoice.objects.exists() and not BilledUpstreamLine.objects.exists()
+    with pytest.raises(BillingRunBusy):
+        do_run_billing(period=OCTOBER, actor="t")
+    assert do_fail_abandoned_billing_runs(now=timezone.now() + dt.timedelta(minutes=31)) == 1
+    run.refresh_from_db()
+    assert run.status == "failed" and "the process running it stopped" in run.error
+    assert do_run_billing(period=OCTOBER, actor="t").summary["billed_lines"] == 6
