@@ -127,13 +127,21 @@ def request_billing_run(
     return run
 
 
-def do_request_billing_run(**kwargs) -> BillingRun:
+def do_request_billing_run(
+    *,
+    period: dt.date,
+    actor: str,
+    customer: Customer | None = None,
+    dry_run: bool = False,
+    queue: bool = True,
+) -> BillingRun:
     """Entry point of request_billing_run. A busy month is refused before the transaction too:
     on SQLite it would wait for the running run's write transaction to end."""
-    start, _ = month_of(kwargs["period"])
-    _refuse_if_busy(start, timezone.now())
+    _refuse_if_busy(month_of(period)[0], timezone.now())
     with transaction.atomic(durable=True):
-        return request_billing_run(**kwargs)
+        return request_billing_run(
+            period=period, actor=actor, customer=customer, dry_run=dry_run, queue=queue
+        )
 
 
 def execute_billing_run(*, run_id: int, progress: ProgressReporter | None = None) -> BillingRun:
