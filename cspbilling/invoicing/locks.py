@@ -3,6 +3,7 @@ the lock; select_for_update is a no-op there."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterable
 
@@ -15,9 +16,26 @@ def lock_price_rule_scope(scope_key: str) -> None:
     """Until the transaction ends, nobody else saves a rule of this scope (so two rules that
     would tie cannot both pass the check). A scope has no row of its own to lock (a rule for
     everyone), hence a transaction-scoped advisory lock on PostgreSQL."""
+    _advisory_lock(f"price-rule:{scope_key}")
+
+
+def lock_billing_requests(period: dt.date) -> None:
+    """Until the transaction ends, nobody else asks for a billing run of this month (so two
+    requests cannot both find none running and both start one)."""
+    _advisory_lock(f"billing-run-request:{period:%Y-%m}")
+
+
+def lock_billing_period(period: dt.date) -> None:
+    """Until the transaction ends, no other billing run writes this month's drafts: a second
+    one waits, then makes them again from what the first left."""
+    _advisory_lock(f"billing-run-write:{period:%Y-%m}")
+
+
+def _advisory_lock(name: str) -> None:
+    """A transaction-scoped advisory lock on PostgreSQL, for what has no row of its own."""
     if connection.vendor != "postgresql":
         return
-    key = int.from_bytes(hashlib.sha256(b"price-rule:" + scope_key.encode()).digest()[:8], "big")
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big")
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key - (1 << 63)])
 

@@ -23,6 +23,7 @@ from cspbilling.invoicing.models import (
     InvoiceLine,
     InvoiceStatus,
     PriceRule,
+    UnbilledReason,
 )
 from cspbilling.upstream.models import UpstreamLineItem
 
@@ -107,6 +108,34 @@ def margin(invoice: Invoice) -> dict[str, Any]:
 
 def latest_runs(limit: int = 5) -> QuerySet[BillingRun]:
     return BillingRun.objects.select_related("customer").order_by("-id")[:limit]
+
+
+# The stages a billing run reports, in order (its `phase`), and what each one counts.
+BILLING_STAGES = ("unbilled reasons", "groups", "pricing", "writing", "trace")
+STAGE_UNITS = {"pricing": "groups", "writing": "invoice lines"}
+
+
+def unbilled_reasons(run: BillingRun) -> list[tuple[str, int]]:
+    """(label, lines) of a finished run's summary, by reason."""
+    return [
+        (UnbilledReason(reason).label if reason in UnbilledReason.values else reason, count)
+        for reason, count in run.summary.get("unbilled_by_reason", {}).items()
+    ]
+
+
+def billing_run_progress(run: BillingRun) -> dict[str, Any]:
+    """How far a run got, as the console and the API show it."""
+    stage = BILLING_STAGES.index(run.phase) + 1 if run.phase in BILLING_STAGES else None
+    counted = run.phase in STAGE_UNITS  # the others are one statement each
+    return {
+        "stage": run.phase or None,
+        "stage_number": stage,
+        "stages": len(BILLING_STAGES),
+        "done": run.progress_done if counted else None,
+        "total": run.progress_total if counted else None,
+        "unit": STAGE_UNITS.get(run.phase, ""),
+        "percent": run.percent if counted else None,
+    }
 
 
 def issued_invoices_for_customer(*, customer) -> QuerySet[Invoice]:

@@ -1,5 +1,5 @@
-"""Invoicing's background work: the monthly billing run, and issued invoices' and credit notes'
-PDFs as email attachments for the outbox."""
+"""Invoicing's background work: billing runs asked for in the console or the API, the monthly
+billing run, and issued invoices' and credit notes' PDFs as email attachments for the outbox."""
 
 from __future__ import annotations
 
@@ -49,6 +49,14 @@ def credit_note_pdf(ref: str) -> Attachment:
     return Attachment(f"{note.number}.pdf", render_credit_note_pdf(note), "application/pdf")
 
 
+@task()
+def billing_run(run_id: int) -> str:
+    """A queued billing run (enqueued in the transaction that made its row)."""
+    from cspbilling.invoicing.services import execute_billing_run
+
+    return execute_billing_run(run_id=run_id).status
+
+
 MONTHLY_BILLING_JOB = "invoicing.monthly_billing_run"
 SCHEDULER = "scheduler"
 
@@ -57,7 +65,7 @@ SCHEDULER = "scheduler"
 def monthly_billing_run() -> str:
     """On CSPBILLING_BILLING_RUN_DAY of each month, draft last month's invoices once (staff
     review and issue them; a billing run by hand can make them again at any time)."""
-    from cspbilling.invoicing.services import do_run_billing
+    from cspbilling.invoicing.services import BillingRunBusy, do_run_billing
 
     today = timezone.localdate()
     if today.day != settings.BILLING_RUN_DAY:
@@ -66,7 +74,10 @@ def monthly_billing_run() -> str:
     done = BillingRun.objects.filter(period=month, requested_by=SCHEDULER, dry_run=False)
     if done.exists():
         return f"skipped: {month:%Y-%m} was already billed by the schedule"
-    run = do_run_billing(period=month, actor=SCHEDULER)
+    try:
+        run = do_run_billing(period=month, actor=SCHEDULER)
+    except BillingRunBusy as busy:
+        return f"skipped: {busy}"
     return f"billed {month:%Y-%m}: {run.summary['invoices']} drafts"
 
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("pricing/customers/<uuid:tenant_id>/group/", views.assign_group, name="assign_group"),
     path("invoices/", views.invoice_list, name="invoice_list"),
     path("invoices/run/", views.run_billing, name="run_billing"),
+    path("invoices/runs/<int:pk>/", views.billing_run, name="billing_run"),
     path("invoices/issue/", views.issue_drafts, name="issue_drafts"),
     path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),

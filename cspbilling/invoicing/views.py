@@ -13,7 +13,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -30,6 +29,7 @@ from cspbilling.invoicing.forms import (
     PriceRuleForm,
 )
 from cspbilling.invoicing.models import (
+    BillingRun,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -39,11 +39,13 @@ from cspbilling.invoicing.models import (
 from cspbilling.invoicing.pdf.render import render_invoice_pdf
 from cspbilling.invoicing.price_rules import rule_specificity
 from cspbilling.invoicing.services import (
+    BillingRunBusy,
     IssueError,
     do_create_price_rule,
     do_end_price_rule,
+    do_fail_abandoned_billing_runs,
     do_issue_invoices,
-    do_run_billing,
+    do_request_billing_run,
 )
 
 
@@ -186,23 +188,40 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @require_roles(*MONEY_ROLES)
 def run_billing(request: HttpRequest) -> HttpResponse:
+    """Queue a billing run for the worker and follow it on its page."""
     form = BillingRunForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give the month to bill as YYYY-MM.")
         return redirect("invoicing:invoice_list")
-    run = do_run_billing(
-        period=form.cleaned_data["period"],
-        dry_run=form.cleaned_data["dry_run"],
-        actor=request.user.username,
+    try:
+        run = do_request_billing_run(
+            period=form.cleaned_data["period"],
+            dry_run=form.cleaned_data["dry_run"],
+            actor=request.user.username,
+        )
+    except BillingRunBusy as busy:
+        messages.error(request, f"Not started: {busy}.")
+        return redirect("invoicing:invoice_list")
+    return redirect("invoicing:billing_run", pk=run.pk)
+
+
+@require_roles(*READ_ROLES)
+def billing_run(request: HttpRequest, pk: int) -> HttpResponse:
+    """A run's status and progress while it works (htmx polls the status part), then what it
+    did."""
+    do_fail_abandoned_billing_runs()
+    run = get_object_or_404(BillingRun.objects.select_related("customer"), pk=pk)
+    template = (
+        "invoicing/_billing_run_status.html"
+        if request.headers.get("HX-Request")
+        else "invoicing/billing_run.html"
     )
-    s = run.summary
-    messages.success(
-        request,
-        f"{'Dry run' if run.dry_run else 'Billing run'} {run.period:%Y-%m}: {s['invoices']} "
-        f"draft invoice(s), {s['billed_lines']} of {s['upstream_lines']} upstream lines billed, "
-        f"{s['unbilled_lines']} unbilled.",
-    )
-    return redirect(f"{reverse('invoicing:invoice_list')}?period={run.period:%Y-%m}")
+    context = {
+        "run": run,
+        "progress": selectors.billing_run_progress(run),
+        "unbilled": selectors.unbilled_reasons(run),
+    }
+    return render(request, template, context)
 
 
 @require_POST

@@ -7,12 +7,14 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import Query, Router, Status
+from django.urls import reverse
+from ninja import Path, Query, Router, Status
 from ninja.errors import HttpError
 
 from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES
 from cspbilling.api.common import ERRORS, WRITE_ERRORS, actor, is_portal, require_roles
 from cspbilling.api.schemas.invoicing import (
+    BillingRunAccepted,
     BillingRunIn,
     BillingRunOut,
     CustomerInvoiceLineOut,
@@ -25,7 +27,13 @@ from cspbilling.customers.models import Customer
 from cspbilling.invoicing import selectors
 from cspbilling.invoicing.models import BillingRun, Invoice
 from cspbilling.invoicing.pdf.render import render_invoice_pdf
-from cspbilling.invoicing.services import IssueError, do_issue_invoices, do_run_billing
+from cspbilling.invoicing.services import (
+    BillingRunBusy,
+    IssueError,
+    do_fail_abandoned_billing_runs,
+    do_issue_invoices,
+    do_request_billing_run,
+)
 
 router = Router(tags=["invoices"])
 PERIOD = r"^[12]\d{3}-(0[1-9]|1[0-2])$"
@@ -150,39 +158,65 @@ def invoice_pdf(request: HttpRequest, invoice_id: int):
     return response
 
 
-@router.post("/billing-runs", response={201: BillingRunOut, **WRITE_ERRORS}, tags=["billing"])
-def run_billing(request: HttpRequest, payload: BillingRunIn):
+@router.post("/billing-runs", response={202: BillingRunAccepted, **WRITE_ERRORS}, tags=["billing"])
+def run_billing(request: HttpRequest, response: HttpResponse, payload: BillingRunIn):
     """Make a month's drafts (again) from the upstream lines not billed yet; issued invoices
-    are never touched. The summary says what was billed and, by reason, what was not."""
+    are never touched. The run works in the background: 202 with its id; follow `status_url`
+    (also the Location header) for its progress, then its summary (what was billed and, by
+    reason, what was not). 409 while another run of the month is queued or running."""
     require_roles(request, MONEY_ROLES)
     customer = None
     if payload.customer_tenant_id:
         customer = Customer.objects.filter(tenant_id=payload.customer_tenant_id).first()
         if customer is None:
             raise HttpError(409, f"no customer has tenant id {payload.customer_tenant_id}")
-    run = do_run_billing(
-        period=dt.date.fromisoformat(f"{payload.period}-01"),
-        customer=customer,
-        dry_run=payload.dry_run,
-        actor=actor(request),
+    try:
+        run = do_request_billing_run(
+            period=dt.date.fromisoformat(f"{payload.period}-01"),
+            customer=customer,
+            dry_run=payload.dry_run,
+            actor=actor(request),
+        )
+    except BillingRunBusy as busy:
+        raise HttpError(409, str(busy)) from None
+    url = reverse("api:billing_run_status", kwargs={"run_id": run.pk})
+    response["Location"] = url
+    return Status(
+        202,
+        {
+            "id": run.pk,
+            "period": f"{run.period:%Y-%m}",
+            "dry_run": run.dry_run,
+            "status": run.status,
+            "status_url": url,
+        },
     )
-    return Status(201, _run_out(run))
 
 
-@router.get("/billing-runs/{run_id}", response={200: BillingRunOut, **ERRORS}, tags=["billing"])
-def get_billing_run(request: HttpRequest, run_id: int):
+@router.get(
+    "/billing-runs/{run_id}",
+    response={200: BillingRunOut, **ERRORS},
+    tags=["billing"],
+    url_name="billing_run_status",
+)
+def get_billing_run(request: HttpRequest, run_id: int = Path(..., ge=1, le=2**62)):
+    """A run's status and progress; once it succeeded, its summary; if it failed, why."""
     require_roles(request, MONEY_ROLES)
+    do_fail_abandoned_billing_runs()
     run = BillingRun.objects.filter(pk=run_id).first()
     if run is None:
         raise Http404("no such billing run")
-    return _run_out(run)
-
-
-def _run_out(run: BillingRun) -> dict[str, Any]:
+    progress = selectors.billing_run_progress(run)
     return {
         "id": run.pk,
         "period": f"{run.period:%Y-%m}",
         "dry_run": run.dry_run,
         "status": run.status,
+        "requested_by": run.requested_by,
+        "requested_at": run.requested_at,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "progress": {key: value for key, value in progress.items() if key != "unit"},
+        "error": run.error,
         "summary": run.summary,
     }

@@ -139,12 +139,38 @@ class BillingRunIn(Schema):
     dry_run: bool = False
 
 
+class BillingRunAccepted(Schema):
+    id: int
+    period: str
+    dry_run: bool
+    status: str
+    status_url: str = Field(description="GET it until the status is no longer queued/running.")
+
+
+class BillingRunProgress(Schema):
+    stage: str | None = Field(
+        description="unbilled reasons, groups, pricing, writing or trace (on SQLite shown only "
+        "before and after the run's write transaction)"
+    )
+    stage_number: int | None
+    stages: int
+    done: int | None = Field(description="Groups priced or invoice lines written so far.")
+    total: int | None
+    percent: int | None
+
+
 class BillingRunOut(Schema):
     id: int
     period: str
     dry_run: bool
     status: str
-    summary: dict
+    requested_by: str
+    requested_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    progress: BillingRunProgress
+    error: str = Field(description="Why a failed run stopped (it changed nothing).")
+    summary: dict = Field(description="What a succeeded run did; empty until then.")
 
 
 class IssueIn(Schema):

@@ -8,8 +8,9 @@ import datetime as dt
 import pytest
 
 from cspbilling.api.tests.fixtures import STAFF
-from cspbilling.api.tests.helpers import assert_problem, get, post
+from cspbilling.api.tests.helpers import BASE, assert_problem, get, post
 from cspbilling.invoicing.services import do_create_price_rule
+from cspbilling.invoicing.tasks import billing_run
 from cspbilling.invoicing.tests.upstream_lines import add_lines, upstream_invoice
 
 pytestmark = pytest.mark.django_db
@@ -38,12 +39,45 @@ def october(customer_a, customer_b, cloud):
     return ids
 
 
+def bill(token, period="2026-10"):
+    """Ask for a run (202), then do the worker's part here; the run's status."""
+    accepted = post("/billing-runs", token, {"period": period})
+    assert accepted.status_code == 202, accepted.content
+    billing_run.call(accepted.json()["id"])
+    return get(accepted.json()["status_url"].removeprefix(BASE), token).json()
+
+
+def test_a_run_is_accepted_then_the_worker_runs_it_and_its_status_has_the_summary(tokens, october):
+    from django_tasks_db.models import DBTaskResult
+
+    response = post("/billing-runs", tokens["finance"], {"period": "2026-10", "dry_run": True})
+    assert response.status_code == 202, response.content
+    accepted = response.json()
+    assert accepted["status"] == "queued" and accepted["dry_run"] is True
+    assert accepted["status_url"] == f"{BASE}/billing-runs/{accepted['id']}"
+    assert response["Location"] == accepted["status_url"]
+    assert DBTaskResult.objects.get().args_kwargs["args"] == [accepted["id"]]  # same transaction
+    queued = get(f"/billing-runs/{accepted['id']}", tokens["finance"]).json()
+    assert queued["status"] == "queued" and queued["summary"] == {}
+    assert queued["progress"]["stage"] is None and queued["progress"]["stages"] == 5
+    busy = post("/billing-runs", tokens["admin"], {"period": "2026-10"})
+    assert "is queued: wait until it ends" in assert_problem(busy, 409)["detail"]
+
+    billing_run.call(accepted["id"])  # the worker's part, run here
+
+    done = get(f"/billing-runs/{accepted['id']}", tokens["finance"]).json()
+    assert done["status"] == "succeeded" and done["error"] == ""
+    assert done["summary"]["billed_lines"] == 3 and done["summary"]["invoices"] == 2
+    assert done["started_at"] and done["finished_at"] and done["requested_by"] == "staff-finance"
+    assert bill(tokens["admin"])["summary"]["invoices"] == 2  # no longer busy
+    assert_problem(get(f"/billing-runs/{accepted['id']}", tokens["support"]), 403)
+    assert_problem(get("/billing-runs/424242", tokens["finance"]), 404)
+
+
 def test_finance_runs_billing_and_issues_and_the_portal_sees_its_own(tokens, october, customer_a):
     for role in ("support", "readonly", "portal"):
         assert_problem(post("/billing-runs", tokens[role], {"period": "2026-10"}), 403)
-    run = post("/billing-runs", tokens["finance"], {"period": "2026-10"})
-    assert run.status_code == 201, run.content
-    assert run.json()["summary"]["billed_lines"] == 3
+    assert bill(tokens["finance"])["summary"]["billed_lines"] == 3
     drafts = get("/invoices", tokens["readonly"], status="draft").json()["items"]
     assert len(drafts) == 2 and all(d["number"] is None for d in drafts)
     assert get("/invoices", tokens["portal"]).json()["count"] == 0  # drafts are ours
@@ -67,7 +101,7 @@ def test_finance_runs_billing_and_issues_and_the_portal_sees_its_own(tokens, oct
 
 
 def test_every_staff_role_reads_invoices(tokens, october):
-    post("/billing-runs", tokens["admin"], {"period": "2026-10"})
+    bill(tokens["admin"])
     for role in STAFF:
         assert get("/invoices", tokens[role]).json()["count"] == 2
 

@@ -55,3 +55,21 @@ def test_json_values_keep_their_types():
         ],
     )
     assert AuditEvent.objects.get().after == {"amount": "12.30", "n": 3, "ok": True, "none": None}
+
+
+@pytest.mark.django_db
+def test_copied_rows_read_back_as_written_with_the_other_fields_defaulted():
+    from django.db import connection
+
+    from cspbilling.core.bulk import copy_rows
+
+    tenants = [uuid.uuid4() for _ in range(3)]
+    as_stored = Customer._meta.get_field("tenant_id").get_db_prep_value  # text on SQLite
+    rows = (  # a generator, values as the columns store them
+        (as_stored(tenant, connection), f"客户\t{n}\\") for n, tenant in enumerate(tenants)
+    )
+    assert copy_rows(Customer, ("tenant_id", "company_name"), rows, batch_size=2) == 3
+    copied = list(Customer.objects.filter(tenant_id__in=tenants).order_by("company_name"))
+    assert [c.company_name for c in copied] == ["客户\t0\\", "客户\t1\\", "客户\t2\\"]
+    assert all(c.language == "zh-hans" and c.payment_terms_days == 30 for c in copied)
+    assert all(c.created_at is not None for c in copied)

@@ -1,7 +1,15 @@
 """The write path of invoicing. Each step runs inside the caller's transaction; edges call its
 `do_` entry point (see cspbilling/core/services.py)."""
 
-from cspbilling.invoicing.services.billing_runs import BillingRunError, do_run_billing, run_billing
+from cspbilling.invoicing.services.billing_runs import (
+    BillingRunBusy,
+    BillingRunError,
+    do_fail_abandoned_billing_runs,
+    do_request_billing_run,
+    do_run_billing,
+    execute_billing_run,
+    request_billing_run,
+)
 from cspbilling.invoicing.services.credit_notes import (
     credit_invoice,
     discard_credit_note,
@@ -46,9 +54,13 @@ __all__ = [
     "IssueError",
     "do_issue_invoices",
     "issue_invoices",
+    "BillingRunBusy",
     "BillingRunError",
+    "do_fail_abandoned_billing_runs",
+    "do_request_billing_run",
     "do_run_billing",
-    "run_billing",
+    "execute_billing_run",
+    "request_billing_run",
     "change_price_rule",
     "create_price_rule",
     "do_change_price_rule",

@@ -1,8 +1,10 @@
-"""The set-based writes of a billing run: which invoice line bills each upstream line, and
-which lines were left unbilled with the reason. Every value is a parameter; only quoted table and
-column names from the models go into the text."""
+"""The set-based writes of a billing run: its scratch tables (see `billing_sql`), which invoice
+line bills each upstream line, and which lines were left unbilled with the reason. Every value
+is a parameter; only quoted table and column names from the models go into the text."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from django.db import connection
 
@@ -10,95 +12,120 @@ from cspbilling.core.services import require_transaction
 from cspbilling.invoicing.billing_sql import (
     CUSTOMER,
     GROUP_COLUMNS,
+    RUN_GROUPS,
+    RUN_LINES,
     PeriodLines,
-    key_equals,
+    billed,
+    group_order,
     table_name,
 )
 from cspbilling.invoicing.models import (
     BilledUpstreamLine,
-    Invoice,
-    InvoiceLine,
+    UnbilledReason,
     UnbilledUpstreamLine,
 )
 
+# PostgreSQL sorts the month's lines to number their groups: in memory, not in temporary files.
+SORT_MEMORY = "256MB"
 
-def trace_billed_lines(lines: PeriodLines, run_id: int) -> int:
+
+def fill_run_lines(lines: PeriodLines) -> int:
+    """The run's scratch table of lines: id, customer, currency, group columns, offer name,
+    amount and quantity in millionths, the reason it cannot be billed (NULL if it can: no
+    customer, or billed already), and its group number `g`. One read of the upstream tables."""
+    require_transaction("fill_run_lines")
+    source, params = lines.sql()
+    reason = (
+        f"CASE WHEN {CUSTOMER} IS NULL AND l.customer_number <> '' THEN %s "
+        f"WHEN {CUSTOMER} IS NULL THEN %s WHEN {billed()} THEN %s END"
+    )
+    reasons = [
+        UnbilledReason.CUSTOMER_NUMBER_NOT_MAPPED,
+        UnbilledReason.CUSTOMER_UNKNOWN,
+        UnbilledReason.ALREADY_BILLED,
+    ]
+    keys = ", ".join(f"l.{column}" for column in GROUP_COLUMNS)
+    drop_scratch_tables()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Compiling this one statement (JIT) took a second of its three.
+            cursor.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
+            cursor.execute("SET LOCAL jit = off")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {RUN_LINES} AS SELECT l.id AS line_id, "
+            f"{CUSTOMER} AS customer_id, l.currency, {keys}, l.offer_name, "
+            "CAST(ROUND(l.amount * 1000000) AS BIGINT) AS amount_micro, "
+            "CAST(ROUND(COALESCE(l.quantity, 0) * 1000000) AS BIGINT) AS quantity_micro, "
+            f"{reason} AS reason, DENSE_RANK() OVER (ORDER BY {group_order()}) AS g {source}",
+            [*reasons, *params],
+        )
+        cursor.execute(f"SELECT COUNT(*) FROM {RUN_LINES}")  # noqa: S608
+        return int(cursor.fetchone()[0])
+
+
+def record_unbilled_lines(run_id: int) -> int:
+    """This run's lines that cannot be billed before pricing, with the reason."""
+    require_transaction("record_unbilled_lines")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table_name(UnbilledUpstreamLine)} "  # noqa: S608
+            "(billing_run_id, upstream_line_id, reason) "
+            f"SELECT %s, line_id, reason FROM {RUN_LINES} WHERE reason IS NOT NULL",
+            [run_id],
+        )
+        return cursor.rowcount
+
+
+def record_groups(groups: Iterable[tuple[int, int | None, str | None]]) -> None:
+    """What became of each group: (g, the invoice line that bills it, or the reason it is not
+    billed), in the run's scratch table of groups."""
+    require_transaction("record_groups")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {RUN_GROUPS} (g BIGINT PRIMARY KEY, invoice_line_id BIGINT, "
+            "reason VARCHAR(32))"
+        )
+        columns = "(g, invoice_line_id, reason)"
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {RUN_GROUPS} {columns} FROM STDIN") as copy:
+                for row in groups:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(f"INSERT INTO {RUN_GROUPS} {columns} VALUES (%s, %s, %s)", groups)  # noqa: S608
+        if connection.vendor == "postgresql":  # fresh statistics for the joins that follow
+            cursor.execute(f"ANALYZE {RUN_LINES}")
+            cursor.execute(f"ANALYZE {RUN_GROUPS}")
+
+
+def trace_billed_lines() -> int:
     """Write which invoice line of this run bills each upstream line it grouped."""
     require_transaction("trace_billed_lines")
-    _analyze(Invoice, InvoiceLine)
-    source, params = lines.sql()
-    this_run = (
-        f"JOIN {table_name(Invoice)} inv ON inv.customer_id = {CUSTOMER} "
-        "AND inv.currency = l.currency AND inv.billing_run_id = %s "
-        f"JOIN {table_name(InvoiceLine)} il ON il.invoice_id = inv.id AND {key_equals('il', 'l')} "
-    )
-    source = source.replace("WHERE ", this_run + "WHERE ", 1)
-    sql = (
-        f"INSERT INTO {table_name(BilledUpstreamLine)} (upstream_line_id, invoice_line_id) "
-        f"SELECT l.id, il.id {source} AND b.id IS NULL"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [run_id, *params])
+        cursor.execute(
+            f"INSERT INTO {table_name(BilledUpstreamLine)} (upstream_line_id, invoice_line_id) "  # noqa: S608
+            f"SELECT t.line_id, r.invoice_line_id FROM {RUN_LINES} t "
+            f"JOIN {RUN_GROUPS} r ON r.g = t.g "
+            "WHERE t.reason IS NULL AND r.invoice_line_id IS NOT NULL"
+        )
         return cursor.rowcount
 
 
-def record_unbilled(lines: PeriodLines, run_id: int, reason: str, condition: str) -> int:
-    """Write this run's unbilled lines that meet `condition` (SQL over l, c, b) with a reason."""
-    require_transaction("record_unbilled")
-    source, params = lines.sql()
-    sql = (
-        f"INSERT INTO {table_name(UnbilledUpstreamLine)} "
-        "(billing_run_id, upstream_line_id, reason) "
-        f"SELECT %s, l.id, %s {source} AND {condition}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [run_id, reason, *params])
-        return cursor.rowcount
-
-
-UNBILLED_GROUPS_TABLE = "invoicing_unbilled_groups"
-
-
-def record_unbilled_groups(lines: PeriodLines, run_id: int, groups: list[tuple]) -> int:
-    """Write this run's unbilled lines of these groups ((customer_id, currency, *GROUP_COLUMNS,
-    reason) each) through a temporary table of their keys: one statement, whatever the count."""
+def record_unbilled_groups(run_id: int) -> int:
+    """Write this run's lines whose group was not billed (no rule, …), with the reason."""
     require_transaction("record_unbilled_groups")
-    if not groups:
-        return 0
-    columns = ("customer_id", "currency", *GROUP_COLUMNS, "reason")
-    temp = connection.ops.quote_name(UNBILLED_GROUPS_TABLE)
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {temp}")
         cursor.execute(
-            f"CREATE TEMPORARY TABLE {temp} (customer_id BIGINT, currency VARCHAR(3), "
-            "subscription_id VARCHAR(64), offer_id VARCHAR(128), durable_offer_id VARCHAR(128), "
-            "charge_type VARCHAR(100), charge_start DATE, charge_end DATE, reason VARCHAR(32))"
-        )
-        placeholders = ", ".join(["%s"] * len(columns))
-        cursor.executemany(
-            f"INSERT INTO {temp} ({', '.join(columns)}) VALUES ({placeholders})",  # noqa: S608
-            groups,
-        )
-        source, params = lines.sql()
-        join = (
-            f"JOIN {temp} g ON g.customer_id = {CUSTOMER} AND g.currency = l.currency "
-            f"AND {key_equals('g', 'l')} "
-        )
-        source = source.replace("WHERE ", join + "WHERE ", 1)
-        cursor.execute(
-            f"INSERT INTO {table_name(UnbilledUpstreamLine)} "
+            f"INSERT INTO {table_name(UnbilledUpstreamLine)} "  # noqa: S608
             "(billing_run_id, upstream_line_id, reason) "
-            f"SELECT %s, l.id, g.reason {source} AND b.id IS NULL",
-            [run_id, *params],
+            f"SELECT %s, t.line_id, r.reason FROM {RUN_LINES} t "
+            f"JOIN {RUN_GROUPS} r ON r.g = t.g WHERE t.reason IS NULL AND r.reason IS NOT NULL",
+            [run_id],
         )
-        written = cursor.rowcount
-        cursor.execute(f"DROP TABLE {temp}")
-    return written
+        return cursor.rowcount
 
 
-def _analyze(*models) -> None:
-    """Fresh statistics for tables this transaction just filled: without them the planner
-    takes them for empty and joins a million lines to them row by row (minutes, not seconds)."""
+def drop_scratch_tables() -> None:
+    """The run's scratch tables go (a connection is kept between requests and runs)."""
     with connection.cursor() as cursor:
-        for model in models:
-            cursor.execute(f"ANALYZE {table_name(model)}")
+        for table in (RUN_LINES, RUN_GROUPS):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -21,11 +22,13 @@ class Command(BaseCommand):
         run.add_argument("--customer", default="", help="one customer's tenant id")
         run.add_argument("--dry-run", action="store_true", help="report only, keep nothing")
         run.add_argument("--json", action="store_true", help="print the summary as JSON")
+        run.add_argument("--quiet", action="store_true", help="no progress bar")
         run.add_argument("--actor", default="cli")
 
     def handle(self, *args, **options):
+        from cspbilling.core.progress import progress_bar
         from cspbilling.customers.models import Customer
-        from cspbilling.invoicing.services import do_run_billing
+        from cspbilling.invoicing.services import BillingRunBusy, do_run_billing
 
         match = PERIOD.match(options["period"])
         if not match:
@@ -36,9 +39,19 @@ class Command(BaseCommand):
             customer = Customer.objects.filter(tenant_id=options["customer"]).first()
             if customer is None:
                 raise CommandError(f"--customer {options['customer']}: no such customer")
-        run = do_run_billing(
-            period=period, customer=customer, dry_run=options["dry_run"], actor=options["actor"]
-        )
+        # A bar (stages: unbilled reasons, groups, pricing, writing, trace) on a terminal only.
+        bar = not (options["quiet"] or options["json"]) and sys.stdout.isatty()
+        try:
+            with progress_bar(enabled=bar) as progress:
+                run = do_run_billing(
+                    period=period,
+                    customer=customer,
+                    dry_run=options["dry_run"],
+                    actor=options["actor"],
+                    progress=progress,
+                )
+        except BillingRunBusy as busy:
+            raise CommandError(f"not started: {busy}") from None
         if options["json"]:
             self.stdout.write(
                 json.dumps({"run": run.pk, "period": f"{period:%Y-%m}", **run.summary})

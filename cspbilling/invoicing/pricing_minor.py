@@ -1,0 +1,39 @@
+"""The prices of `pricing.py` in integers, for a billing run's hundreds of thousands of groups:
+amounts and quantities in millionths in, net and tax in minor units out, rounded once each,
+half-up (away from zero on a tie), exactly as `price_by_percent` and `price_by_unit` round them
+(the tests hold the two to each other, over every amount the columns allow; a Decimal product
+beyond 28 significant digits would be rounded there, never here). A percentage has at most 3
+decimals, a unit price 6 and a tax rate 4 (their columns), so every factor is an integer."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+
+def half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator (> 0) rounded to an integer, ties away from zero."""
+    quotient = (2 * abs(numerator) + denominator) // (2 * denominator)
+    return quotient if numerator >= 0 else -quotient
+
+
+def scaled(value: Decimal, places: int) -> int:
+    """value × 10**places, which must be an integer (a column with at most `places` decimals)."""
+    result = value.scaleb(places)
+    if result != result.to_integral_value():
+        raise ValueError(f"{value} has more than {places} decimal places")
+    return int(result)
+
+
+def net_by_percent(amount_micro: int, percent_milli: int, places: int) -> int:
+    """amount × (100 + percent) / 100 in minor units: amount_micro / 10**6 ×
+    (100000 + percent_milli) / 10**5, times 10**places."""
+    return half_up(amount_micro * (100_000 + percent_milli), 10 ** (11 - places))
+
+
+def net_by_unit(quantity_micro: int, unit_price_micro: int, places: int) -> int:
+    return half_up(quantity_micro * unit_price_micro, 10 ** (12 - places))
+
+
+def tax_on(net_minor: int, rate_e4: int) -> int:
+    """The tax on a net amount, both in minor units; the rate in ten-thousandths (0.06 → 600)."""
+    return half_up(net_minor * rate_e4, 10_000)
