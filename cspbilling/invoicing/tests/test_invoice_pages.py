@@ -204,3 +204,11 @@ def test_browser_finance_bills_a_month_and_issues_it(
     page.wait_for_selector("text=Issued INV-")
     page.screenshot(path=str(artifacts_dir / "console-invoice-issued.png"), full_page=True)
     assert "Issued" in page.inner_text("h1") and page.locator("#issue").count() == 0
+    pdf = page.request.get(live_server.url + page.get_attribute("#pdf", "href"))
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
+    import io
+
+    from pypdf import PdfReader
+
+    number = page.inner_text("h1").split()[0]
+    assert number in PdfReader(io.BytesIO(pdf.body())).pages[0].extract_text()
