@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.core.paginator import Paginator
+from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -14,6 +15,7 @@ from django.utils import timezone
 from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES, require_roles
 from cspbilling.core.csv_export import csv_response
 from cspbilling.customers.models import Customer
+from cspbilling.invoicing.models import Invoice, InvoiceStatus
 from cspbilling.payments import reports
 from cspbilling.payments.pdf.render import render_statement_pdf
 
@@ -120,8 +122,9 @@ def _month(text: str | None, default: dt.date) -> dt.date:
 
 @require_roles(*READ_ROLES)
 def margin(request: HttpRequest) -> HttpResponse:
+    latest = Invoice.objects.filter(status=InvoiceStatus.ISSUED).aggregate(p=Max("period"))["p"]
     last_month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    period = _month(request.GET.get("period"), last_month)
+    period = _month(request.GET.get("period"), latest or last_month)  # the latest month billed
     by = "offer" if request.GET.get("by") == "offer" else "customer"
     rows = reports.margin(period, by=by)
     if request.GET.get("format") == "csv":
