@@ -144,6 +144,13 @@ def do_request_billing_run(
         )
 
 
+def live_progress_possible() -> bool:
+    """Whether a second connection can write the run's progress while its transaction is open:
+    on PostgreSQL, if the run's row is committed already; never on SQLite, whose one write lock
+    the run holds (the page then shows "running" until the run ends)."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
 def execute_billing_run(*, run_id: int, progress: ProgressReporter | None = None) -> BillingRun:
     """The worker's (or this process's) part: make the drafts in one transaction, reporting
     progress, and record how the run ended (with its audit event, in the drafts' transaction).
@@ -151,9 +158,7 @@ def execute_billing_run(*, run_id: int, progress: ProgressReporter | None = None
     if not start_run(BillingRun, run_id):
         return BillingRun.objects.get(pk=run_id)
     run = BillingRun.objects.select_related("customer").get(pk=run_id)
-    # Another connection sees the progress only if this run's row is committed already.
-    background = connection.vendor == "postgresql" and not connection.in_atomic_block
-    reporter = BillingProgress(run_id, also=progress, background=background)
+    reporter = BillingProgress(run_id, also=progress, background=live_progress_possible())
     try:
         with transaction.atomic(durable=True):
             locks.lock_billing_period(run.period)
