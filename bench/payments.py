@@ -19,26 +19,12 @@ import csv
 import io
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ROOT / ".venv" / "bin" / "python"
-PSQL = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-v", "ON_ERROR_STOP=1"]
+from billing_run import PSQL, PYTHON, ROOT, run_child  # the same child runner and paths
+
 HEADER = ["交易日期", "交易流水号", "对方户名", "对方账号", "借方发生额", "贷方发生额", "摘要"]
-
-
-def run_child(env: dict, *args: str) -> tuple[float, int, str]:
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [str(PYTHON), *args], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    out = proc.stdout.read().decode()
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status):
-        sys.exit(f"{' '.join(args)} failed:\n{out}")
-    return time.perf_counter() - start, usage.ru_maxrss // 1024, out
 
 
 def seed(customers: int, lines: int, statement: Path) -> None:
@@ -162,12 +148,12 @@ def measure(engine: str, customers: int, lines: int) -> None:
     }
     statement = ROOT / "var" / f"bench-statement-{engine}.csv"
     subprocess.run([str(PYTHON), str(ROOT / "manage.py"), "migrate", "-v0"], env=env, check=True)
-    seeded, _, _ = run_child(env, __file__, "--seed", str(customers), str(lines), str(statement))
-    _, _, out = run_child(env, __file__, "--floors", str(statement))
+    seeded, _, _, _ = run_child(env, __file__, "--seed", str(customers), str(lines), str(statement))
+    _, _, out, _ = run_child(env, __file__, "--floors", str(statement))
     aging_floor, statement_floor = map(float, out.strip().splitlines()[-1].split()[1:])
-    _, _, out = run_child(env, __file__, "--aging")
+    _, _, out, _ = run_child(env, __file__, "--aging")
     aging_seconds, open_customers = out.strip().splitlines()[-1].split()[1:]
-    elapsed, rss, out = run_child(
+    elapsed, rss, out, _ = run_child(
         env,
         "-m",
         "cspbilling.cli",
