@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -165,6 +166,8 @@ INSTALLED_APPS = [
     "cspbilling.upstream",
     "cspbilling.invoicing",
     "cspbilling.payments",
+    "cspbilling.collections",
+    "cspbilling.workdays",
     "cspbilling.web",
     "cspbilling.portal",
     "cspbilling.api",
@@ -327,6 +330,14 @@ if UPLOAD_MAX_MB < 1 or UPLOAD_RETENTION_DAYS < 0:
     raise ImproperlyConfigured(
         "CSPBILLING_UPLOAD_MAX_MB must be at least 1, CSPBILLING_UPLOAD_RETENTION_DAYS at least 0"
     )
+# Business hours of the China calendar (cases' and escalations' SLA clocks), in TIME_ZONE.
+BUSINESS_HOURS = env_str("CSPBILLING_BUSINESS_HOURS", "09:00-18:00")
+_HOURS_SHAPE = r"\d\d:\d\d-\d\d:\d\d"
+if not re.fullmatch(_HOURS_SHAPE, BUSINESS_HOURS) or BUSINESS_HOURS[:5] >= BUSINESS_HOURS[6:]:
+    raise ImproperlyConfigured(
+        "CSPBILLING_BUSINESS_HOURS must be like 09:00-18:00 (start before end)"
+    )
+
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB, Django's default, stated here on purpose
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_TEMP_DIR = env_str("CSPBILLING_UPLOAD_TEMP_DIR") or None

@@ -88,6 +88,16 @@ class AuditAction(StrEnum):
     BANK_STATEMENT_IMPORTED = "bank_statement.imported"
     BANK_LINE_ASSIGNED = "bank_statement.line_assigned"
 
+    # business calendar
+    CALENDAR_DAY_SET = "calendar.day_set"
+    CALENDAR_DAY_REMOVED = "calendar.day_removed"
+
+    # collections (issue 16): add below
+    DISPUTE_HOLD_PLACED = "collections.hold_placed"
+    DISPUTE_HOLD_RELEASED = "collections.hold_released"
+
+    # cases (issue 17): add below
+
 
 def audit_action(value: str) -> AuditAction:
     """The action for a string, or ValueError naming the unknown one."""
