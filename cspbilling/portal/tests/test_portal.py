@@ -78,11 +78,18 @@ def test_language_switch_overrides_the_preference(
     assert title in page and suspended in page
 
 
+# The project's catalogue, then each app's own (an app keeps its strings in <app>/locale).
+CATALOGUES = [LOCALE, *sorted(LOCALE.parent.glob("*/locale"))]
+
+
 @pytest.mark.parametrize("language", ["zh_Hans", "fr"])
-def test_catalogues_are_complete_and_compiled(language):
+@pytest.mark.parametrize("catalogue", CATALOGUES, ids=lambda path: path.parent.name)
+def test_catalogues_are_complete_and_compiled(language, catalogue):
     """msgfmt finds no untranslated or fuzzy message, and the committed .mo is up to date."""
-    po = LOCALE / language / "LC_MESSAGES" / "django.po"
-    mo = LOCALE / language / "LC_MESSAGES" / "django.mo"
+    po = catalogue / language / "LC_MESSAGES" / "django.po"
+    mo = catalogue / language / "LC_MESSAGES" / "django.mo"
+    if catalogue != LOCALE and not po.exists():
+        pytest.fail(f"{catalogue} has no {language} catalogue: run makemessages -l {language}")
     result = subprocess.run(
         ["msgfmt", "--check", "--statistics", "-o", "-", str(po)],
         capture_output=True,
