@@ -17,7 +17,7 @@ from cspbilling.core.money import from_minor_units
 from cspbilling.customers.models import Customer
 from cspbilling.invoicing.models import CreditNote, Invoice
 from cspbilling.payments import balances
-from cspbilling.payments.models import Allocation, LedgerEntry
+from cspbilling.payments.models import LedgerEntry
 
 # What a statement calls each movement, in the reader's language.
 KIND_LABELS = {
@@ -64,7 +64,6 @@ def aging(as_of: dt.date) -> list[AgingRow]:
     that day: invoices issued by then, less the credit notes issued and the payments allocated
     by then."""
     edges = [as_of - dt.timedelta(days=days) for days in (0, 30, 60, 90)]
-    cutoff = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
     bucket_sql = (
         "SUM(CASE WHEN o.due_on >= %s THEN o.open ELSE 0 END), "
         "SUM(CASE WHEN o.due_on < %s AND o.due_on >= %s THEN o.open ELSE 0 END), "
@@ -72,39 +71,18 @@ def aging(as_of: dt.date) -> list[AgingRow]:
         "SUM(CASE WHEN o.due_on < %s AND o.due_on >= %s THEN o.open ELSE 0 END), "
         "SUM(CASE WHEN o.due_on < %s THEN o.open ELSE 0 END)"
     )
-    bucket_params = [
-        edges[0],
-        edges[0],
-        edges[1],
-        edges[1],
-        edges[2],
-        edges[2],
-        edges[3],
-        edges[3],
-    ]
+    bucket_days = [edges[0], edges[0], edges[1], edges[1], edges[2], edges[2], edges[3], edges[3]]
+    open_sql, open_params = balances.open_amounts_sql(as_of=as_of)
     sql = f"""
         SELECT o.customer_id, c.tenant_id, c.legal_name, c.company_name, o.currency, {bucket_sql}
-        FROM (
-            SELECT inv.customer_id, inv.currency, inv.due_on,
-                   inv.total_minor - COALESCE(cn.total, 0) - COALESCE(al.total, 0) AS open
-            FROM {_table(Invoice)} inv
-            LEFT JOIN (SELECT invoice_id, SUM(total_minor) AS total FROM {_table(CreditNote)}
-                       WHERE status = 'issued' AND issued_on <= %s GROUP BY invoice_id) cn
-                   ON cn.invoice_id = inv.id
-            LEFT JOIN (SELECT invoice_id, SUM(amount_minor) AS total FROM {_table(Allocation)}
-                       WHERE created_at < %s GROUP BY invoice_id) al
-                   ON al.invoice_id = inv.id
-            WHERE inv.status = 'issued' AND inv.issued_on <= %s
-        ) o
+        FROM ({open_sql}) o
         JOIN {_table(Customer)} c ON c.id = o.customer_id
         WHERE o.open > 0
         GROUP BY o.customer_id, c.tenant_id, c.legal_name, c.company_name, o.currency
     """  # noqa: S608 (table names from the models; values are parameters)
-    ops = connection.ops
-    dates = [ops.adapt_datefield_value(day) for day in bucket_params]
-    params = [*dates, ops.adapt_datefield_value(as_of), ops.adapt_datetimefield_value(cutoff)]
+    dates = [connection.ops.adapt_datefield_value(day) for day in bucket_days]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, ops.adapt_datefield_value(as_of)])
+        cursor.execute(sql, [*dates, *open_params])
         rows = cursor.fetchall()
     result = []
     for customer_id, tenant, legal, company, currency, *amounts in rows:
@@ -320,23 +298,4 @@ def cash_position(today: dt.date, *, weeks: int = 8) -> list[dict[str, Any]]:
 
 def _open_invoices_with_due() -> list[tuple[tuple[dt.date | None, str], int]]:
     """(due day, currency) and the open amount of every issued invoice with something open."""
-    sql = f"""
-        SELECT inv.due_on, inv.currency,
-               inv.total_minor - COALESCE(cn.total, 0) - COALESCE(al.total, 0)
-        FROM {_table(Invoice)} inv
-        LEFT JOIN (SELECT invoice_id, SUM(total_minor) AS total FROM {_table(CreditNote)}
-                   WHERE status = 'issued' GROUP BY invoice_id) cn ON cn.invoice_id = inv.id
-        LEFT JOIN (SELECT invoice_id, SUM(amount_minor) AS total FROM {_table(Allocation)}
-                   GROUP BY invoice_id) al ON al.invoice_id = inv.id
-        WHERE inv.status = 'issued'
-    """  # noqa: S608 (table names from the models; values are parameters)
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    result = []
-    for due, currency, minor in rows:
-        if minor and int(minor) > 0:
-            if isinstance(due, str):
-                due = dt.date.fromisoformat(due)
-            result.append(((due, currency), int(minor)))
-    return result
+    return [((row.due_on, row.currency), row.open_minor) for row in balances.all_open_invoices()]

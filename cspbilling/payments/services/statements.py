@@ -9,12 +9,19 @@ payment and teaches the payer's name and account for the next statements.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
+
+from django.db import connection
+from django.utils import timezone
 
 from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
+from cspbilling.core.bulk import insert_rows
 from cspbilling.core.money import MINOR_UNITS, MoneyError, from_minor_units, to_minor_units
 from cspbilling.core.services import entry_point, one_line, transaction_step
+from cspbilling.customers.locks import lock_customers
 from cspbilling.customers.models import Customer
 from cspbilling.invoicing.models import Invoice
 from cspbilling.payments import balances
@@ -27,7 +34,9 @@ from cspbilling.payments.models import (
     StatementLine,
     StatementLineStatus,
 )
+from cspbilling.payments.services.bulk_payments import PlannedPayment, record_planned_payments
 from cspbilling.payments.services.payments import (
+    EARLIEST,
     PaymentError,
     allocate_oldest_first,
     record_payment,
@@ -35,7 +44,7 @@ from cspbilling.payments.services.payments import (
 from cspbilling.payments.statements.camt_reader import read_camt
 from cspbilling.payments.statements.csv_reader import read_csv
 from cspbilling.payments.statements.lines import ReadLine, StatementError
-from cspbilling.payments.statements.matching import Matcher
+from cspbilling.payments.statements.matching import Match, Matcher
 
 
 def read_statement(path: Path, account: BankAccount) -> tuple[list[ReadLine], str, str, dict]:
@@ -80,12 +89,70 @@ def _pay(line: StatementLine, customer: Customer, invoice: Invoice | None, actor
     return payment
 
 
+@dataclass(frozen=True)
+class _NewLine:
+    read: ReadLine
+    minor: int
+    currency: str
+
+
+def _new_lines(read: list[ReadLine], account: BankAccount) -> tuple[list[_NewLine], int]:
+    """The lines not imported before (by account, day, amount and bank reference), every amount
+    and day checked first; and how many were already there."""
+    checked = []
+    for line in read:
+        minor = _minor(line, account)
+        if not EARLIEST <= line.booked_on <= timezone.localdate() + dt.timedelta(days=1):
+            raise StatementError(f"row {line.row}, date: {line.booked_on} is not a day money came")
+        checked.append(_NewLine(line, minor, line.currency or account.currency))
+    if not checked:
+        return [], 0
+    days = [line.read.booked_on for line in checked]
+    seen = set(
+        StatementLine.objects.filter(
+            bank_account=account, booked_on__range=(min(days), max(days))
+        ).values_list("booked_on", "amount_minor", "bank_reference")
+    )
+    new, repeated = [], 0
+    for line in checked:
+        key = (line.read.booked_on, line.minor, line.read.bank_reference)
+        if key in seen:
+            repeated += 1
+            continue
+        seen.add(key)
+        new.append(line)
+    return new, repeated
+
+
+def _match_under_locks(lines: list[_NewLine]) -> tuple[list[Match], dict[int, Customer]]:
+    """Match every line; lock the customers whose money moves, and (where rows can be locked)
+    match again with what was open once the locks were held, so a payment recorded meanwhile
+    by someone else is counted."""
+    reads = [line.read for line in lines]
+
+    def match_all() -> list[Match]:
+        matcher = Matcher.for_lines(reads)
+        return [matcher.match(line.read, line.minor, line.currency) for line in lines]
+
+    def paying(matches: list[Match]) -> set[int]:
+        return {m.customer_id for m in matches if m.status == StatementLineStatus.MATCHED}
+
+    matches = match_all()
+    locked = lock_customers(paying(matches))
+    if locked and connection.features.has_select_for_update:
+        matches = match_all()
+        missing = paying(matches) - locked.keys()
+        if missing:
+            locked |= lock_customers(missing)
+    return matches, locked
+
+
 @transaction_step
 def import_statement(
     *, path: Path, filename: str, account: BankAccount, actor: str
 ) -> StatementImport:
     read, file_format, encoding, mapping = read_statement(path, account)
-    minors = [_minor(line, account) for line in read]  # every amount checked before any write
+    lines, repeated = _new_lines(read, account)  # every line checked before any write
     if mapping and mapping != account.csv_columns:
         account.csv_columns = mapping  # chosen once per account: the next export reads alike
         account.save(update_fields=["csv_columns"])
@@ -96,43 +163,56 @@ def import_statement(
         encoding=encoding,
         imported_by=actor,
     )
-    seen = set(
-        StatementLine.objects.filter(bank_account=account).values_list(
-            "booked_on", "amount_minor", "bank_reference"
-        )
+    matches, locked = _match_under_locks(lines)
+    paid = [
+        (line, match)
+        for line, match in zip(lines, matches, strict=True)
+        if match.status == StatementLineStatus.MATCHED
+    ]
+    payments = record_planned_payments(
+        planned=[
+            PlannedPayment(
+                customer=locked[match.customer_id],
+                currency=line.currency,
+                amount_minor=line.minor,
+                received_on=line.read.booked_on,
+                method=PaymentMethod.BANK_TRANSFER,
+                reference=one_line(line.read.remittance or line.read.bank_reference, 140),
+                allocations=match.allocations,
+            )
+            for line, match in paid
+        ],
+        actor=actor,
+        why="bank statement imported",
     )
-    matcher = Matcher()
-    counts = {status: 0 for status in StatementLineStatus.values} | {"already_imported": 0}
-    for line, minor in zip(read, minors, strict=True):
-        key = (line.booked_on, minor, line.bank_reference)
-        if key in seen:
-            counts["already_imported"] += 1
-            continue
-        seen.add(key)
-        match = matcher.match(line, minor)
-        row = StatementLine.objects.create(
-            bank_account=account,
-            statement=statement,
-            row=line.row,
-            booked_on=line.booked_on,
-            amount_minor=minor,
-            currency=line.currency or account.currency,
-            bank_reference=line.bank_reference,
-            payer_name=line.payer_name,
-            payer_account=line.payer_account,
-            remittance=line.remittance,
-            status=match.status,
-            match_rule=match.rule,
-            suggested_customer=match.customer,
-            suggested_invoice=match.invoice,
-        )
-        if match.status == StatementLineStatus.MATCHED:
-            row.payment = _pay(row, match.customer, match.invoice, actor)
-            row.save(update_fields=["payment"])
-            if match.invoice is not None:
-                matcher.forget(match.invoice.pk)
+    payment_of = {id(line): payment.pk for (line, _), payment in zip(paid, payments, strict=True)}
+    insert_rows(
+        StatementLine,
+        [
+            {
+                "bank_account_id": account.pk,
+                "statement_id": statement.pk,
+                "row": line.read.row,
+                "booked_on": line.read.booked_on,
+                "amount_minor": line.minor,
+                "currency": line.currency,
+                "bank_reference": line.read.bank_reference,
+                "payer_name": line.read.payer_name,
+                "payer_account": line.read.payer_account,
+                "remittance": line.read.remittance,
+                "status": match.status,
+                "match_rule": match.rule,
+                "suggested_customer_id": match.customer_id,
+                "suggested_invoice_id": match.invoice_id,
+                "payment_id": payment_of.get(id(line)),
+            }
+            for line, match in zip(lines, matches, strict=True)
+        ],
+    )
+    counts = {status: 0 for status in StatementLineStatus.values}
+    for match in matches:
         counts[match.status] += 1
-    statement.summary = {"lines": len(read), **counts}
+    statement.summary = {"lines": len(read), **counts, "already_imported": repeated}
     statement.save(update_fields=["summary"])
     record_event(
         actor=actor,

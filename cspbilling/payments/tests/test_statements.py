@@ -175,6 +175,49 @@ def test_assigning_a_line_pays_and_teaches_the_payer_for_the_next_statement(
 
 
 @pytest.mark.django_db
+def test_a_statement_records_what_one_by_one_recording_would(issued_invoice, account, tmp_path):
+    """Lines see what the lines before them paid: a known payer's second line matches the rest
+    its first line left; payments, ledger, allocations and audit are as record_payment makes."""
+    from cspbilling.audit.models import AuditEvent
+    from cspbilling.payments.models import Allocation, LedgerEntry
+
+    older = issued_invoice(("100",), company_name="星辰科技")  # 106.00
+    newer = issued_invoice(("50",), customer=older.customer)  # 53.00
+    PayerRule.objects.create(customer=older.customer, payer_name="星辰科技", created_by="t")
+    path = _icbc_csv(
+        tmp_path / "s.csv",
+        [
+            ["2026-11-20", "S1", "星辰科技", "", "", "100.00", f"{newer.number}"],  # named first
+            ["2026-11-20", "S2", "星辰科技", "", "", "59.00", "余款"],  # exactly what is left
+            ["2026-11-21", "S3", "星辰科技", "", "", "59.00", "again"],  # nothing left: suggestion
+        ],
+    )
+    statement = do_import_statement(path=path, filename="s.csv", account=account, actor="f")
+    assert (statement.summary["matched"], statement.summary["suggested"]) == (2, 1)
+    assert balances.open_minor(older) == 0 and balances.open_minor(newer) == 0
+    assert balances.credit_minor(older.customer, "CNY") == 0
+    assert balances.balance_minor(older.customer, "CNY") == 0
+    first, second = Payment.objects.order_by("id")
+    assert [(a.invoice_id, a.amount_minor) for a in first.allocations.order_by("id")] == [
+        (newer.pk, 5300),
+        (older.pk, 4700),
+    ]
+    assert [(a.invoice_id, a.amount_minor) for a in second.allocations.all()] == [(older.pk, 5900)]
+    assert LedgerEntry.objects.filter(payment__isnull=False).count() == 2
+    assert Allocation.objects.count() == 3
+    events = AuditEvent.objects.filter(object_type="payment").order_by("id")
+    assert [e.action for e in events] == [
+        "payment.recorded",
+        "payment.allocated",
+        "payment.allocated",
+        "payment.recorded",
+        "payment.allocated",
+    ]
+    assert events[2].after["invoice_open_after"] == "59.00"
+    assert StatementLine.objects.get(bank_reference="S1").payment == first
+
+
+@pytest.mark.django_db
 def test_an_amount_alone_is_only_a_suggestion(issued_invoice, account, tmp_path):
     invoice = issued_invoice(("100",))
     path = _icbc_csv(tmp_path / "a.csv", [["2026-11-20", "R9", "谁", "1", "", "106.00", ""]])
