@@ -28,3 +28,12 @@ class AllocateForm(forms.Form):
 
 class ReverseForm(forms.Form):
     reason = forms.CharField(max_length=500)
+
+
+class RefundForm(forms.Form):
+    amount = forms.CharField(max_length=40, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    currency = forms.CharField(max_length=3, widget=forms.HiddenInput)
+    refunded_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    method = forms.ChoiceField(choices=PaymentMethod.choices, initial=PaymentMethod.BANK_TRANSFER)
+    reference = forms.CharField(max_length=140, required=False, label="Our transfer reference")
+    reason = forms.CharField(max_length=500)

@@ -12,11 +12,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES, require_roles
+from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES, require_roles, user_has_role
 from cspbilling.core.csv_export import csv_response
 from cspbilling.customers.models import Customer
 from cspbilling.invoicing.models import Invoice, InvoiceStatus
 from cspbilling.payments import reports
+from cspbilling.payments.forms import RefundForm
 from cspbilling.payments.pdf.render import render_statement_pdf
 
 CHART_HEIGHT = 160
@@ -103,7 +104,19 @@ def statement(request: HttpRequest, tenant_id) -> HttpResponse:
     data = _statement_for(customer, request)
     if request.GET.get("format") == "pdf":
         return statement_pdf_response(data)
-    return render(request, "payments/statement.html", {"s": data, "customer": customer})
+    refund_form = RefundForm(
+        initial={"currency": data["currency"], "refunded_on": timezone.localdate()}
+    )
+    return render(
+        request,
+        "payments/statement.html",
+        {
+            "s": data,
+            "customer": customer,
+            "may_refund": user_has_role(request.user, MONEY_ROLES) and data["credit_available"] > 0,
+            "refund_form": refund_form,
+        },
+    )
 
 
 def statement_pdf_response(data: dict) -> HttpResponse:

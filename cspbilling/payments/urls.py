@@ -14,4 +14,5 @@ urlpatterns = [
     path("margin/", report_views.margin, name="margin"),
     path("cash/", report_views.cash, name="cash"),
     path("statements/<uuid:tenant_id>/", report_views.statement, name="statement"),
+    path("statements/<uuid:tenant_id>/refund/", views.refund, name="refund"),
 ]

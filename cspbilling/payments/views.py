@@ -16,12 +16,13 @@ from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES, require_rol
 from cspbilling.customers.models import Customer
 from cspbilling.invoicing.models import Invoice
 from cspbilling.payments import selectors
-from cspbilling.payments.forms import AllocateForm, PaymentForm, ReverseForm
+from cspbilling.payments.forms import AllocateForm, PaymentForm, RefundForm, ReverseForm
 from cspbilling.payments.models import Payment, PaymentStatus
 from cspbilling.payments.services import (
     PaymentError,
     do_allocate_payment,
     do_record_payment,
+    do_refund_credit,
     do_reverse_payment,
 )
 from cspbilling.payments.transitions import TransitionError
@@ -145,3 +146,35 @@ def reverse(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "Payment reversed: the invoices it paid are open again.")
     return redirect("payments:payment_detail", pk=pk)
+
+
+@require_POST
+@require_roles(*MONEY_ROLES)
+def refund(request: HttpRequest, tenant_id: uuid.UUID) -> HttpResponse:
+    """Pay back part of a customer's credit (never more than it has)."""
+    customer = get_object_or_404(Customer, tenant_id=tenant_id)
+    form = RefundForm(request.POST)
+    back = redirect("payments:statement", tenant_id=customer.tenant_id)
+    if not form.is_valid():
+        fields = ", ".join(form.errors)
+        messages.error(request, f"Not refunded: check {fields}.")
+        return back
+    data = form.cleaned_data
+    try:
+        refund = do_refund_credit(
+            customer=customer,
+            amount=data["amount"],
+            currency=data["currency"].upper(),
+            refunded_on=data["refunded_on"],
+            method=data["method"],
+            reference=data["reference"],
+            reason=data["reason"],
+            actor=request.user.username,
+        )
+    except PaymentError as refusal:
+        messages.error(request, f"Not refunded: {refusal}.")
+    else:
+        messages.success(
+            request, f"Refund #{refund.pk} of {data['amount']} {refund.currency} recorded."
+        )
+    return back

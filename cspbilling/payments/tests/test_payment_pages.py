@@ -82,3 +82,35 @@ def test_the_portal_shows_what_is_left_to_pay_and_the_payments_received(
     page = client_for(portal_user_a).get("/portal/invoices/").content.decode()
     assert "待付金额" in page and "56.00 CNY" in page and "我的付款" in page
     assert "their payment" not in page and theirs.number not in page and mine.number in page
+
+
+def test_finance_refunds_credit_from_the_statement_page_never_more_than_it_has(
+    client_for, staff_users, issued_invoice
+):
+    invoice = issued_invoice(("100",))  # 106.00
+    customer = invoice.customer
+    finance = client_for(staff_users["finance"])
+    finance.post(PAGE, _form(customer, amount="150"))  # 44.00 of credit
+    statement = f"/console/payments/statements/{customer.tenant_id}/"
+    page = finance.get(statement).content.decode()
+    assert 'id="refund"' in page and "44.00" in page
+    refund = {
+        "amount": "30",
+        "currency": "CNY",
+        "refunded_on": "2026-11-21",
+        "method": "bank_transfer",
+        "reference": "OUT-1",
+        "reason": "customer asked for its overpayment back",
+    }
+    too_much = finance.post(f"{statement}refund/", refund | {"amount": "44.01"}, follow=True)
+    assert "Not refunded" in too_much.content.decode()
+    assert balances.credit_minor(customer, "CNY") == 4400
+    done = finance.post(f"{statement}refund/", refund, follow=True).content.decode()
+    assert "recorded" in done and balances.credit_minor(customer, "CNY") == 1400
+    no_reason = finance.post(f"{statement}refund/", refund | {"reason": ""}, follow=True)
+    assert "Not refunded" in no_reason.content.decode()
+    assert balances.credit_minor(customer, "CNY") == 1400
+    reader = client_for(staff_users["readonly"])
+    assert reader.post(f"{statement}refund/", refund).status_code == 403
+    assert 'id="refund"' not in reader.get(statement).content.decode()
+    assert balances.credit_minor(customer, "CNY") == 1400
