@@ -73,3 +73,38 @@ def test_copied_rows_read_back_as_written_with_the_other_fields_defaulted():
     assert [c.company_name for c in copied] == ["客户\t0\\", "客户\t1\\", "客户\t2\\"]
     assert all(c.language == "zh-hans" and c.payment_terms_days == 30 for c in copied)
     assert all(c.created_at is not None for c in copied)
+
+
+@pytest.mark.django_db
+def test_reserved_ids_are_never_given_again_and_rows_keep_them():
+    from cspbilling.core.bulk import reserve_ids
+
+    first = Customer.objects.create(tenant_id=uuid.uuid4(), company_name="before")
+    ids = reserve_ids(Customer, 3)
+    assert len(set(ids)) == 3 and min(ids) > first.pk
+    insert_rows(
+        Customer,
+        [{"id": pk, "tenant_id": uuid.uuid4(), "company_name": f"c{pk}"} for pk in ids],
+    )
+    assert {c.pk: c.company_name for c in Customer.objects.filter(pk__in=ids)} == {
+        pk: f"c{pk}" for pk in ids
+    }
+    after = Customer.objects.create(tenant_id=uuid.uuid4(), company_name="after")
+    assert after.pk > max(ids)
+    assert reserve_ids(Customer, 0) == []
+
+
+@pytest.mark.django_db
+def test_mixed_rows_and_values_needing_conversion_are_written_as_the_field_would():
+    """Rows that give different fields, and values of another Python type than the column's
+    (an int-like str, a str-like enum, a Decimal), land as the ORM writes them."""
+    from cspbilling.customers.models import Language
+
+    rows = [
+        {"tenant_id": uuid.uuid4(), "company_name": "a", "payment_terms_days": "45"},
+        {"tenant_id": str(uuid.uuid4()), "company_name": "b", "language": Language.FR},
+    ]
+    insert_rows(Customer, rows)
+    a, b = Customer.objects.filter(company_name__in=["a", "b"]).order_by("company_name")
+    assert (a.payment_terms_days, a.language) == (45, "zh-hans")
+    assert (b.payment_terms_days, b.language) == (30, "fr")

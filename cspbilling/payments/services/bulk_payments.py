@@ -13,9 +13,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_events
-from cspbilling.core.bulk import insert_rows
+from cspbilling.core.bulk import insert_rows, reserve_ids
 from cspbilling.core.money import from_minor_units
 from cspbilling.core.services import transaction_step
 from cspbilling.customers.models import Customer
@@ -48,24 +50,28 @@ def _money(minor: int, currency: str) -> str:
 @transaction_step
 def record_planned_payments(
     *, planned: Sequence[PlannedPayment], actor: str, why: str
-) -> list[Payment]:
-    """Record the payments in the order given; returns them with their ids."""
+) -> list[int]:
+    """Record the payments in the order given; returns their ids, in that order."""
     if not planned:
         return []
-    payments = Payment.objects.bulk_create(
+    ids = reserve_ids(Payment, len(planned))
+    now = timezone.now()
+    insert_rows(
+        Payment,
         [
-            Payment(
-                customer=plan.customer,
-                currency=plan.currency,
-                amount_minor=plan.amount_minor,
-                received_on=plan.received_on,
-                method=plan.method,
-                reference=plan.reference[:140],
-                recorded_by=actor,
-            )
-            for plan in planned
+            {
+                "id": pk,
+                "customer_id": plan.customer.pk,
+                "currency": plan.currency,
+                "amount_minor": plan.amount_minor,
+                "received_on": plan.received_on,
+                "method": plan.method,
+                "reference": plan.reference[:140],
+                "recorded_by": actor,
+                "created_at": now,
+            }
+            for pk, plan in zip(ids, planned, strict=True)
         ],
-        batch_size=1000,
     )
     insert_rows(
         LedgerEntry,
@@ -76,52 +82,53 @@ def record_planned_payments(
                 "kind": LedgerKind.PAYMENT,
                 "amount_minor": -plan.amount_minor,
                 "on": plan.received_on,
-                "payment_id": payment.pk,
+                "payment_id": pk,
                 "actor": actor,
             }
-            for plan, payment in zip(planned, payments, strict=True)
+            for plan, pk in zip(planned, ids, strict=True)
         ],
     )
     insert_rows(
         Allocation,
         [
             {
-                "payment_id": payment.pk,
+                "payment_id": pk,
                 "invoice_id": part.invoice_id,
                 "amount_minor": part.amount_minor,
                 "kind": AllocationKind.ALLOCATED,
                 "actor": actor,
+                "created_at": now,
             }
-            for plan, payment in zip(planned, payments, strict=True)
+            for plan, pk in zip(planned, ids, strict=True)
             for part in plan.allocations
         ],
     )
-    record_events(actor=actor, events=list(_audit_events(planned, payments)))
+    record_events(actor=actor, events=list(_audit_events(planned, ids)))
     for customer in {plan.customer.pk: plan.customer for plan in planned}.values():
         money_changed(customer, why)
-    return payments
+    return ids
 
 
-def _audit_events(planned: Sequence[PlannedPayment], payments: Sequence[Payment]):
-    for plan, payment in zip(planned, payments, strict=True):
+def _audit_events(planned: Sequence[PlannedPayment], ids: Sequence[int]):
+    for plan, pk in zip(planned, ids, strict=True):
         yield {
             "action": AuditAction.PAYMENT_RECORDED,
             "object_type": "payment",
-            "object_id": payment.pk,
+            "object_id": pk,
             "after": {
                 "customer": str(plan.customer.tenant_id),
                 "amount": _money(plan.amount_minor, plan.currency),
                 "currency": plan.currency,
                 "received_on": plan.received_on.isoformat(),
                 "method": plan.method,
-                "reference": payment.reference,
+                "reference": plan.reference[:140],
             },
         }
         for part in plan.allocations:
             yield {
                 "action": AuditAction.PAYMENT_ALLOCATED,
                 "object_type": "payment",
-                "object_id": payment.pk,
+                "object_id": pk,
                 "after": {
                     "invoice": part.invoice_number,
                     "amount": _money(part.amount_minor, plan.currency),

@@ -169,7 +169,7 @@ def import_statement(
         for line, match in zip(lines, matches, strict=True)
         if match.status == StatementLineStatus.MATCHED
     ]
-    payments = record_planned_payments(
+    payment_ids = record_planned_payments(
         planned=[
             PlannedPayment(
                 customer=locked[match.customer_id],
@@ -185,7 +185,7 @@ def import_statement(
         actor=actor,
         why="bank statement imported",
     )
-    payment_of = {id(line): payment.pk for (line, _), payment in zip(paid, payments, strict=True)}
+    payment_of = {id(line): pk for (line, _), pk in zip(paid, payment_ids, strict=True)}
     insert_rows(
         StatementLine,
         [
