@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.db import connection
@@ -43,19 +44,33 @@ def _table(model) -> str:
 
 @dataclass
 class AgingRow:
+    """One customer's open amounts in one currency, by bucket, in minor units; the Decimals and
+    the tenant id are made when read (a page shows a few of 100,000 rows)."""
+
     customer_id: int
-    tenant_id: str
+    tenant: Any  # as the database gives it (SQLite: hex without dashes)
     name: str
     currency: str
-    buckets: dict[str, Decimal] = field(default_factory=dict)
+    minor: tuple[int, ...]
+
+    @cached_property
+    def tenant_id(self) -> str:
+        return str(uuid.UUID(str(self.tenant)))
+
+    @cached_property
+    def buckets(self) -> dict[str, Decimal]:
+        return {
+            name: from_minor_units(minor, self.currency)
+            for name, minor in zip(BUCKETS, self.minor, strict=True)
+        }
 
     @property
     def total(self) -> Decimal:
-        return sum(self.buckets.values(), Decimal(0))
+        return from_minor_units(sum(self.minor), self.currency)
 
     @property
     def overdue(self) -> Decimal:
-        return self.total - self.buckets["current"]
+        return from_minor_units(sum(self.minor[1:]), self.currency)
 
 
 def aging(as_of: dt.date) -> list[AgingRow]:
@@ -84,33 +99,37 @@ def aging(as_of: dt.date) -> list[AgingRow]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [*dates, *open_params])
         rows = cursor.fetchall()
-    result = []
-    for customer_id, tenant, legal, company, currency, *amounts in rows:
-        result.append(
-            AgingRow(
-                customer_id=customer_id,
-                tenant_id=str(uuid.UUID(str(tenant))),  # SQLite gives it without dashes
-                name=legal or company,
-                currency=currency,
-                buckets={
-                    name: from_minor_units(int(minor or 0), currency)
-                    for name, minor in zip(BUCKETS, amounts, strict=True)
-                },
-            )
+    result = [
+        AgingRow(
+            customer_id=customer_id,
+            tenant=tenant,
+            name=legal or company,
+            currency=currency,
+            minor=tuple(int(minor or 0) for minor in amounts),
         )
-    result.sort(key=lambda row: (-row.overdue, -row.total, row.name))
+        for customer_id, tenant, legal, company, currency, *amounts in rows
+    ]
+    result.sort(key=lambda row: (-sum(row.minor[1:]), -sum(row.minor), row.name))
     return result
 
 
 def aging_totals(rows: list[AgingRow]) -> dict[str, dict[str, Decimal]]:
     """By currency: each bucket's sum and the total."""
-    totals: dict[str, dict[str, Decimal]] = {}
+    sums: dict[str, list[int]] = {}
     for row in rows:
-        sums = totals.setdefault(row.currency, {name: Decimal(0) for name in (*BUCKETS, "total")})
-        for name in BUCKETS:
-            sums[name] += row.buckets[name]
-        sums["total"] += row.total
-    return totals
+        into = sums.setdefault(row.currency, [0] * len(BUCKETS))
+        for index, minor in enumerate(row.minor):
+            into[index] += minor
+    return {
+        currency: {
+            **{
+                name: from_minor_units(minor, currency)
+                for name, minor in zip(BUCKETS, per, strict=True)
+            },
+            "total": from_minor_units(sum(per), currency),
+        }
+        for currency, per in sums.items()
+    }
 
 
 def statement(
