@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from cspbilling.accounts.models import ApiToken, LoginThrottle, User, hash_token
 
@@ -23,37 +25,50 @@ def login_locked_until(*, username: str, now: datetime | None = None) -> datetim
     return until if until is not None and until > now else None
 
 
-# Every API request runs this, so it is written once in SQL instead of being compiled by the
-# ORM each time (a third of the time of a one-customer request): one row by a unique index.
-# The user gets the fields an API request needs; reading another one loads it (one query).
+# Every API request runs this, so it is written once in SQL and read with a plain cursor instead
+# of the ORM (compiling it was a third of a one-customer request; a RawQuerySet still cost 77 µs
+# against 22 µs for the cursor): one row by a unique index. The token and the user get the fields
+# an API request needs; reading another one loads it (one query).
 _ACTIVE_TOKEN_SQL = """
-    SELECT t.id, t.user_id, t.last_used_at,
-           u.username AS api_user_username, u.role AS api_user_role,
-           u.customer_id AS api_user_customer_id,
-           u.preferred_language AS api_user_preferred_language
+    SELECT t.id, t.user_id, t.last_used_at, u.username, u.role, u.customer_id,
+           u.preferred_language
     FROM accounts_apitoken t JOIN accounts_user u ON u.id = t.user_id
     WHERE t.token_hash = %s AND t.revoked_at IS NULL AND u.is_active = %s
 """
+_TOKEN_FIELDS = ("id", "user_id", "last_used_at")
+_USER_FIELDS = ("id", "username", "role", "customer_id", "is_active", "preferred_language")
 
 
 def active_api_token(*, raw_token: str) -> ApiToken | None:
     """The live token matching a presented bearer string, with its (active) user."""
     if not raw_token:
         return None
-    for token in ApiToken.objects.raw(_ACTIVE_TOKEN_SQL, [hash_token(raw_token), True]):
-        known = {
-            "id": token.user_id,
-            "username": token.api_user_username,
-            "role": token.api_user_role,
-            "customer_id": token.api_user_customer_id,
-            "is_active": True,
-            "preferred_language": token.api_user_preferred_language,
-        }
-        # from_db wants the values in the model's field order; the others are deferred.
-        fields = [f.attname for f in User._meta.concrete_fields if f.attname in known]
-        token.user = User.from_db(token._state.db, fields, [known[name] for name in fields])
-        return token
-    return None
+    with connection.cursor() as cursor:
+        cursor.execute(_ACTIVE_TOKEN_SQL, [hash_token(raw_token), True])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    token_id, user_id, last_used_at, username, role, customer_id, language = row
+    if last_used_at is not None:  # SQLite gives it naive (or as text) without the ORM
+        last_used_at = _aware(last_used_at)
+    token = ApiToken.from_db(connection.alias, _TOKEN_FIELDS, (token_id, user_id, last_used_at))
+    values = {
+        "id": user_id,
+        "username": username,
+        "role": role,
+        "customer_id": customer_id,
+        "is_active": True,
+        "preferred_language": language,
+    }
+    # from_db wants the values in the model's field order; the others are deferred.
+    fields = [f.attname for f in User._meta.concrete_fields if f.attname in values]
+    token.user = User.from_db(connection.alias, fields, [values[name] for name in fields])
+    return token
+
+
+def _aware(value: datetime | str) -> datetime:
+    moment = parse_datetime(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # stored in UTC
 
 
 def api_tokens_for_user(*, user: User) -> QuerySet[ApiToken]:
