@@ -30,6 +30,7 @@ def parse_amount(text: str | int | Decimal) -> Decimal:
     if isinstance(text, float):
         raise MoneyError("amounts are never floats")
     raw = str(text).strip().replace(",", "").replace("\u00a0", "").replace(" ", "")
+    raw = raw.lstrip("¥￥")  # a cell formatted as currency, as a spreadsheet saves it
     negative = raw.startswith("(") and raw.endswith(")")
     if negative:
         raw = raw[1:-1]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -79,6 +80,33 @@ def find_columns(header: list[str], saved: dict[str, str]) -> dict[str, int]:
     return found
 
 
+# What a spreadsheet writes for a long number it shortened (6222000000000001 → 6.222E+15): the
+# digits are gone, so two different references or accounts would read the same.
+SHORTENED = re.compile(r"^\s*\d(?:\.\d+)?E\+\d+\s*$", re.IGNORECASE)
+
+
+def _reference(row: list[str], columns: dict[str, int], header: list[str], where: str) -> str:
+    column = header[columns["bank_reference"]]
+    reference = row[columns["bank_reference"]].strip()
+    if not reference:
+        raise StatementError(f"{where}, {column}: no bank reference")
+    if SHORTENED.match(reference):
+        raise StatementError(
+            f"{where}, {column}: {reference!r} is a number a spreadsheet shortened (its digits "
+            "are lost): export the statement from the bank again, or keep that column as text"
+        )
+    return one_line(reference, 140)
+
+
+def _payer_account(row: list[str], columns: dict[str, int]) -> str:
+    """The payer's account, or nothing when a spreadsheet shortened it (never guess a payer
+    from a shortened number: two customers' accounts would look alike)."""
+    if "payer_account" not in columns:
+        return ""
+    account = one_line(row[columns["payer_account"]], 64)
+    return "" if SHORTENED.match(account) else account
+
+
 def _amount(row: list[str], columns: dict[str, int], where: str) -> Decimal:
     def cell(field: str) -> str:
         return row[columns[field]].strip() if field in columns else ""
@@ -120,9 +148,6 @@ def read_csv(
         if len(row) != len(header):
             raise StatementError(f"row {n}: {len(row)} columns where the header has {len(header)}")
         where = f"row {n}"
-        reference = row[columns["bank_reference"]].strip()
-        if not reference:
-            raise StatementError(f"{where}, {header[columns['bank_reference']]}: no bank reference")
         lines.append(
             ReadLine(
                 row=n,
@@ -132,13 +157,11 @@ def read_csv(
                 amount=_amount(row, columns, where),
                 currency=(row[columns["currency"]].strip() if "currency" in columns else "")
                 or currency,
-                bank_reference=one_line(reference, 140),
+                bank_reference=_reference(row, columns, header, where),
                 payer_name=one_line(row[columns["payer_name"]], 255)
                 if "payer_name" in columns
                 else "",
-                payer_account=one_line(row[columns["payer_account"]], 64)
-                if "payer_account" in columns
-                else "",
+                payer_account=_payer_account(row, columns),
                 remittance=one_line(row[columns["remittance"]], 500)
                 if "remittance" in columns
                 else "",

@@ -332,3 +332,52 @@ def test_the_console_imports_a_statement_and_a_person_assigns_the_rest(
     bad = SimpleUploadedFile("bad.csv", "日期,金额\n2026-11-20,5\n".encode("gb18030"))
     refused = finance.post("/console/payments/bank-statements/", {"account": "工行", "file": bad})
     assert refused.status_code == 400 and "nothing was imported" in refused.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_statement_excel_re_saved_is_read_and_a_shortened_account_is_never_trusted(
+    issued_invoice, account, tmp_path
+):
+    """As Excel on a Chinese Windows saves a bank's CSV again: GBK without BOM, CRLF, amounts
+    reformatted (no decimals, thousands separators, a currency symbol), dates with single-digit
+    months, and long account numbers shortened to 6.222E+15."""
+    first = issued_invoice(("100",))  # 106.00
+    second = issued_invoice(("1000",))  # 1,060.00
+    other = issued_invoice(("50",))  # 53.00
+    PayerRule.objects.create(
+        customer=other.customer, payer_name="", payer_account="6.222E+15", created_by="old"
+    )
+    text = (
+        "交易日期,交易流水号,对方户名,对方账号,借方发生额,贷方发生额,摘要\r\n"
+        f"2026/11/2,ICBC0101,北京星辰,6.222E+15,,106,{first.number}\r\n"
+        f'2026/11/20,ICBC0102,上海某公司,6.222E+15,,"1,060.00",{second.number}\r\n'
+        "2026/11/20,ICBC0103,不认识,6.222E+15,,￥53.00,货款\r\n"
+    )
+    path = tmp_path / "流水（Excel另存）.csv"
+    path.write_bytes(text.encode("gbk"))
+    statement = do_import_statement(path=path, filename=path.name, account=account, actor="f")
+    assert statement.summary["matched"] == 2
+    assert balances.open_minor(first) == 0 and balances.open_minor(second) == 0
+    line = StatementLine.objects.get(bank_reference="ICBC0103")
+    # The shortened account would match every 6222… account: it names no one, and the rule
+    # learnt from one is never used; the amount alone is only a suggestion.
+    assert line.payer_account == "" and line.amount == Decimal("53.00")
+    assert (line.status, line.match_rule) == (
+        "suggested",
+        "amount alone: the open amount of one invoice",
+    )
+    assert balances.open_minor(other) == 5300 and line.payment is None
+
+
+@pytest.mark.django_db
+def test_a_shortened_bank_reference_refuses_the_statement(issued_invoice, account, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(
+        (
+            "交易日期,交易流水号,对方户名,对方账号,借方发生额,贷方发生额,摘要\r\n"
+            "2026/11/20,2.02611E+17,某公司,,,100,货款\r\n"
+        ).encode("gbk")
+    )
+    with pytest.raises(StatementError, match=r"row 2, 交易流水号: '2.02611E\+17' is a number"):
+        do_import_statement(path=path, filename="bad.csv", account=account, actor="f")
+    assert not StatementLine.objects.exists()
