@@ -1,14 +1,17 @@
-"""Who wants to know when a customer's money changed (collections re-evaluates its state).
+"""Who wants to know when customers' money changed (collections re-evaluates their state).
 Payments never imports them: they register here; each is called inside the transaction that
-changed the money, and should only enqueue its work (the task row commits with the change)."""
+changed the money, and should only enqueue its work (the task row commits with the change).
+
+A listener gets every customer of one change at once (a bank statement pays thousands): it can
+ask in one query which of them concern it, instead of enqueueing a task for each."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from cspbilling.customers.models import Customer
 
-Listener = Callable[[Customer, str], None]
+Listener = Callable[[Sequence[Customer], str], None]
 _listeners: list[Listener] = []
 
 
@@ -18,5 +21,11 @@ def on_money_changed(listener: Listener) -> None:
 
 
 def money_changed(customer: Customer, why: str) -> None:
+    money_changed_for(customers=[customer], why=why)
+
+
+def money_changed_for(*, customers: Sequence[Customer], why: str) -> None:
+    if not customers:
+        return
     for listener in _listeners:
-        listener(customer, why)
+        listener(customers, why)

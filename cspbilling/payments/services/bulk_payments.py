@@ -28,7 +28,7 @@ from cspbilling.payments.models import (
     LedgerKind,
     Payment,
 )
-from cspbilling.payments.reevaluation import money_changed
+from cspbilling.payments.reevaluation import money_changed_for
 from cspbilling.payments.statements.matching import PlannedAllocation
 
 
@@ -104,8 +104,8 @@ def record_planned_payments(
         ],
     )
     record_events(actor=actor, events=list(_audit_events(planned, ids)))
-    for customer in {plan.customer.pk: plan.customer for plan in planned}.values():
-        money_changed(customer, why)
+    changed = {plan.customer.pk: plan.customer for plan in planned}
+    money_changed_for(customers=list(changed.values()), why=why)
     return ids
 
 

@@ -160,7 +160,7 @@ def test_chosen_allocations_never_exceed_the_payment_or_the_invoice(issued_invoi
 @pytest.mark.django_db
 def test_collections_hears_of_every_change_of_money(issued_invoice):
     heard = []
-    on_money_changed(lambda customer, why: heard.append((customer.pk, why)))
+    on_money_changed(lambda customers, why: heard.extend((c.pk, why) for c in customers))
     invoice = issued_invoice(("100",))
     payment = _pay(invoice.customer, "50")
     do_reverse_payment(payment=payment, reason="recalled", actor="f")
