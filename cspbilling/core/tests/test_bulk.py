@@ -58,6 +58,37 @@ def test_json_values_keep_their_types():
 
 
 @pytest.mark.django_db
+def test_many_rows_read_back_alike_whichever_way_they_went_in():
+    """Past COPY_FROM_ROWS, PostgreSQL takes the rows through COPY: JSON, text with tabs and
+    newlines, dates and the defaults read back as the few-rows path writes them."""
+    from cspbilling.core.bulk import COPY_FROM_ROWS
+
+    moment = datetime(2026, 11, 24, 8, 30, 15, 123456, tzinfo=UTC)
+    rows = [
+        {
+            "actor": "t",
+            "action": "a",
+            "object_type": "o\tx",
+            "object_id": f"{n}\n",
+            "occurred_at": moment,
+            "after": {"amount": "12.30", "name": "客户\t\\", "n": n, "none": None},
+            "prev_hash": "0" * 64,
+            "hash": f"{n:064d}",
+        }
+        for n in range(COPY_FROM_ROWS + 1)
+    ]
+    insert_rows(AuditEvent, rows)
+    last = AuditEvent.objects.get(hash=f"{COPY_FROM_ROWS:064d}")
+    assert (last.object_type, last.object_id, last.occurred_at) == (
+        "o\tx",
+        f"{COPY_FROM_ROWS}\n",
+        moment,
+    )
+    assert last.after == {"amount": "12.30", "name": "客户\t\\", "n": COPY_FROM_ROWS, "none": None}
+    assert last.context == {} and AuditEvent.objects.count() == COPY_FROM_ROWS + 1
+
+
+@pytest.mark.django_db
 def test_copied_rows_read_back_as_written_with_the_other_fields_defaulted():
     from django.db import connection
 

@@ -13,7 +13,6 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import connection
 from django.utils import timezone
 
 from cspbilling.audit.actions import AuditAction
@@ -125,25 +124,16 @@ def _new_lines(read: list[ReadLine], account: BankAccount) -> tuple[list[_NewLin
 
 
 def _match_under_locks(lines: list[_NewLine]) -> tuple[list[Match], dict[int, Customer]]:
-    """Match every line; lock the customers whose money moves, and (where rows can be locked)
-    match again with what was open once the locks were held, so a payment recorded meanwhile
-    by someone else is counted."""
+    """Lock every customer a line could pay (in key order), then read what is open and match:
+    a payment recorded meanwhile by someone else is counted, and no one waits in a circle."""
     reads = [line.read for line in lines]
-
-    def match_all() -> list[Match]:
-        matcher = Matcher.for_lines(reads)
-        return [matcher.match(line.read, line.minor, line.currency) for line in lines]
-
-    def paying(matches: list[Match]) -> set[int]:
-        return {m.customer_id for m in matches if m.status == StatementLineStatus.MATCHED}
-
-    matches = match_all()
-    locked = lock_customers(paying(matches))
-    if locked and connection.features.has_select_for_update:
-        matches = match_all()
-        missing = paying(matches) - locked.keys()
-        if missing:
-            locked |= lock_customers(missing)
+    matcher = Matcher.for_lines(reads)
+    locked = lock_customers(matcher.may_pay(reads))
+    matcher.read_open_amounts()
+    matches = [matcher.match(line.read, line.minor, line.currency) for line in lines]
+    paying = {m.customer_id for m in matches if m.status == StatementLineStatus.MATCHED}
+    if not paying <= locked.keys():
+        raise RuntimeError("a statement line matched a customer that was not locked")
     return matches, locked
 
 

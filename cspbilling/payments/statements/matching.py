@@ -64,7 +64,8 @@ def _canonical(text: str, series: str) -> str:
 
 
 class Matcher:
-    """Built once per import (`Matcher.for_lines`), then `match` line after line, in file order."""
+    """Built once per import (`Matcher.for_lines`); the caller locks `may_pay(lines)`, then
+    `read_open_amounts()`, then `match` line after line, in file order."""
 
     def __init__(self, numbers: set[str]) -> None:
         self.pattern = invoice_number_pattern()
@@ -88,6 +89,19 @@ class Matcher:
         self.open: dict[int, balances.OpenInvoice] = {}
         self.by_customer: dict[tuple[int, str], list[balances.OpenInvoice]] = defaultdict(list)
         self.by_amount: dict[int, set[int]] = defaultdict(set)
+
+    def may_pay(self, lines: list[ReadLine]) -> set[int]:
+        """Every customer a line could be matched to (and its payment recorded for): those of
+        the invoices named, and the payers people taught. Lock them before reading amounts."""
+        customers = {customer_id for _, customer_id, _ in self.named.values()}
+        for line in lines:
+            payer = self._payer(line)
+            if payer is not None:
+                customers.add(payer)
+        return customers
+
+    def read_open_amounts(self) -> None:
+        """What every issued invoice leaves open, now (under the locks)."""
         for row in balances.all_open_invoices():
             self.open[row.id] = row
             self.by_customer[row.customer_id, row.currency].append(row)
