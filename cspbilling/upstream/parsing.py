@@ -18,6 +18,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from cspbilling.core.encoding import (
+    GB18030,
+    EncodingError,
+    Utf8Stream,
+    decodes_whole,
+    detect_encoding,
+    first_bad_row,
+    not_text,
+)
 from cspbilling.core.money import MINOR_UNITS
 from cspbilling.upstream.arrow_text import column_array
 from cspbilling.upstream.columns import (
@@ -26,15 +35,6 @@ from cspbilling.upstream.columns import (
     detect_format,
     not_imported,
     unrecognised_header,
-)
-from cspbilling.upstream.encoding import (
-    GB18030,
-    EncodingError,
-    Utf8Stream,
-    decodes_whole,
-    detect_encoding,
-    first_bad_row,
-    not_text,
 )
 from cspbilling.upstream.normalise import normalise_batch
 from cspbilling.upstream.problems import MAX_PROBLEMS, Problems

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cspbilling.upstream.encoding import Encoding
+from cspbilling.core.encoding import Encoding
 
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 

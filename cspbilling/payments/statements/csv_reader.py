@@ -10,9 +10,9 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
+from cspbilling.core.encoding import EncodingError, detect_encoding, first_bad_row
 from cspbilling.core.money import MoneyError, parse_amount
 from cspbilling.payments.statements.lines import ReadLine, StatementError, one_line, parse_day
-from cspbilling.upstream.encoding import EncodingError, detect_encoding, first_bad_row
 
 # Our field: the column names banks give it (matched without case and spaces).
 ALIASES = {
