@@ -335,7 +335,7 @@ def prepare(engine: str, tmp: str, customers: int) -> tuple[dict, str, str]:
 
 def main() -> None:
     global WORKERS  # the servers' worker count, read by server_command
-    if "--cpu-child" not in sys.argv and "--seed" not in sys.argv and not shutil.which("wrk"):
+    if not {"--cpu", "--cpu-child", "--seed"} & set(sys.argv) and not shutil.which("wrk"):
         sys.exit("bench/api_load.py measures with wrk: apt-get install wrk")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=2_000)
