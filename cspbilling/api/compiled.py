@@ -42,10 +42,28 @@ class CompiledValues:
     def page(self, *, limit: int, offset: int) -> list[dict[str, Any]]:
         return self._rows(f"{self.sql} LIMIT %s OFFSET %s", (*self.params, limit, offset))
 
+    def page_and_count(self, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        """A page and the count of every row. PostgreSQL answers both in one round trip (two
+        statements in one execute, client-side binding); elsewhere the count is asked only when
+        the page does not tell it (a page neither empty nor full is the last one)."""
+        connection = connections[self.alias]
+        if connection.vendor != "postgresql":
+            rows = self.page(limit=limit, offset=offset)
+            return rows, offset + len(rows) if 0 < len(rows) < limit else self.count()
+        sql = f"{self._count_sql()}; {self.sql} LIMIT %s OFFSET %s"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, (*self.unordered_params, *self.params, limit, offset))
+            count = cursor.fetchone()[0]
+            cursor.nextset()
+            rows = cursor.fetchall()
+        return self._convert(rows, connection), count
+
+    def _count_sql(self) -> str:
+        return f"SELECT COUNT(*) FROM ({self.unordered_sql}) counted"  # noqa: S608 (Django's SQL)
+
     def count(self) -> int:
-        sql = f"SELECT COUNT(*) FROM ({self.unordered_sql}) counted"  # noqa: S608 (Django's SQL)
         with connections[self.alias].cursor() as cursor:
-            cursor.execute(sql, self.unordered_params)
+            cursor.execute(self._count_sql(), self.unordered_params)
             return cursor.fetchone()[0]
 
     def where(self, field: str, value: Any) -> list[dict[str, Any]]:
@@ -62,6 +80,9 @@ class CompiledValues:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
+        return self._convert(rows, connection)
+
+    def _convert(self, rows: list[tuple], connection) -> list[dict[str, Any]]:
         names, converters = self.names, self.converters
         result = []
         for row in rows:
