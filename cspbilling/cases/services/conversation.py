@@ -87,9 +87,11 @@ def record_customer_message(
     actor: str,
     message_id: str | None = None,
     quoted_history: str = "",
+    reopen: bool = True,
 ) -> CaseMessage:
     """The customer wrote on its case: waiting → open (the clock runs again); a resolved case
-    reopens. A closed case takes no more messages (the caller opens a new one)."""
+    reopens (unless `reopen` is false: the message confirms the resolution). A closed case takes
+    no more messages (the caller opens a new one)."""
     case = lock_case(case.pk)
     if case.status == CaseStatus.CLOSED:
         raise CaseError(f"{case.reference} is closed: open a new case")
@@ -119,7 +121,7 @@ def record_customer_message(
         after={"status": case.status},
         message=message,
     )
-    if case.status == CaseStatus.RESOLVED:
+    if case.status == CaseStatus.RESOLVED and reopen:
         from cspbilling.cases.services.closing import reopen_case
 
         reopen_case(case=case, actor=actor, channel=channel)
