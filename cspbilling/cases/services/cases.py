@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from cspbilling.audit.actions import AuditAction
 from cspbilling.cases import sla, transitions
 from cspbilling.cases.locks import lock_case
-from cspbilling.cases.mail import queue_case_message_email, queue_staff_email
 from cspbilling.cases.models import (
     AuthorKind,
     Case,
@@ -25,6 +24,7 @@ from cspbilling.cases.models import (
     Visibility,
 )
 from cspbilling.cases.services.events import record_case_event
+from cspbilling.cases.services.mail import queue_case_message_email, queue_staff_email
 from cspbilling.collections.models import HoldSource
 from cspbilling.collections.services import place_dispute_hold
 from cspbilling.core.money import to_minor_units

@@ -91,7 +91,7 @@ def resolve_case(
         is_resolution=True,
         created_at=now,
     )
-    from cspbilling.cases.mail import queue_case_message_email
+    from cspbilling.cases.services.mail import queue_case_message_email
 
     queue_case_message_email(case, message, actor=actor)
     record_case_event(

@@ -10,9 +10,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from cspbilling.audit.actions import AuditAction
-from cspbilling.cases.mail import queue_staff_email
 from cspbilling.cases.models import Case, CaseStatus
 from cspbilling.cases.services.events import record_case_event
+from cspbilling.cases.services.mail import queue_staff_email
 from cspbilling.core.services import entry_point, transaction_step
 
 WARNED_STATUSES = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.ESCALATED)
