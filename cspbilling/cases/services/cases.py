@@ -3,6 +3,7 @@ wait on the customer, escalate. Technical questions are routed to technical supp
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -34,6 +35,8 @@ from cspbilling.invoicing.models import Invoice, InvoiceLine
 from cspbilling.notifications.services import queue_webhook
 from cspbilling.payments.models import Payment
 from cspbilling.subscriptions.models import Subscription
+
+INVOICE_NUMBER = re.compile(r"\b[A-Z][A-Z0-9]{0,7}-\d{4}-\d{6}\b")
 
 
 class CaseError(ValueError):
@@ -126,6 +129,7 @@ def open_case(
         )
     case.save()
     invoice_ids = {i.pk for i in invoices} | {line.invoice_id for line in lines}
+    invoice_ids |= _mentioned_invoices(customer, f"{subject}\n{body}")
     if disputed_invoice is not None:
         invoice_ids.add(disputed_invoice.pk)
     case.invoices.set(invoice_ids)
@@ -153,6 +157,16 @@ def open_case(
     if category == CaseCategory.TECHNICAL and customer is not None:
         route_to_technical_support(case=case, actor=actor)
     return case
+
+
+def _mentioned_invoices(customer: Customer | None, text: str) -> set[int]:
+    """The customer's own invoices whose numbers the text names ("INV-2026-000042")."""
+    numbers = set(INVOICE_NUMBER.findall(text))
+    if customer is None or not numbers:
+        return set()
+    return set(
+        Invoice.objects.filter(customer=customer, number__in=numbers).values_list("pk", flat=True)
+    )
 
 
 def _summary(case: Case) -> dict:

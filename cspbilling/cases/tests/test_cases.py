@@ -127,3 +127,58 @@ def test_a_note_or_reply_needs_text(make_case) -> None:
     with pytest.raises(CaseError, match="empty"):
         do_reply_to_case(case=case, body="", actor="agent")
     assert Case.objects.get(pk=case.pk).messages.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_invoices_named_in_the_text_are_linked_only_when_they_are_the_customers(
+    make_case, issued_invoice, customer_a, customer_b
+) -> None:
+    own = issued_invoice(amounts=("100",), customer=customer_a)
+    other = issued_invoice(amounts=("100",), customer=customer_b)
+    case = make_case(body=f"Why is {own.number} higher than {other.number}?")
+    assert list(case.invoices.all()) == [own]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_case_events_reach_a_webhook_signed_and_without_internal_text(
+    make_case, settings, monkeypatch, deliver_outbox
+) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from cspbilling.notifications.transports import (
+        SIGNATURE_HEADER,
+        TIMESTAMP_HEADER,
+        sign_webhook,
+    )
+
+    received = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((dict(self.headers), body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.CASES_WEBHOOK_URL = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    monkeypatch.setenv("CSPBILLING_WEBHOOK_SECRET", "s3cret")
+    try:
+        case = make_case()
+        do_add_note(case=case, body=NOTE, actor="agent")
+        do_reply_to_case(case=case, body="我们正在核对。", actor="agent")
+        deliver_outbox()
+    finally:
+        server.shutdown()
+    events = [json.loads(body)["event"] for _, body in received]
+    assert events == ["case.opened", "case.note_added", "case.replied"]
+    for headers, body in received:
+        expected = sign_webhook("s3cret", int(headers[TIMESTAMP_HEADER]), body)
+        assert headers[SIGNATURE_HEADER] == expected
+        assert NOTE.encode() not in body
+    assert json.loads(received[2][1])["message"]["body"] == "我们正在核对。"

@@ -206,3 +206,15 @@ def test_mail_poll_reads_unseen_mail_and_flags_it_seen(customer_a) -> None:
         )
     assert again == {"triage": 1}
     assert Case.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_attachments_over_the_size_limit_are_not_kept_and_staff_are_told(
+    customer_a, settings
+) -> None:
+    settings.CASES_ATTACHMENT_MAX_BYTES = 10
+    result = do_ingest_email(raw=eml("foxmail_gbk_new_case.eml"))
+    case = Case.objects.get(reference=result.reference)
+    assert not case.messages.filter(attachments__isnull=False).exists()
+    note = case.messages.get(visibility="internal")
+    assert "10月采购记录.pdf: 45 bytes is over the limit" in note.body
