@@ -151,3 +151,17 @@ def invoice_line_for_customer(*, customer, line_id) -> object:
         )
     except (InvoiceLine.DoesNotExist, ValueError, TypeError):
         raise Http404("no such invoice line") from None
+
+
+def invoice_lines_for_customer(*, customer, number: str) -> list:
+    """The lines of one of the customer's issued invoices (to ask about one), else Http404."""
+    from cspbilling.invoicing.models import InvoiceLine
+
+    lines = list(
+        InvoiceLine.objects.select_related("invoice")
+        .filter(invoice__number=number, invoice__customer=customer, invoice__status="issued")
+        .order_by("pk")
+    )
+    if not lines:
+        raise Http404("no such invoice")
+    return lines

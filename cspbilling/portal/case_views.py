@@ -28,12 +28,19 @@ from cspbilling.portal.access import portal_view
 
 class NewCaseForm(forms.Form):
     category = forms.ChoiceField(choices=())
+    line = forms.TypedChoiceField(choices=(), coerce=int, required=False)
     subject = forms.CharField(max_length=300)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), max_length=20_000)
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, lines=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [(k, str(v)) for k, v in PORTAL_CATEGORIES.items()]
+        self.fields["line"].choices = [("", "—")] + [
+            (line.pk, f"{line.offer_name} · {line.charge_type} · {line.quantity.normalize()}")
+            for line in lines
+        ]
+        if not lines:
+            del self.fields["line"]
 
 
 @portal_view
@@ -46,15 +53,16 @@ def cases(request: HttpRequest) -> HttpResponse:
 @portal_view
 def case_new(request: HttpRequest) -> HttpResponse:
     customer = request.user.customer
-    line = None
-    if request.GET.get("line") or request.POST.get("line"):
-        line = selectors.invoice_line_for_customer(
-            customer=customer, line_id=request.GET.get("line") or request.POST.get("line")
-        )
-    initial = {"category": CaseCategory.INVOICE_QUESTION}
-    if line is not None:
-        initial["subject"] = f"{line.invoice.number}: {line.offer_name}"
-    form = NewCaseForm(request.POST or None, initial=initial)
+    number = request.GET.get("invoice") or request.POST.get("invoice") or ""
+    lines = selectors.invoice_lines_for_customer(customer=customer, number=number) if number else []
+    chosen = request.GET.get("line") or request.POST.get("line")
+    line = (
+        selectors.invoice_line_for_customer(customer=customer, line_id=chosen) if chosen else None
+    )
+    initial = {"category": CaseCategory.INVOICE_QUESTION, "line": line.pk if line else None}
+    if line is not None or number:
+        initial["subject"] = f"{line.invoice.number}: {line.offer_name}" if line else number
+    form = NewCaseForm(request.POST or None, initial=initial, lines=lines)
     if request.method == "POST" and form.is_valid():
         try:
             case = do_open_case(
@@ -66,6 +74,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
                 actor=request.user.username,
                 contact_email=request.user.email or "",
                 contact_name=request.user.get_full_name(),
+                invoices=[lines[0].invoice] if lines else [],
                 invoice_lines=[line] if line else [],
             )
         except CaseError as exc:
@@ -75,7 +84,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cases/portal/case_new.html",
-        {"customer": customer, "form": form, "line": line},
+        {"customer": customer, "form": form, "line": line, "invoice_number": number},
     )
 
 

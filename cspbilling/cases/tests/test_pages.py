@@ -128,6 +128,35 @@ def test_the_portal_lists_its_cases_and_opens_one_about_an_invoice_line(
     case = Case.objects.get(subject="数量不对")
     assert response.url == reverse("portal:case_detail", args=[case.reference])
     assert list(case.invoice_lines.all()) == [line] and list(case.invoices.all()) == [invoice]
+    # From the invoices page: "ask about this invoice", then pick the line.
+    invoices_page = client.get(reverse("portal:invoices")).content.decode()
+    assert f'data-ask="{invoice.number}"' in invoices_page
+    ask = client.get(reverse("portal:case_new") + f"?invoice={invoice.number}").content.decode()
+    assert f'<option value="{line.pk}">' in ask
+    client.post(
+        reverse("portal:case_new"),
+        {
+            "invoice": invoice.number,
+            "line": line.pk,
+            "category": "dispute_x",
+            "subject": "s",
+            "body": "b",
+        },
+    )
+    assert not Case.objects.filter(subject="s").exists()  # an unknown category: refused
+    client.post(
+        reverse("portal:case_new"),
+        {
+            "invoice": invoice.number,
+            "line": line.pk,
+            "category": "payment",
+            "subject": "s",
+            "body": "b",
+        },
+    )
+    assert list(Case.objects.get(subject="s").invoice_lines.all()) == [line]
+    other = client.get(reverse("portal:case_new") + "?invoice=INV-2099-999999")
+    assert other.status_code == 404
 
 
 @pytest.mark.django_db(transaction=True)
