@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -14,10 +15,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from cspbilling.accounts.permissions import READ_ROLES, SUPPORT_ROLES, require_roles, user_has_role
+from cspbilling.audit.selectors import events_for
 from cspbilling.cases import selectors
 from cspbilling.cases.actions import ACTIONS, CaseActionError
 from cspbilling.cases.models import CannedResponse, CasePriority, CaseStatus, CloseReason
-from cspbilling.cases.services import CaseError
+from cspbilling.cases.services import CaseError, do_save_canned_response
 from cspbilling.core.transitions import TransitionError
 
 QUEUE_LABELS = {
@@ -71,6 +73,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
                 if v in ("merged", "duplicate", "spam")
             ],
             "resolvable": case.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED),
+            "history": events_for(object_type="case", object_id=case.reference).order_by("pk"),
         },
     )
 
@@ -104,4 +107,34 @@ def sla_report(request: HttpRequest) -> HttpResponse:
         request,
         "cases/sla_report.html",
         {"month": month, "rows": selectors.sla_figures(month=month)},
+    )
+
+
+@require_roles(*READ_ROLES)
+def canned_responses(request: HttpRequest) -> HttpResponse:
+    """The replies staff start from, one per name and language (the case page shows those in
+    the case's language)."""
+    if request.method == "POST":
+        if not user_has_role(request.user, SUPPORT_ROLES):
+            return HttpResponse(status=403)
+        try:
+            do_save_canned_response(
+                name=request.POST.get("name", ""),
+                language=request.POST.get("language", ""),
+                body=request.POST.get("body", ""),
+                actor=request.user.username,
+            )
+        except CaseError as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(request, "Canned response saved.")
+        return redirect("cases:canned_responses")
+    return render(
+        request,
+        "cases/canned_responses.html",
+        {
+            "responses": CannedResponse.objects.all(),
+            "languages": settings.LANGUAGES,
+            "may_edit": user_has_role(request.user, SUPPORT_ROLES),
+        },
     )

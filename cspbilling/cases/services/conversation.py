@@ -130,6 +130,10 @@ def record_customer_message(
 
 @transaction_step
 def save_canned_response(*, name: str, language: str, body: str, actor: str) -> CannedResponse:
+    from django.conf import settings
+
+    if language not in {code for code, _ in settings.LANGUAGES}:
+        raise CaseError(f"{language!r} is not a language of ours")
     name = _clean(name, what="name", limit=100)
     body = _clean(body, what="response", limit=20_000)
     response, created = CannedResponse.objects.update_or_create(

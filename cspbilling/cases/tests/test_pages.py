@@ -252,3 +252,19 @@ def test_sla_warnings_go_once_and_figures_count_per_agent(
     do_resolve_case(case=case, resolution="完成。", actor="agent")
     [row] = sla_figures(month=timezone.localdate())
     assert row["agent"] == "staff-support" and row["resolved"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_canned_responses_per_language_and_the_case_history(
+    busy_queues, staff_users, client_for
+) -> None:
+    client = client_for(staff_users["support"])
+    url = reverse("cases:canned_responses")
+    client.post(url, {"name": "Checking", "language": "zh-hans", "body": "我们正在核对。"})
+    client.post(url, {"name": "Checking", "language": "fr", "body": "Nous vérifions."})
+    client.post(url, {"name": "Checking", "language": "xx", "body": "?"})
+    assert client_for(staff_users["readonly"]).post(url, {"name": "n"}).status_code == 403
+    page = client.get(reverse("cases:case_detail", args=[busy_queues[0].reference]))
+    html = page.content.decode()
+    assert "我们正在核对。" in html and "Nous vérifions." not in html  # the case is in Chinese
+    assert "case.opened" in html and "case.note_added" in html  # who did what, and when
