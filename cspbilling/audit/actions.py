@@ -100,6 +100,7 @@ class AuditAction(StrEnum):
     CASE_OPENED = "case.opened"
     CASE_ASSIGNED = "case.assigned"
     CASE_PRIORITY_CHANGED = "case.priority_changed"
+    CASE_RECATEGORIZED = "case.recategorized"
     CASE_CUSTOMER_IDENTIFIED = "case.customer_identified"
     CASE_REPLIED = "case.replied"
     CASE_NOTE_ADDED = "case.note_added"

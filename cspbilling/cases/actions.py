@@ -16,6 +16,7 @@ from cspbilling.cases.services import (
     do_close_case_as,
     do_escalate_case,
     do_identify_customer,
+    do_recategorize_case,
     do_reply_to_case,
     do_resolve_case,
 )
@@ -54,6 +55,32 @@ def _assign(*, case: Case, data, user) -> str:
 def _priority(*, case: Case, data, user) -> str:
     do_change_priority(case=case, priority=data.get("priority", ""), actor=user.username)
     return "Priority changed; SLA targets recomputed."
+
+
+def _category(*, case: Case, data, user) -> str:
+    from decimal import Decimal, InvalidOperation
+
+    from cspbilling.invoicing.models import Invoice
+
+    invoice, amount = None, None
+    if data.get("category") == "dispute":
+        invoice = Invoice.objects.filter(
+            number=(data.get("invoice") or "").strip(), customer=case.customer_id
+        ).first()
+        if invoice is None:
+            raise CaseActionError("name one of the customer's issued invoices")
+        try:
+            amount = Decimal((data.get("amount") or "").replace(",", ""))
+        except InvalidOperation:
+            raise CaseActionError("the disputed amount is not a number") from None
+    do_recategorize_case(
+        case=case,
+        category=data.get("category", ""),
+        actor=user.username,
+        disputed_invoice=invoice,
+        disputed_amount=amount,
+    )
+    return "Category changed."
 
 
 def _escalate(*, case: Case, data, user) -> str:
@@ -100,6 +127,7 @@ ACTIONS: dict[str, Callable[..., str]] = {
     "note": _note,
     "assign": _assign,
     "priority": _priority,
+    "category": _category,
     "escalate": _escalate,
     "resolve": _resolve,
     "close": _close,

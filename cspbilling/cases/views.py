@@ -18,7 +18,13 @@ from cspbilling.accounts.permissions import READ_ROLES, SUPPORT_ROLES, require_r
 from cspbilling.audit.selectors import events_for
 from cspbilling.cases import selectors
 from cspbilling.cases.actions import ACTIONS, CaseActionError
-from cspbilling.cases.models import CannedResponse, CasePriority, CaseStatus, CloseReason
+from cspbilling.cases.models import (
+    CannedResponse,
+    CaseCategory,
+    CasePriority,
+    CaseStatus,
+    CloseReason,
+)
 from cspbilling.cases.services import CaseError, do_save_canned_response
 from cspbilling.core.transitions import TransitionError
 
@@ -67,6 +73,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "may_act": user_has_role(request.user, SUPPORT_ROLES),
             "canned": CannedResponse.objects.filter(language=case.language),
             "priorities": CasePriority.choices,
+            "categories": CaseCategory.choices,
             "close_reasons": [
                 (v, label)
                 for v, label in CloseReason.choices

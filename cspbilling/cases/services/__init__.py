@@ -9,10 +9,12 @@ from cspbilling.cases.services.cases import (
     do_escalate_case,
     do_identify_customer,
     do_open_case,
+    do_recategorize_case,
     do_route_to_technical_support,
     escalate_case,
     identify_customer,
     open_case,
+    recategorize_case,
     route_to_technical_support,
 )
 from cspbilling.cases.services.closing import (
@@ -58,6 +60,7 @@ __all__ = [
     "do_identify_customer",
     "do_open_case",
     "do_rate_case",
+    "do_recategorize_case",
     "do_record_customer_message",
     "do_reopen_case",
     "do_reply_to_case",
@@ -68,6 +71,7 @@ __all__ = [
     "identify_customer",
     "open_case",
     "rate_case",
+    "recategorize_case",
     "record_customer_message",
     "reopen_case",
     "reply_to_case",

@@ -27,7 +27,7 @@ from cspbilling.cases.models import (
 from cspbilling.cases.services.events import record_case_event
 from cspbilling.cases.services.mail import queue_case_message_email, queue_staff_email
 from cspbilling.collections.models import HoldSource
-from cspbilling.collections.services import place_dispute_hold
+from cspbilling.collections.services import place_dispute_hold, release_dispute_hold
 from cspbilling.core.money import to_minor_units
 from cspbilling.core.services import entry_point, transaction_step
 from cspbilling.customers.models import Customer
@@ -271,6 +271,61 @@ def identify_customer(*, case: Case, customer: Customer, actor: str) -> Case:
 
 
 @transaction_step
+def recategorize_case(
+    *,
+    case: Case,
+    category: str,
+    actor: str,
+    disputed_invoice: Invoice | None = None,
+    disputed_amount: Decimal | None = None,
+) -> Case:
+    """Staff file the case under its real category (email cases arrive as invoice questions).
+    A dispute names its invoice and amount and holds them out of collections; a technical
+    question goes to technical support, and the customer is told."""
+    if category not in CaseCategory.values:
+        raise CaseError(f"{category!r} is not a case category")
+    case = lock_case(case.pk)
+    if not case.is_open:
+        raise CaseError(f"{case.reference} is {case.status}")
+    before = {"category": case.category, "disputed_amount_minor": case.disputed_amount_minor}
+    if case.category == CaseCategory.DISPUTE and category != CaseCategory.DISPUTE:
+        release_dispute_hold(
+            source=HoldSource.CASE, source_ref=case.reference, reason="not a dispute", actor=actor
+        )
+        case.disputed_invoice, case.disputed_amount_minor = None, None
+    if category == CaseCategory.DISPUTE:
+        if disputed_invoice is None or disputed_amount is None:
+            raise CaseError("a dispute names the invoice and the disputed amount")
+        _own(case.customer, [disputed_invoice], "invoice")
+        place_dispute_hold(
+            invoice=disputed_invoice,
+            amount=disputed_amount,
+            source=HoldSource.CASE,
+            source_ref=case.reference,
+            reason=case.subject,
+            actor=actor,
+        )
+        case.disputed_invoice = disputed_invoice
+        case.disputed_amount_minor = to_minor_units(
+            Decimal(str(disputed_amount)), disputed_invoice.currency
+        )
+        case.invoices.add(disputed_invoice)
+    case.category = category
+    case.updated_at = timezone.now()
+    case.save()
+    record_case_event(
+        case,
+        AuditAction.CASE_RECATEGORIZED,
+        actor=actor,
+        before=before,
+        after={"category": category, "disputed_amount_minor": case.disputed_amount_minor},
+    )
+    if category == CaseCategory.TECHNICAL and case.customer_id is not None:
+        return route_to_technical_support(case=case, actor=actor)
+    return case
+
+
+@transaction_step
 def escalate_case(*, case: Case, actor: str, note: str = "") -> Case:
     """The case needs 21Vianet (or a person above the agent): it waits on them."""
     case = lock_case(case.pk)
@@ -308,4 +363,5 @@ do_assign_case = entry_point(assign_case)
 do_change_priority = entry_point(change_priority)
 do_identify_customer = entry_point(identify_customer)
 do_escalate_case = entry_point(escalate_case)
+do_recategorize_case = entry_point(recategorize_case)
 do_route_to_technical_support = entry_point(route_to_technical_support)

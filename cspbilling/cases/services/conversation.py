@@ -36,6 +36,11 @@ def reply_to_case(
     case = lock_case(case.pk)
     if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         raise CaseError(f"{case.reference} is {case.status}: reopen it to reply")
+    if case.customer_id is None:
+        raise CaseError(
+            f"{case.reference} is in triage: say whose customer it is first (or close it as "
+            "spam); an unknown sender is never answered"
+        )
     now = timezone.now()
     before = case.status
     message = publish_staff_message(case, body=body, actor=actor, channel=channel)

@@ -178,3 +178,42 @@ def test_the_sla_clock_pauses_while_waiting_and_resumes_across_a_holiday(make_ca
     case.refresh_from_db()
     assert case.resolution_due_at == dt.datetime(2026, 10, 10, 16, 0, tzinfo=SHANGHAI)
     assert case.first_response_breached is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_email_case_filed_as_a_dispute_holds_collections(
+    make_case, issued_invoice, customer_a, staff_users, client_for
+) -> None:
+    invoice = issued_invoice(amounts=("100",), customer=customer_a)
+    case = make_case(channel="email")
+    act = reverse("cases:case_act", args=[case.reference])
+    client = client_for(staff_users["support"])
+    client.post(
+        act,
+        {"action": "category", "category": "dispute", "invoice": invoice.number, "amount": "30.00"},
+    )
+    case.refresh_from_db()
+    assert case.category == "dispute" and case.disputed_amount_minor == 3000
+    assert DisputeHold.objects.get(source_ref=case.reference).is_open
+    client.post(act, {"action": "category", "category": "payment"})
+    assert not DisputeHold.objects.get(source_ref=case.reference).is_open
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_triage_case_is_never_answered_until_its_customer_is_known(customer_a) -> None:
+    from cspbilling.cases.services import do_identify_customer, do_open_case
+
+    case = do_open_case(
+        customer=None,
+        subject="?",
+        body="Who pays?",
+        category="payment",
+        channel="email",
+        actor="mail",
+        contact_email="x@unknown.example",
+    )
+    with pytest.raises(CaseError, match="triage"):
+        do_reply_to_case(case=case, body="Hello", actor="agent")
+    do_identify_customer(case=case, customer=customer_a, actor="agent")
+    do_reply_to_case(case=case, body="您好", actor="agent")
+    assert [m.payload["to"] for m in case_emails(case)] == [["x@unknown.example"]]

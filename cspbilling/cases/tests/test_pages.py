@@ -268,3 +268,28 @@ def test_canned_responses_per_language_and_the_case_history(
     html = page.content.decode()
     assert "我们正在核对。" in html and "Nous vérifions." not in html  # the case is in Chinese
     assert "case.opened" in html and "case.note_added" in html  # who did what, and when
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_customer_replies_confirms_and_rates_in_the_portal(
+    busy_queues, portal_user_a, client_for
+) -> None:
+    case = busy_queues[1]  # waiting on the customer
+    client = client_for(portal_user_a)
+    respond = reverse("portal:case_respond", args=[case.reference])
+    client.post(respond, {"action": "reply", "body": "订单号 PO-778"})
+    case.refresh_from_db()
+    assert case.status == CaseStatus.OPEN
+    do_resolve_case(case=case, resolution="已更正。", actor="agent")
+    page = client.get(reverse("portal:case_detail", args=[case.reference])).content.decode()
+    assert 'id="confirm"' in page and "已解决：请确认" in page
+    client.post(respond, {"action": "confirm"})
+    client.post(respond, {"action": "rate", "rating": "5"})
+    case.refresh_from_db()
+    assert case.status == CaseStatus.CLOSED and case.satisfaction == 5
+    assert (
+        client.post(
+            reverse("portal:case_respond", args=[busy_queues[6].reference]), {"action": "confirm"}
+        ).status_code
+        == 404
+    )  # another customer's case
