@@ -218,3 +218,15 @@ def test_attachments_over_the_size_limit_are_not_kept_and_staff_are_told(
     assert not case.messages.filter(attachments__isnull=False).exists()
     note = case.messages.get(visibility="internal")
     assert "10月采购记录.pdf: 45 bytes is over the limit" in note.body
+
+
+def test_the_worker_polls_the_mailbox_only_when_one_is_configured(settings) -> None:
+    from cspbilling.core.scheduling import periodic_jobs
+
+    settings.CASES_IMAP = {**settings.CASES_IMAP, "HOST": ""}
+    names = [job.name for job in periodic_jobs()]
+    assert "cases.auto_close" in names and "cases.sla_warnings" in names
+    assert "cases.mail_poll" not in names
+    settings.CASES_IMAP = {**settings.CASES_IMAP, "HOST": "imap.partner.example"}
+    [poll] = [job for job in periodic_jobs() if job.name == "cases.mail_poll"]
+    assert poll.interval().total_seconds() == 120
