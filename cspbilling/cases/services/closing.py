@@ -222,6 +222,28 @@ def _closing_text(reason: str, into: Case | None) -> str:
     ) % {"reference": into.reference}
 
 
+def _carry_into(case: Case, into: Case, *, reason: str, actor: str) -> None:
+    """What the closed case knew goes on with the case that continues it: its links, and its
+    customer's messages as an internal note (staff read the whole story in one place)."""
+    into.invoices.add(*case.invoices.all())
+    into.invoice_lines.add(*case.invoice_lines.all())
+    into.payments.add(*case.payments.all())
+    into.subscriptions.add(*case.subscriptions.all())
+    said = [
+        f"{m.created_at:%Y-%m-%d %H:%M} {m.author}: {m.body}"
+        for m in case.messages.filter(author_kind=AuthorKind.CUSTOMER).order_by("created_at", "id")
+    ]
+    CaseMessage.objects.create(
+        case=into,
+        visibility=Visibility.INTERNAL,
+        author_kind=AuthorKind.SYSTEM,
+        author=actor,
+        channel=Channel.SYSTEM,
+        body=f"{case.reference} ({case.subject}) was closed as {reason} of this case.\n\n"
+        + "\n\n".join(said),
+    )
+
+
 @transaction_step
 def close_case_as(*, case: Case, reason: str, actor: str, into: Case | None = None) -> Case:
     """Close without resolving: merged into or duplicate of `into`, or spam. The customer gets
@@ -257,14 +279,7 @@ def close_case_as(*, case: Case, reason: str, actor: str, into: Case | None = No
     case.updated_at = now
     case.save()
     if into is not None:
-        CaseMessage.objects.create(
-            case=into,
-            visibility=Visibility.INTERNAL,
-            author_kind=AuthorKind.SYSTEM,
-            author=actor,
-            channel=Channel.SYSTEM,
-            body=f"{case.reference} ({case.subject}) was closed as {reason} of this case.",
-        )
+        _carry_into(case, into, reason=reason, actor=actor)
     record_case_event(
         case,
         AuditAction.CASE_CLOSED,

@@ -112,7 +112,9 @@ def test_every_path_to_closed_tells_the_customer(make_case, settings) -> None:
         c.pk for c in (confirmed, auto, merged, duplicate, spam, technical)
     }
     assert "合并" in merged.messages.filter(is_resolution=True).get().body
-    assert target.messages.filter(visibility="internal").count() == 2
+    notes = target.messages.filter(visibility="internal").order_by("pk")
+    assert notes.count() == 2 and merged.reference in notes[0].body
+    assert "Our October invoice seems too high" in notes[0].body  # the merged story, kept
 
 
 @pytest.mark.django_db(transaction=True)
@@ -217,3 +219,17 @@ def test_a_triage_case_is_never_answered_until_its_customer_is_known(customer_a)
     do_identify_customer(case=case, customer=customer_a, actor="agent")
     do_reply_to_case(case=case, body="您好", actor="agent")
     assert [m.payload["to"] for m in case_emails(case)] == [["x@unknown.example"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_merged_case_hands_its_links_to_the_case_that_continues_it(
+    make_case, issued_invoice, customer_a
+) -> None:
+    invoice = issued_invoice(amounts=("100",), customer=customer_a)
+    line = invoice.lines.get()
+    merged = make_case(invoice_lines=[line])
+    target = make_case()
+    do_close_case_as(case=merged, reason="merged", into=target, actor="agent")
+    assert list(target.invoices.all()) == [invoice] and list(target.invoice_lines.all()) == [line]
+    with pytest.raises(CaseError, match="closed"):
+        do_close_case_as(case=make_case(), reason="duplicate", into=merged, actor="agent")
