@@ -165,3 +165,13 @@ def invoice_lines_for_customer(*, customer, number: str) -> list:
     if not lines:
         raise Http404("no such invoice")
     return lines
+
+
+def get_attachment(*, reference: str, pk: int):
+    """One attachment of the case, else Http404."""
+    from cspbilling.cases.models import CaseAttachment
+
+    try:
+        return CaseAttachment.objects.get(pk=pk, message__case__reference=reference)
+    except CaseAttachment.DoesNotExist:
+        raise Http404("no such attachment") from None

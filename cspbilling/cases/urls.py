@@ -9,4 +9,5 @@ urlpatterns = [
     path("canned-responses/", views.canned_responses, name="canned_responses"),
     path("<str:reference>/", views.case_detail, name="case_detail"),
     path("<str:reference>/act/", views.case_act, name="case_act"),
+    path("<str:reference>/attachments/<int:pk>/", views.attachment, name="attachment"),
 ]

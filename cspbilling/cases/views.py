@@ -8,8 +8,9 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.files.storage import storages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -144,4 +145,17 @@ def canned_responses(request: HttpRequest) -> HttpResponse:
             "languages": settings.LANGUAGES,
             "may_edit": user_has_role(request.user, SUPPORT_ROLES),
         },
+    )
+
+
+@require_roles(*READ_ROLES)
+def attachment(request: HttpRequest, reference: str, pk: int) -> FileResponse:
+    """An attachment of the case, from the uploads storage, always as a download (never shown
+    inline: its type is the sender's word)."""
+    kept = selectors.get_attachment(reference=reference, pk=pk)
+    return FileResponse(
+        storages["uploads"].open(kept.storage_name),
+        as_attachment=True,
+        filename=kept.filename,
+        content_type="application/octet-stream",
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.files.storage import storages
 from django.core.management import call_command
+from django.urls import reverse
 
 from cspbilling.cases.intake.imap import poll_mailbox
 from cspbilling.cases.intake.smtp import start_listener
@@ -57,7 +58,10 @@ def uploads_in_tmp(settings, tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_foxmail_gbk_message_from_a_known_contact_opens_a_case(customer_a) -> None:
+def test_a_foxmail_gbk_message_from_a_known_contact_opens_a_case(
+    customer_a, staff_users, client_for
+) -> None:
+    client = client_for(staff_users["readonly"])
     result = do_ingest_email(raw=eml("foxmail_gbk_new_case.eml"))
     assert result.outcome == "new_case"
     case = Case.objects.get(reference=result.reference)
@@ -71,6 +75,11 @@ def test_a_foxmail_gbk_message_from_a_known_contact_opens_a_case(customer_a) -> 
     [attachment] = first.attachments.all()
     assert attachment.filename == "10月采购记录.pdf" and attachment.size == 45
     assert storages["uploads"].open(attachment.storage_name).read().startswith(b"%PDF")
+    download = client.get(reverse("cases:attachment", args=[case.reference, attachment.pk]))
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert b"".join(download.streaming_content).startswith(b"%PDF")
+    other = reverse("cases:attachment", args=["CASE-999999", attachment.pk])
+    assert client.get(other).status_code == 404
     # The sender is told the reference, in Chinese, threaded under its own message.
     [ack] = case_emails(case)
     assert ack.payload["to"] == ["li.wei@contoso.cn"]
