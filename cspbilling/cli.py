@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "statement": "a customer's statement of account (statement TENANT --json)",
     "fapiao": "fapiao requests: export what to issue, record numbers (fapiao export -o FILE)",
     "outbox": "show and retry outbound messages",
+    "cases": "billing support cases (cases list --status S --customer T --json)",
+    "mail": "support mail into cases (mail ingest DIR | mail serve | mail poll)",
 }
 
 

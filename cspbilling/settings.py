@@ -168,6 +168,7 @@ INSTALLED_APPS = [
     "cspbilling.invoicing",
     "cspbilling.payments",
     "cspbilling.collections",
+    "cspbilling.cases",
     "cspbilling.workdays",
     "cspbilling.web",
     "cspbilling.portal",
@@ -436,6 +437,76 @@ if INVOICE_NUMBER_SERIES == CREDIT_NOTE_NUMBER_SERIES:
 # row (real lines are under 2 KB; this bounds memory for a file that is not CSV at all).
 UPLOAD_MAX_LINE_KB = env_int("CSPBILLING_UPLOAD_MAX_LINE_KB", 64)
 PARTNER_CENTER_SYNC_MINUTES = env_int("CSPBILLING_PC_SYNC_MINUTES", 360)  # 0: no scheduled sync
+
+# Cases
+# SLA targets per priority, in business hours of the China calendar: (first response, resolution).
+CASES_SLA_HOURS = {
+    "urgent": (
+        env_int("CSPBILLING_CASES_SLA_URGENT_FIRST", 1),
+        env_int("CSPBILLING_CASES_SLA_URGENT", 8),
+    ),
+    "high": (
+        env_int("CSPBILLING_CASES_SLA_HIGH_FIRST", 2),
+        env_int("CSPBILLING_CASES_SLA_HIGH", 16),
+    ),
+    "normal": (
+        env_int("CSPBILLING_CASES_SLA_NORMAL_FIRST", 4),
+        env_int("CSPBILLING_CASES_SLA_NORMAL", 27),
+    ),
+    "low": (env_int("CSPBILLING_CASES_SLA_LOW_FIRST", 9), env_int("CSPBILLING_CASES_SLA_LOW", 45)),
+}
+# "Due soon": a target closer than this many hours (wall clock) is shown and warned.
+CASES_SLA_DUE_SOON_HOURS = env_int("CSPBILLING_CASES_SLA_DUE_SOON_HOURS", 4)
+# Staff warned by email of due-soon and breached cases (besides the assignee).
+CASES_SLA_WARNING_EMAILS = env_list("CSPBILLING_CASES_SLA_WARNING_EMAILS", [])
+# Days a resolved case waits for the customer to confirm or reopen before it closes itself.
+CASES_CONFIRMATION_WINDOW_DAYS = env_int("CSPBILLING_CASES_CONFIRMATION_WINDOW_DAYS", 7)
+# Technical questions are not billing's: they go to this address and/or webhook.
+CASES_TECHNICAL_SUPPORT_EMAIL = env_str("CSPBILLING_CASES_TECHNICAL_SUPPORT_EMAIL", "")
+CASES_TECHNICAL_SUPPORT_WEBHOOK_URL = env_str("CSPBILLING_CASES_TECHNICAL_SUPPORT_WEBHOOK_URL", "")
+# Case events (opened, replied, resolved, closed) as signed webhooks; empty URL: none.
+CASES_WEBHOOK_URL = env_str("CSPBILLING_CASES_WEBHOOK_URL", "")
+CASES_WEBHOOK_SECRET_NAME = env_str(
+    "CSPBILLING_CASES_WEBHOOK_SECRET_NAME", "CSPBILLING_WEBHOOK_SECRET"
+)
+# Where customers write: the mailbox address (replies come back to it; mail from it is a loop).
+CASES_MAILBOX_ADDRESS = env_str("CSPBILLING_CASES_MAILBOX_ADDRESS", "support@cspbilling.localhost")
+# Links in emails (confirm, reopen, rate) point at this origin.
+CASES_PUBLIC_BASE_URL = env_str("CSPBILLING_CASES_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# Attachments kept from mail and uploads: at most this size each, of these types.
+CASES_ATTACHMENT_MAX_BYTES = env_int("CSPBILLING_CASES_ATTACHMENT_MAX_MB", 10) * 1024 * 1024
+CASES_ATTACHMENT_TYPES = env_list(
+    "CSPBILLING_CASES_ATTACHMENT_TYPES",
+    [
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "text/plain",
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.ms-excel",
+        "application/zip",
+    ],
+)
+# The IMAP mailbox `cspbilling mail poll` reads (every CASES_MAIL_POLL_MINUTES in the worker;
+# 0: off).
+CASES_IMAP = {
+    "HOST": env_str("CSPBILLING_CASES_IMAP_HOST", ""),
+    "PORT": env_int("CSPBILLING_CASES_IMAP_PORT", 993),
+    "SSL": env_bool("CSPBILLING_CASES_IMAP_SSL", True),
+    "USER": env_str("CSPBILLING_CASES_IMAP_USER", ""),
+    "PASSWORD": env_str("CSPBILLING_CASES_IMAP_PASSWORD", ""),
+    "FOLDER": env_str("CSPBILLING_CASES_IMAP_FOLDER", "INBOX"),
+}
+CASES_MAIL_POLL_MINUTES = env_int("CSPBILLING_CASES_MAIL_POLL_MINUTES", 2)
+# `cspbilling mail serve` listens here (SMTP).
+CASES_SMTP_LISTEN = (
+    env_str("CSPBILLING_CASES_SMTP_HOST", "127.0.0.1"),
+    env_int("CSPBILLING_CASES_SMTP_PORT", 2525),
+)
+if CASES_CONFIRMATION_WINDOW_DAYS < 1:
+    raise ImproperlyConfigured("CSPBILLING_CASES_CONFIRMATION_WINDOW_DAYS must be at least 1")
 
 LOGGING = {
     "version": 1,

@@ -97,6 +97,23 @@ class AuditAction(StrEnum):
     DISPUTE_HOLD_RELEASED = "collections.hold_released"
 
     # cases (issue 17): add below
+    CASE_OPENED = "case.opened"
+    CASE_ASSIGNED = "case.assigned"
+    CASE_PRIORITY_CHANGED = "case.priority_changed"
+    CASE_RECATEGORIZED = "case.recategorized"
+    CASE_CUSTOMER_IDENTIFIED = "case.customer_identified"
+    CASE_REPLIED = "case.replied"
+    CASE_NOTE_ADDED = "case.note_added"
+    CASE_CUSTOMER_WROTE = "case.customer_wrote"
+    CASE_WAITING_ON_CUSTOMER = "case.waiting_on_customer"
+    CASE_ESCALATED = "case.escalated"
+    CASE_ROUTED_TO_TECHNICAL = "case.routed_to_technical"
+    CASE_RESOLVED = "case.resolved"
+    CASE_REOPENED = "case.reopened"
+    CASE_CLOSED = "case.closed"
+    CASE_RATED = "case.rated"
+    CASE_SLA_WARNED = "case.sla_warned"
+    CASE_CANNED_RESPONSE_SAVED = "case.canned_response_saved"
 
 
 def audit_action(value: str) -> AuditAction:

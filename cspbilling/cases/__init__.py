@@ -1,6 +1,6 @@
-"""cases: billing support cases, messages, SLA, resolution, satisfaction (intake; work; close the
-loop).
+"""cases: billing support cases, messages (public / internal), SLA, resolution, satisfaction
+(intake from console, portal, API and email; work; close the loop).
 
-Reserved so that the import contracts in pyproject.toml hold for it from its first line;
-not an installed app until its issue lands (see ../shared/DESIGN.md).
+Cases may call collections' steps (dispute holds) and invoicing's (credit notes); they never
+import escalations (pyproject's import contracts).
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cspbilling.accounts.models import Role, User
+from cspbilling.cases.demo import load_demo_cases
 from cspbilling.customers.models import Customer
 
 DEMO_PASSWORDS: dict[str, tuple[str, str]] = {
@@ -36,6 +37,7 @@ def load_demo_data(*, stdout: Any = None) -> str:
         f"{len(batches)} upstream invoice imports, "
         f"{issued} invoices issued and {drafts} drafts to review"
         + (f", suspended {suspended} for non-payment" if suspended else "")
+        + load_demo_cases()
     )
 
 

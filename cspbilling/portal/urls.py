@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cspbilling.portal import views
+from cspbilling.portal import case_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -14,4 +14,9 @@ urlpatterns = [
         views.subscription_detail,
         name="subscription_detail",
     ),
+    path("cases/", case_views.cases, name="cases"),
+    path("cases/new/", case_views.case_new, name="case_new"),
+    path("cases/respond/<str:token>/", case_views.case_action, name="case_action"),
+    path("cases/<str:reference>/", case_views.case_detail, name="case_detail"),
+    path("cases/<str:reference>/respond/", case_views.case_respond, name="case_respond"),
 ]

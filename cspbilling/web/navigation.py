@@ -13,6 +13,7 @@ from cspbilling.accounts.permissions import ADMIN_ROLES, MONEY_ROLES, READ_ROLES
 NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
     (_("Dashboard"), "web:dashboard", READ_ROLES),
     (_("Customers"), "web:customer_list", READ_ROLES),
+    (_("Support cases"), "cases:queue", READ_ROLES),
     (_("Invoices"), "invoicing:invoice_list", READ_ROLES),
     (_("Credit notes"), "invoicing:credit_note_list", READ_ROLES),
     (_("Fapiao"), "invoicing:fapiao_list", READ_ROLES),

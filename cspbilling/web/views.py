@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cspbilling.accounts.permissions import ADMIN_ROLES, MONEY_ROLES, READ_ROLES, require_roles
+from cspbilling.cases import selectors as case_selectors
 from cspbilling.customers import selectors as customer_selectors
 from cspbilling.customers.billing_settings import BILLING_SETTINGS_FIELDS
 from cspbilling.customers.services import do_update_customer_billing_settings
@@ -93,6 +94,7 @@ def customer_detail(request: HttpRequest, tenant_id) -> HttpResponse:
         "payments": payment_selectors.payments(customer_tenant_id=customer.tenant_id)[:10],
         "group_form": AssignGroupForm(initial={"group": customer.group_id}),
         "customer_numbers": upstream_matching.customer_numbers_of(customer),
+        "open_cases": case_selectors.open_cases_for_customer(customer=customer),
     }
     return render(request, "console/customer_detail.html", context)
 

@@ -201,6 +201,12 @@ def test_openapi_schema_is_served_and_valid():
         "/api/v1/bank-statements",
         "/api/v1/bank-statements/lines",
         "/api/v1/bank-statements/lines/{line_id}/assign",
+        "/api/v1/cases",
+        "/api/v1/cases/{reference}",
+        "/api/v1/cases/{reference}/messages",
+        "/api/v1/cases/{reference}/resolve",
+        "/api/v1/cases/{reference}/confirm",
+        "/api/v1/cases/{reference}/reopen",
     }
     errors = schema["paths"]["/api/v1/customers"]["get"]["responses"]["404"]["content"]
     assert list(errors) == ["application/problem+json"]

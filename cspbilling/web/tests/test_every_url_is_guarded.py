@@ -9,7 +9,9 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-PUBLIC = {"accounts:login", "accounts:logout", "set_language"}
+# portal:case_action: the signed links of case emails (confirm, reopen, rate): the signature is
+# the guard (cspbilling/cases/tests/test_closing.py refuses a forged one).
+PUBLIC = {"accounts:login", "accounts:logout", "set_language", "portal:case_action"}
 CONVERTER_VALUES = {"uuid": str(uuid.uuid4()), "int": "1", "str": "x", "slug": "x", "path": "x"}
 
 
