@@ -6,6 +6,7 @@ urlpatterns = [
     path("console/upstream/", include("cspbilling.upstream.urls")),
     path("console/", include("cspbilling.invoicing.urls")),  # pricing/, invoices/
     path("console/payments/", include("cspbilling.payments.urls")),
+    path("console/calendar/", include("cspbilling.workdays.urls")),
     path("console/cases/", include("cspbilling.cases.urls")),
     path("console/outbox/", include("cspbilling.notifications.urls")),
     path("console/audit/", include("cspbilling.audit.urls")),

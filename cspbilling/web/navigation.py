@@ -28,6 +28,7 @@ NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
     (_("Discrepancies"), "upstream:discrepancies", READ_ROLES),
     (_("Suspensions"), "subscriptions:suspension_list", READ_ROLES),
     (_("Partner Center sync"), "sync:status", READ_ROLES),
+    (_("Business calendar"), "workdays:calendar", READ_ROLES),
     (_("Outbox"), "notifications:message_list", READ_ROLES),
     (_("Audit log"), "audit:event_list", READ_ROLES),
     (_("People"), "accounts:people", ADMIN_ROLES),
