@@ -1,6 +1,7 @@
 """The outbox's write path: queueing (steps in the caller's transaction), staff actions,
 delivery (claim, send, outcome) and the worker's housekeeping."""
 
+from cspbilling.notifications.services.bulk_outbox import EmailToQueue, queue_emails
 from cspbilling.notifications.services.delivery import (
     Claim,
     claim_message,
@@ -33,6 +34,8 @@ from cspbilling.notifications.services.scheduling import (
 )
 
 __all__ = [
+    "EmailToQueue",
+    "queue_emails",
     "EMAIL_PATTERN",
     "KEY_PATTERN",
     "Claim",

@@ -95,6 +95,37 @@ def _check_addresses(field: str, addresses: list[str]) -> list[str]:
     return list(addresses)
 
 
+def email_payload(
+    *,
+    to: list[str],
+    subject: str,
+    body: str,
+    html_body: str | None = None,
+    cc: list[str] | None = None,
+    language: str = "en",
+    headers: dict[str, str] | None = None,
+    attachments: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """An email's outbox payload, checked (OutboxError says what is wrong)."""
+    for spec in attachments or []:
+        if not attachment_registered(spec.get("kind", "")) or "ref" not in spec:
+            raise OutboxError(f"no attachment renderer for {spec!r}")
+    if not to:
+        raise OutboxError("an email needs at least one recipient in `to`")
+    if "\n" in subject or "\r" in subject:
+        raise OutboxError("the subject must be one line")
+    return {
+        "to": _check_addresses("to", to),
+        "cc": _check_addresses("cc", cc or []),
+        "subject": subject,
+        "body": body,
+        "html_body": html_body,
+        "language": language,
+        "headers": dict(headers or {}),
+        "attachments": [{"kind": a["kind"], "ref": str(a["ref"])} for a in attachments or []],
+    }
+
+
 def queue_email(
     *,
     to: list[str],
@@ -113,23 +144,16 @@ def queue_email(
     """Write an email to the outbox, and its delivery task, in the caller's transaction.
     `attachments`: [{"kind": …, "ref": …}], rendered at delivery (`notifications.attachments`)."""
     _require_transaction("queue_email")
-    for spec in attachments or []:
-        if not attachment_registered(spec.get("kind", "")) or "ref" not in spec:
-            raise OutboxError(f"no attachment renderer for {spec!r}")
-    if not to:
-        raise OutboxError("an email needs at least one recipient in `to`")
-    if "\n" in subject or "\r" in subject:
-        raise OutboxError("the subject must be one line")
-    payload = {
-        "to": _check_addresses("to", to),
-        "cc": _check_addresses("cc", cc or []),
-        "subject": subject,
-        "body": body,
-        "html_body": html_body,
-        "language": language,
-        "headers": dict(headers or {}),
-        "attachments": [{"kind": a["kind"], "ref": str(a["ref"])} for a in attachments or []],
-    }
+    payload = email_payload(
+        to=to,
+        subject=subject,
+        body=body,
+        html_body=html_body,
+        cc=cc,
+        language=language,
+        headers=headers,
+        attachments=attachments,
+    )
     return _queue(
         kind=MessageKind.EMAIL,
         payload=payload,
