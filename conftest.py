@@ -19,6 +19,7 @@ pytest_plugins = [
     "cspbilling.subscriptions.tests.fixtures",
     "cspbilling.api.tests.fixtures",
     "cspbilling.invoicing.tests.fixtures",
+    "cspbilling.collections.tests.fixtures",
 ]
 
 
