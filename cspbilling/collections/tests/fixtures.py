@@ -50,7 +50,26 @@ def overdue_invoice(issued_invoice):
 
 @contextmanager
 def clock(day: dt.date, hour: int = 10):
-    """The clock (only the clock) at `hour` o'clock in Shanghai on `day`."""
+    """The clock (only the clock) at `hour` o'clock in Shanghai on `day`: `timezone.now` and
+    the model fields whose default is it (they hold the function itself)."""
+    from django.apps import apps
+    from django.utils import timezone
+
+    real_now = timezone.now
     moment = dt.datetime.combine(day, dt.time(hour), tzinfo=ZoneInfo("Asia/Shanghai"))
-    with mock.patch("django.utils.timezone.now", return_value=moment.astimezone(dt.UTC)):
-        yield moment
+    fields = [
+        f
+        for model in apps.get_models()
+        for f in model._meta.concrete_fields
+        if getattr(f, "default", None) is real_now
+    ]
+    with mock.patch("django.utils.timezone.now", return_value=moment.astimezone(dt.UTC)) as now:
+        for f in fields:
+            f.default = now
+            f.__dict__.pop("_get_default", None)  # Django caches the default's callable
+        try:
+            yield moment
+        finally:
+            for f in fields:
+                f.default = real_now
+                f.__dict__.pop("_get_default", None)
