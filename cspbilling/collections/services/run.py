@@ -183,6 +183,7 @@ def _decide(ctx: Context, pending: list[decisions.Pending], episodes: dict[int, 
             if action is not None:
                 for name in ("invoice_refs", "amount_minor", "currency", "oldest_due_on", "as_of"):
                     setattr(action, name, getattr(fresh, name))
+                action.status, action.reason = ActionStatus.DONE, ""  # decided afresh below
             else:
                 action = fresh
             if p.kind == ActionKind.NOTIFY:

@@ -73,3 +73,42 @@ def clock(day: dt.date, hour: int = 10):
             for f in fields:
                 f.default = real_now
                 f.__dict__.pop("_get_default", None)
+
+
+def worker_cycle() -> None:
+    """One cycle of the worker: every task that is due, until none is (in this process)."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="collections-test",
+        excluded_queue_names=[],
+    ).run()
+
+
+@pytest.fixture
+def overdue_customer(mirror_from_sandbox, overdue_invoice, default_policy):
+    """overdue_customer(due_on, email=…, language="en") -> (Mirrored, invoice of 1,060.00): a
+    sandbox customer with an active subscription and an invoice due on `due_on`."""
+
+    def make(due_on: dt.date, *, email: str | None = None, language: str = "en"):
+        m = mirror_from_sandbox(language=language, email=email)
+        return m, overdue_invoice(due_on, amounts=("1000",), customer=m.customer)
+
+    return make
+
+
+def run_day(day: dt.date, *, cycles: int = 2, dry_run: bool = False):
+    """The daily run of `day` at 10:00, then worker cycles (notices, commands, answers)."""
+    from cspbilling.collections.services import do_collections_run
+
+    with clock(day):
+        result = do_collections_run(as_of=day, actor="scheduler", dry_run=dry_run)
+        for _ in range(cycles):
+            worker_cycle()
+    return result

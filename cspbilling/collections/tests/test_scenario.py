@@ -12,7 +12,6 @@ from decimal import Decimal
 from email.header import decode_header, make_header
 
 import pytest
-from django_tasks_db.management.commands.db_worker import Worker
 
 from cspbilling.audit.selectors import verify_chain
 from cspbilling.collections.models import Action, Episode
@@ -22,7 +21,7 @@ from cspbilling.collections.services import (
     do_record_promise,
     do_release_dispute_hold,
 )
-from cspbilling.collections.tests.fixtures import clock
+from cspbilling.collections.tests.fixtures import clock, worker_cycle
 from cspbilling.payments.services import do_record_payment
 from cspbilling.subscriptions.tests.fixtures import upstream_subscription
 
@@ -67,20 +66,6 @@ def kind_of(subject: str) -> str:
         if any(w in s for w in words):
             return kind
     return subject
-
-
-def worker_cycle() -> None:
-    """One cycle of the worker: every task that is due, until none is (in this process)."""
-    Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="scenario",
-        excluded_queue_names=[],
-    ).run()
 
 
 def test_the_scenario_table(
