@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "statement": "a customer's statement of account (statement TENANT --json)",
     "fapiao": "fapiao requests: export what to issue, record numbers (fapiao export -o FILE)",
     "outbox": "show and retry outbound messages",
+    "collections": "dunning: collections run [--as-of D] [--dry-run] [--json], import-policy FILE",
 }
 
 
