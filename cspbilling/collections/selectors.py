@@ -45,3 +45,37 @@ def is_paused() -> PauseSwitch | None:
     """The switch when suspensions are paused, else None."""
     switch = PauseSwitch.objects.first()
     return switch if switch is not None and switch.paused else None
+
+
+def notices_of_episode(episode_id: int):
+    """The notices of an overdue episode with their delivery (proof of notice, for approvals)."""
+    from cspbilling.collections.models import Action, ActionKind
+
+    return (
+        Action.objects.filter(episode_id=episode_id, kind=ActionKind.NOTIFY)
+        .select_related("stage", "message")
+        .order_by("stage__position")
+    )
+
+
+def waiting_approvals():
+    from cspbilling.collections.models import Action, ActionStatus
+
+    approvals = Action.objects.filter(status=ActionStatus.AWAITING_APPROVAL)
+    return [
+        (a, list(notices_of_episode(a.episode_id)))
+        for a in approvals.select_related("customer", "stage").order_by("created_at")
+    ]
+
+
+def is_restricted(customer_id: int) -> bool:
+    """The restrict flag: a restriction taken in the customer's open overdue episode (the
+    partner's ordering tools refuse new orders and quantity increases while it is set)."""
+    from cspbilling.collections.models import Action, ActionKind, ActionStatus
+
+    return Action.objects.filter(
+        customer_id=customer_id,
+        kind=ActionKind.RESTRICT,
+        status=ActionStatus.DONE,
+        episode__closed_on=None,
+    ).exists()
