@@ -9,6 +9,7 @@ from cspbilling.api.auth import ApiTokenAuth
 from cspbilling.api.docs import LocalSwagger
 from cspbilling.api.problems import PROBLEM_CONTENT_TYPE, install_problem_handlers
 from cspbilling.api.routers import (
+    collections,
     credit_notes,
     customers,
     imports,
@@ -56,3 +57,4 @@ api.add_router("", price_rules.router)
 api.add_router("", invoices.router)
 api.add_router("", credit_notes.router)
 api.add_router("", payments.router)
+api.add_router("", collections.router)

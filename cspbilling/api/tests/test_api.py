@@ -201,6 +201,9 @@ def test_openapi_schema_is_served_and_valid():
         "/api/v1/bank-statements",
         "/api/v1/bank-statements/lines",
         "/api/v1/bank-statements/lines/{line_id}/assign",
+        "/api/v1/collections/customers/{tenant_id}",
+        "/api/v1/collections/customers/{tenant_id}/restriction",
+        "/api/v1/collections/runs/dry-run",
     }
     errors = schema["paths"]["/api/v1/customers"]["get"]["responses"]["404"]["content"]
     assert list(errors) == ["application/problem+json"]
