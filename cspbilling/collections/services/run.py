@@ -196,8 +196,16 @@ def _decide(ctx: Context, pending: list[decisions.Pending], episodes: dict[int, 
             elif p.kind == ActionKind.ESCALATE:
                 action.status = ActionStatus.OPEN
             elif p.kind == ActionKind.SUSPEND:
-                problem = proof_of_notice_problem(
-                    action, stage=stage, version=ctx.versions[p.version_id], as_of=ctx.as_of
+                version = ctx.versions[p.version_id]
+                sent_now = [a for a in actions if a.customer_id == cid and a.kind == "notify"]
+                sent_now = [a for a in sent_now if a.status == ActionStatus.DONE]
+                problem = (
+                    f"its notice goes out today: suspension possible from "
+                    f"{ctx.as_of + dt.timedelta(days=version.min_notice_days)} once delivered"
+                    if sent_now
+                    else proof_of_notice_problem(
+                        action, stage=stage, version=version, as_of=ctx.as_of
+                    )
                 )
                 if problem:
                     action.status, action.reason = ActionStatus.HELD, problem
