@@ -36,6 +36,8 @@ from cspbilling.collections.selectors import default_version
 from cspbilling.collections.services.suspending import (
     SuspensionPlan,
     apply_breaker,
+    not_delivered,
+    notices_by_episode,
     proof_of_notice_problem,
     suspend_customer,
 )
@@ -83,13 +85,17 @@ def _close_episodes(as_of: dt.date, overdue: dict[int, decisions.Overdue]) -> in
 
 def _episodes_for(pending: list[decisions.Pending], as_of: dt.date) -> dict[int, int]:
     known = {p.customer_id: p.episode_id for p in pending if p.episode_id}
-    missing = {p.customer_id for p in pending} - set(known)
-    Episode.objects.bulk_create([Episode(customer_id=cid, opened_on=as_of) for cid in missing])
-    if missing:
+    missing = sorted({p.customer_id for p in pending} - set(known))
+    created = Episode.objects.bulk_create(
+        [Episode(customer_id=cid, opened_on=as_of) for cid in missing], batch_size=1000
+    )
+    known.update((e.customer_id, e.pk) for e in created if e.pk is not None)
+    if len(known) < len({p.customer_id for p in pending}):  # a database without RETURNING
+        wanted = set(missing)
         known.update(
-            Episode.objects.filter(customer_id__in=missing, closed_on=None).values_list(
-                "customer_id", "pk"
-            )
+            (cid, pk)
+            for cid, pk in Episode.objects.filter(closed_on=None).values_list("customer_id", "pk")
+            if cid in wanted
         )
     return known
 
@@ -160,12 +166,15 @@ def _new_action(ctx: Context, p: decisions.Pending, episode_id: int) -> Action:
 
 def _decide(ctx: Context, pending: list[decisions.Pending], episodes: dict[int, int]):
     """Each pending action decided; returns (actions, suspension plans)."""
+    open_episodes = set(episodes.values())
     existing = {
         (a.customer_id, a.episode_id, a.stage_id, a.kind): a
-        for a in Action.objects.filter(
-            episode_id__in=set(episodes.values()), status=ActionStatus.HELD
-        )
+        for a in Action.objects.filter(status=ActionStatus.HELD)
+        if a.episode_id in open_episodes
     }
+    notices = notices_by_episode(
+        {episodes[p.customer_id] for p in pending if p.kind == ActionKind.SUSPEND}
+    )
     by_customer: dict[int, list[decisions.Pending]] = defaultdict(list)
     for p in pending:
         by_customer[p.customer_id].append(p)
@@ -175,21 +184,23 @@ def _decide(ctx: Context, pending: list[decisions.Pending], episodes: dict[int, 
             {(p.stage_id, p.kind): p for p in items}.values(),
             key=lambda p: (ctx.stages[p.stage_id].position, p.kind),
         )
-        notices = [p for p in items if p.kind == ActionKind.NOTIFY]
+        to_notify = [p for p in items if p.kind == ActionKind.NOTIFY]
+        decided: list[Action] = []  # this customer's, this run
         for p in items:
             stage = ctx.stages[p.stage_id]
             fresh = _new_action(ctx, p, episodes[cid])
             action = existing.get((cid, episodes[cid], p.stage_id, p.kind))
             if action is not None:
+                action.before = (action.status, action.reason)
                 for name in ("invoice_refs", "amount_minor", "currency", "oldest_due_on", "as_of"):
                     setattr(action, name, getattr(fresh, name))
                 action.status, action.reason = ActionStatus.DONE, ""  # decided afresh below
             else:
                 action = fresh
             if p.kind == ActionKind.NOTIFY:
-                if p is not notices[-1]:
+                if p is not to_notify[-1]:
                     action.status = ActionStatus.SKIPPED
-                    later = ctx.stages[notices[-1].stage_id].code
+                    later = ctx.stages[to_notify[-1].stage_id].code
                     action.reason = f"superseded by the later notice of stage {later}"
                 else:
                     _notify(ctx, action, stage)
@@ -197,14 +208,18 @@ def _decide(ctx: Context, pending: list[decisions.Pending], episodes: dict[int, 
                 action.status = ActionStatus.OPEN
             elif p.kind == ActionKind.SUSPEND:
                 version = ctx.versions[p.version_id]
-                sent_now = [a for a in actions if a.customer_id == cid and a.kind == "notify"]
-                sent_now = [a for a in sent_now if a.status == ActionStatus.DONE]
+                sent_now = [
+                    a for a in decided if a.kind == "notify" and a.status == ActionStatus.DONE
+                ]
                 problem = (
-                    f"its notice goes out today: suspension possible from "
-                    f"{ctx.as_of + dt.timedelta(days=version.min_notice_days)} once delivered"
+                    not_delivered(sent_now[-1])
                     if sent_now
                     else proof_of_notice_problem(
-                        action, stage=stage, version=version, as_of=ctx.as_of
+                        action,
+                        stage=stage,
+                        version=version,
+                        as_of=ctx.as_of,
+                        episode_notices=notices.get(action.episode_id, []),
                     )
                 )
                 if problem:
@@ -214,7 +229,8 @@ def _decide(ctx: Context, pending: list[decisions.Pending], episodes: dict[int, 
                     action.reason = "waiting for a person to approve the suspension"
                 else:
                     plans.append(SuspensionPlan(action=action, stage=stage))
-            actions.append(action)
+            decided.append(action)
+        actions += decided
     return actions, plans
 
 
@@ -237,11 +253,11 @@ def _describe(action: Action, stage: Stage) -> dict[str, Any]:
 def _save(actions: list[Action], now) -> None:
     for a in actions:
         a.decided_at = now
-    new = [a for a in actions if a.pk is None]
-    Action.objects.bulk_create(new, batch_size=1000)
+    existing = [a for a in actions if a.pk is not None]
+    Action.objects.bulk_create([a for a in actions if a.pk is None], batch_size=1000)
     fields = ["status", "reason", "invoice_refs", "amount_minor", "oldest_due_on", "as_of"]
     fields += ["message", "suspension_ids", "decided_at"]
-    Action.objects.bulk_update([a for a in actions if a not in new], fields, batch_size=500)
+    Action.objects.bulk_update(existing, fields, batch_size=500)
 
 
 @transaction_step
@@ -260,12 +276,11 @@ def collections_run(*, as_of: dt.date, actor: str, dry_run: bool = False) -> Run
     ids = {p.customer_id for p in pending}
     contacts: dict[int, list[str]] = defaultdict(list)
     for cid, email in (
-        BillingContact.objects.filter(customer_id__in=ids)
-        .exclude(email="")
+        BillingContact.objects.exclude(email="")
         .order_by("customer_id", "-is_primary", "id")
         .values_list("customer_id", "email")
     ):
-        if email not in contacts[cid]:
+        if cid in ids and email not in contacts[cid]:
             contacts[cid].append(email)
     stages = {s.pk: s for s in Stage.objects.filter(version__in={s.version_id for s in steps})}
     ctx = Context(
@@ -290,6 +305,9 @@ def collections_run(*, as_of: dt.date, actor: str, dry_run: bool = False) -> Run
         for plan in plans:
             if plan.action.status == ActionStatus.DONE:
                 suspend_customer(plan, actor=actor)
+    # A held action held again for the same reason changed nothing: no write, no event (a
+    # second run the same day inserts nothing).
+    actions = [a for a in actions if getattr(a, "before", None) != (a.status, a.reason)]
     now = timezone.now()
     _save(actions, now)
     record_events(

@@ -37,23 +37,37 @@ class SuspensionPlan:
     stage: Stage
 
 
-def proof_of_notice_problem(
-    action: Action, *, stage: Stage, version: PolicyVersion, as_of: dt.date
-) -> str:
-    """Why the suspension must wait ("" when the notices promised were delivered in time): every
-    earlier notice of this episode delivered, the latest at least `min_notice_days` ago."""
-    if action.episode_id is None:
-        return "no notice was sent in this overdue episode"
-    notices = list(
-        Action.objects.filter(
-            episode_id=action.episode_id,
-            kind=ActionKind.NOTIFY,
-            stage__position__lt=stage.position,
-        )
+def notices_by_episode(episode_ids: set[int]) -> dict[int, list[Action]]:
+    """The notices (not skipped) of these episodes, in stage order, with their outbox rows."""
+    found: dict[int, list[Action]] = {}
+    notices = (
+        Action.objects.filter(kind=ActionKind.NOTIFY)
         .exclude(status=ActionStatus.SKIPPED)
         .select_related("message", "stage")
-        .order_by("stage__position")
+        .order_by("episode_id", "stage__position")
     )
+    for start in range(0, len(ids := sorted(episode_ids)), 500):
+        for notice in notices.filter(episode_id__in=ids[start : start + 500]):
+            found.setdefault(notice.episode_id, []).append(notice)
+    return found
+
+
+def proof_of_notice_problem(
+    action: Action,
+    *,
+    stage: Stage,
+    version: PolicyVersion,
+    as_of: dt.date,
+    episode_notices: list[Action] | None = None,
+) -> str:
+    """Why the suspension must wait ("" when the notices promised were delivered in time): every
+    earlier notice of this episode delivered, the latest at least `min_notice_days` ago.
+    `episode_notices`: the episode's notices when the caller fetched them for many at once."""
+    if action.episode_id is None:
+        return "no notice was sent in this overdue episode"
+    if episode_notices is None:
+        episode_notices = notices_by_episode({action.episode_id}).get(action.episode_id, [])
+    notices = [n for n in episode_notices if n.stage.position < stage.position]
     if not notices:
         return "no notice was sent in this overdue episode"
     latest: dt.date | None = None
@@ -62,11 +76,7 @@ def proof_of_notice_problem(
         if notice.status != ActionStatus.DONE or message is None:
             return f"the notice of stage {notice.stage.code} was not sent: {notice.reason}"
         if message.status != MessageStatus.DELIVERED or message.delivered_at is None:
-            why = f" ({message.last_error})" if message.last_error else ""
-            return (
-                f"the notice of stage {notice.stage.code} (outbox #{message.pk}) is "
-                f"{message.status}, not delivered{why}"
-            )
+            return not_delivered(notice)
         day = timezone.localtime(message.delivered_at).date()
         latest = day if latest is None or day > latest else latest
     ready = latest + dt.timedelta(days=version.min_notice_days)
@@ -76,6 +86,15 @@ def proof_of_notice_problem(
             f"{version.min_notice_days} days, so suspension is possible from {ready}"
         )
     return ""
+
+
+def not_delivered(notice: Action) -> str:
+    message = notice.message
+    why = f" ({message.last_error})" if message.last_error else ""
+    return (
+        f"the notice of stage {notice.stage.code} (outbox #{message.pk}) is "
+        f"{message.status}, not delivered{why}"
+    )
 
 
 def _active_parents(customer_id: int) -> list[Subscription]:

@@ -99,9 +99,12 @@ def test_a_bounced_notice_holds_the_suspension_and_staff_see_why(
         (bounced.customer.pk, "held"),
         (fine.customer.pk, "done"),
     }
-    # Held, not settled: the next run decides again (and holds again while nothing changed).
+    # Held, not settled: the next run decides again, and holds again while nothing changed
+    # (without writing: no new event, nothing reported).
+    events = AuditEvent.objects.count()
     later = run_day(SUSPEND + dt.timedelta(days=1))
-    assert [a["status"] for a in later.actions] == ["held"]
+    assert later.actions == [] and AuditEvent.objects.count() == events
+    assert Action.objects.get(pk=held.pk).status == ActionStatus.HELD
 
 
 def test_the_breaker_trips_on_a_run_that_would_suspend_half_the_customers(
