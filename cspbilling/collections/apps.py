@@ -10,7 +10,10 @@ class CollectionsConfig(AppConfig):
     verbose_name = "Collections"
 
     def ready(self) -> None:
+        from cspbilling.collections.document import invoice_policy_line
         from cspbilling.collections.tasks import money_changed
+        from cspbilling.invoicing.hooks import provide_policy_line
         from cspbilling.payments.reevaluation import on_money_changed
 
         on_money_changed(money_changed)
+        provide_policy_line(invoice_policy_line)

@@ -152,3 +152,24 @@ def render_policy_pdf(version: PolicyVersion, *, language: str) -> bytes:
 
 def render_policy_png(version: PolicyVersion, *, language: str) -> bytes:
     return typst_documents.render(TEMPLATE, policy_document(version, language=language), "png")
+
+
+def invoice_policy_line(customer) -> str | None:
+    """The collections line of the customer's invoices (in the language active when called):
+    the version it is collected under, when reminders start and when access is impacted."""
+    from cspbilling.collections.selectors import version_for
+
+    version, _acknowledged = version_for(customer.pk)
+    if version is None:
+        return None
+    stages = list(version.stages.all())
+    suspend = next((s for s in stages if s.suspend), None)
+    text = _("Collections policy %(version)s: reminders from %(first)s.") % {
+        "version": version.label,
+        "first": _offset(stages[0]),
+    }
+    if suspend is not None:
+        text += " " + _("Access to subscriptions is impacted %(when)s.") % {
+            "when": _offset(suspend)
+        }
+    return text + " " + _("Read it in the billing portal.")

@@ -86,3 +86,15 @@ def test_a_portal_click_acknowledges_the_version(
     (artifacts_dir / "collections-policy-fr.png").write_bytes(
         render_policy_png(default_policy, language="fr")
     )
+
+
+def test_the_invoice_pdf_quotes_the_policy_version(issued_invoice, default_policy):
+    from cspbilling.invoicing.pdf.render import render_invoice_pdf
+
+    invoice = issued_invoice(amounts=("100",), language="fr")
+    text = " ".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(render_invoice_pdf(invoice))).pages
+    )
+    text = " ".join(text.split())
+    assert "Politique de recouvrement Standard v1" in text
+    assert "25 jours ouvrés après l'échéance" in text
