@@ -81,6 +81,9 @@ def place_dispute_hold(
         after={"amount_minor": minor, "source": str(source), "source_ref": source_ref},
         context={"customer": invoice.customer_id, "reason": reason},
     )
+    # A disputed amount is out of the clock: it may take the customer out of the suspension
+    # condition (re-evaluated in the worker; the task row commits with the hold).
+    reevaluate_customer.enqueue(invoice.customer_id, f"amount disputed: {reason}")
     return hold
 
 

@@ -221,3 +221,27 @@ def test_a_worker_killed_between_the_decision_and_partner_center_suspends_once(
         s for s in smtp_server.received if s["Subject"].startswith("Your subscription is suspend")
     ]
     assert len(suspended_mails) == 1
+
+
+def test_a_dispute_of_everything_owed_reinstates_a_customer_collections_suspended(
+    pc_settings, pc_sandbox, smtp_server, overdue_customer
+):
+    from cspbilling.collections.services import do_place_dispute_hold
+
+    m, invoice = overdue_customer(DUE)
+    run_day(FINAL)
+    run_day(SUSPEND)
+    assert sandbox_status(pc_sandbox, m) == "suspended"
+    with clock(SUSPEND + dt.timedelta(days=2)):
+        do_place_dispute_hold(
+            invoice=invoice,
+            amount=Decimal("1060"),
+            source="case",
+            source_ref="CASE-9",
+            reason="usage not theirs",
+            actor="agent1",
+        )
+        worker_cycle()
+        worker_cycle()
+    assert sandbox_status(pc_sandbox, m) == "active"
+    assert AuditEvent.objects.filter(action="collections.reinstated").count() == 1
