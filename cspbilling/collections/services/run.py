@@ -33,6 +33,10 @@ from cspbilling.collections.models import (
 from cspbilling.collections.notices import queue_stage_notice, render_stage_notice
 from cspbilling.collections.schedule import stage_day
 from cspbilling.collections.selectors import default_version
+from cspbilling.collections.services.reinstatement import (
+    in_suspension_condition,
+    reinstate_if_cleared,
+)
 from cspbilling.collections.services.suspending import (
     SuspensionPlan,
     apply_breaker,
@@ -44,6 +48,7 @@ from cspbilling.collections.services.suspending import (
 from cspbilling.core.money import from_minor_units
 from cspbilling.core.services import transaction_step
 from cspbilling.customers.models import BillingContact, Customer
+from cspbilling.subscriptions.models import Suspension, SuspensionReason, SuspensionStatus
 from cspbilling.workdays.calendar import ChinaCalendar, china_calendar
 
 
@@ -55,6 +60,7 @@ class RunResult:
     closed_episodes: int = 0
     breaker: str = ""
     paused: bool = False
+    reinstated: list[int] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         counts: dict[str, int] = defaultdict(int)
@@ -66,6 +72,7 @@ class RunResult:
             "paused": self.paused,
             "breaker": self.breaker or None,
             "closed_episodes": self.closed_episodes,
+            "reinstated_suspensions": self.reinstated,
             "counts": dict(sorted(counts.items())),
             "actions": self.actions,
         }
@@ -260,6 +267,32 @@ def _save(actions: list[Action], now) -> None:
     Action.objects.bulk_update(existing, fields, batch_size=500)
 
 
+def _reinstate_cleared(
+    as_of: dt.date, actor: str, overdue: dict[int, decisions.Overdue]
+) -> list[int]:
+    """The sweep behind the payments hook: a customer whose collections suspension was still
+    waiting for Partner Center when it paid is reinstated by the next run."""
+    suspended = (
+        Suspension.objects.filter(
+            reason=SuspensionReason.NON_PAYMENT,
+            parent_suspension=None,
+            status=SuspensionStatus.SUSPENDED,
+        )
+        .exclude(policy_version="")
+        .values_list("subscription__customer_id", flat=True)
+        .distinct()
+    )
+    calendar = china_calendar()
+    done = []
+    for customer_id in sorted(set(suspended)):
+        owed = overdue.get(customer_id)
+        if not in_suspension_condition(customer_id, owed, as_of=as_of, calendar=calendar):
+            done += reinstate_if_cleared(
+                customer_id=customer_id, as_of=as_of, actor=actor, why="daily run"
+            )
+    return done
+
+
 @transaction_step
 def collections_run(*, as_of: dt.date, actor: str, dry_run: bool = False) -> RunResult:
     """The run of `as_of`: every newly reached stage's actions, once per overdue episode."""
@@ -305,6 +338,7 @@ def collections_run(*, as_of: dt.date, actor: str, dry_run: bool = False) -> Run
         for plan in plans:
             if plan.action.status == ActionStatus.DONE:
                 suspend_customer(plan, actor=actor)
+    result.reinstated = _reinstate_cleared(as_of, actor, overdue)
     # A held action held again for the same reason changed nothing: no write, no event (a
     # second run the same day inserts nothing).
     actions = [a for a in actions if getattr(a, "before", None) != (a.status, a.reason)]

@@ -245,3 +245,44 @@ def test_a_dispute_of_everything_owed_reinstates_a_customer_collections_suspende
         worker_cycle()
     assert sandbox_status(pc_sandbox, m) == "active"
     assert AuditEvent.objects.filter(action="collections.reinstated").count() == 1
+
+
+def test_a_payment_made_while_partner_center_had_not_confirmed_is_reinstated_by_the_next_run(
+    pc_settings, pc_sandbox, smtp_server, overdue_customer
+):
+    """5xx from the sandbox delay the suspension (never duplicate it); the payment's re-evaluation
+    finds it still unconfirmed; the next daily run reinstates."""
+    from cspbilling.subscriptions.tests.fixtures import sandbox_control
+
+    m, _ = overdue_customer(DUE)
+    run_day(FINAL)
+    sandbox_control(
+        pc_sandbox,
+        "POST",
+        "/_sandbox/faults",
+        {"script": [{"path_prefix": "/v1/customers", "times": 4, "status": 503}]},
+    )
+    with clock(SUSPEND):
+        do_collections_run(as_of=SUSPEND, actor="scheduler")
+        do_record_payment(
+            customer=m.customer,
+            amount=Decimal("1060"),
+            currency="CNY",
+            received_on=SUSPEND,
+            method="bank_transfer",
+            reference="just in time",
+            actor="finance1",
+        )
+        worker_cycle()  # the command fails (503) and waits; the re-evaluation finds it requested
+    assert Suspension.objects.get().status == SuspensionStatus.REQUESTED
+    sandbox_control(pc_sandbox, "DELETE", "/_sandbox/faults")
+    with clock(SUSPEND, hour=14):  # the retry is due
+        worker_cycle()
+        worker_cycle()
+    assert sandbox_status(pc_sandbox, m) == "suspended"
+    command = OutboundMessage.objects.get(kind="partner_center")
+    assert command.attempts >= 2 and command.status == "delivered"
+    result = run_day(SUSPEND + dt.timedelta(days=1))
+    assert len(result.reinstated) == 1
+    assert sandbox_status(pc_sandbox, m) == "active"
+    assert Suspension.objects.count() == 1
