@@ -22,8 +22,9 @@ from cspbilling.portal.access import portal_view
 
 
 def _version_to_read(customer_id: int) -> PolicyVersion:
-    """The default version when it is newer than what the customer acknowledged (to agree to),
-    else what it acknowledged."""
+    """The version the customer is collected under: what it acknowledged last, else the
+    default (a newer default version is not offered to a customer who acknowledged an older
+    one: staff move it by recording a new acknowledgement)."""
     version, _acknowledged = selectors.version_for(customer_id)
     if version is None:
         raise Http404
