@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "outbox": "show and retry outbound messages",
     "cases": "billing support cases (cases list --status S --customer T --json)",
     "mail": "support mail into cases (mail ingest DIR | mail serve | mail poll)",
+    "collections": "dunning: collections run [--as-of D] [--dry-run] [--json], import-policy FILE",
 }
 
 

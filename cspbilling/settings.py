@@ -418,6 +418,16 @@ INVOICE_POLICY_TEXT = env_str(
     "CSPBILLING_INVOICE_POLICY_TEXT",
     "",  # empty: the translated default in invoicing/pdf/render.py
 )
+# Collections (issue 16).
+# The fewest days a delivered notice must precede a suspension (no policy may promise less).
+COLLECTIONS_MIN_NOTICE_DAYS = env_int("CSPBILLING_COLLECTIONS_MIN_NOTICE_DAYS", 5)
+# The circuit breaker: a run that would suspend more than this percentage of the customers (or of
+# the active subscriptions) suspends nobody and alerts staff; up to BREAKER_ALLOW suspensions in
+# one run never trip it (a small book).
+COLLECTIONS_BREAKER_PERCENT = env_int("CSPBILLING_COLLECTIONS_BREAKER_PERCENT", 5)
+COLLECTIONS_BREAKER_ALLOW = env_int("CSPBILLING_COLLECTIONS_BREAKER_ALLOW", 3)
+# The daily run's hour (UTC) in the worker; -1 turns the scheduled run off.
+COLLECTIONS_RUN_HOUR_UTC = env_int("CSPBILLING_COLLECTIONS_RUN_HOUR_UTC", 1)
 # Where Typst finds the CJK fonts (Debian's fonts-noto-cjk).
 PDF_FONT_PATHS = env_list("CSPBILLING_PDF_FONT_PATHS", ["/usr/share/fonts/opentype/noto"])
 # The day of the month the worker drafts last month's invoices (21Vianet's invoice is out by

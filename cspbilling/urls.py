@@ -12,6 +12,7 @@ urlpatterns = [
     path("console/audit/", include("cspbilling.audit.urls")),
     path("console/sync/", include("cspbilling.sync.urls")),
     path("console/subscriptions/", include("cspbilling.subscriptions.urls")),
+    path("console/collections/", include("cspbilling.collections.urls")),
     path("console/", include("cspbilling.web.urls")),
     path("portal/", include("cspbilling.portal.urls")),
     path("api/v1/", include("cspbilling.api.urls")),

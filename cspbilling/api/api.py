@@ -10,6 +10,7 @@ from cspbilling.api.docs import LocalSwagger
 from cspbilling.api.problems import PROBLEM_CONTENT_TYPE, install_problem_handlers
 from cspbilling.api.routers import (
     cases,
+    collections,
     credit_notes,
     customers,
     imports,
@@ -58,3 +59,4 @@ api.add_router("", invoices.router)
 api.add_router("", credit_notes.router)
 api.add_router("", payments.router)
 api.add_router("", cases.router)
+api.add_router("", collections.router)

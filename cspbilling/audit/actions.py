@@ -95,6 +95,17 @@ class AuditAction(StrEnum):
     # collections (issue 16): add below
     DISPUTE_HOLD_PLACED = "collections.hold_placed"
     DISPUTE_HOLD_RELEASED = "collections.hold_released"
+    POLICY_DRAFTED = "collections.policy_drafted"
+    POLICY_PUBLISHED = "collections.policy_published"
+    POLICY_ACKNOWLEDGED = "collections.policy_acknowledged"
+    COLLECTIONS_ACTION = "collections.action"
+    COLLECTIONS_APPROVAL_DECIDED = "collections.approval_decided"
+    COLLECTIONS_BREAKER_TRIPPED = "collections.breaker_tripped"
+    COLLECTIONS_PAUSE_CHANGED = "collections.pause_changed"
+    PROMISE_RECORDED = "collections.promise_recorded"
+    EXEMPTION_GRANTED = "collections.exemption_granted"
+    COLLECTIONS_REINSTATED = "collections.reinstated"
+    COLLECTIONS_TASK_CLOSED = "collections.task_closed"
 
     # cases (issue 17): add below
     CASE_OPENED = "case.opened"

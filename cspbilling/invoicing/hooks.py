@@ -33,3 +33,17 @@ def invoice_issued(invoice: Invoice, actor: str) -> None:
 def credit_note_issued(note: CreditNote, actor: str) -> None:
     for hook in _credit_note_hooks:
         hook(note, actor)
+
+
+# The collections line an invoice prints (collections provides it: the customer's policy
+# version and the day access is impacted); None from the provider keeps the default line.
+PolicyLine = Callable[[object], str | None]
+_policy_line: list[PolicyLine] = []
+
+
+def provide_policy_line(provider: PolicyLine) -> None:
+    _policy_line[:] = [provider]
+
+
+def policy_line(customer) -> str | None:
+    return _policy_line[0](customer) if _policy_line else None

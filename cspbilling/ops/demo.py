@@ -18,6 +18,7 @@ DEMO_PASSWORDS: dict[str, tuple[str, str]] = {
 
 
 def load_demo_data(*, stdout: Any = None) -> str:
+    from cspbilling.collections.demo import collections_demo
     from cspbilling.partnercenter.client import PartnerCenterClient
     from cspbilling.sync.services import sync_from_partner_center
     from cspbilling.upstream.services import do_fetch_invoices
@@ -30,6 +31,7 @@ def load_demo_data(*, stdout: Any = None) -> str:
     _credit_and_fapiao_examples()
     _payment_examples()
     suspended = _suspend_one_for_non_payment()
+    collections = collections_demo()
     return (
         f"{Customer.objects.count()} customers "
         f"({report.customers['created']} new), "
@@ -38,6 +40,7 @@ def load_demo_data(*, stdout: Any = None) -> str:
         f"{issued} invoices issued and {drafts} drafts to review"
         + (f", suspended {suspended} for non-payment" if suspended else "")
         + load_demo_cases()
+        + (f", {collections}" if collections else "")
     )
 
 

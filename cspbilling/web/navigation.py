@@ -26,6 +26,8 @@ NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
     (_("Upstream invoices"), "upstream:invoice_list", READ_ROLES),
     (_("Payables"), "upstream:payables", MONEY_ROLES),
     (_("Discrepancies"), "upstream:discrepancies", READ_ROLES),
+    (_("Collections"), "collections:overview", READ_ROLES),
+    (_("Collections policies"), "collections:policies", READ_ROLES),
     (_("Suspensions"), "subscriptions:suspension_list", READ_ROLES),
     (_("Partner Center sync"), "sync:status", READ_ROLES),
     (_("Business calendar"), "workdays:calendar", READ_ROLES),

@@ -207,6 +207,9 @@ def test_openapi_schema_is_served_and_valid():
         "/api/v1/cases/{reference}/resolve",
         "/api/v1/cases/{reference}/confirm",
         "/api/v1/cases/{reference}/reopen",
+        "/api/v1/collections/customers/{tenant_id}",
+        "/api/v1/collections/customers/{tenant_id}/restriction",
+        "/api/v1/collections/runs/dry-run",
     }
     errors = schema["paths"]["/api/v1/customers"]["get"]["responses"]["404"]["content"]
     assert list(errors) == ["application/problem+json"]

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from cspbilling.core import typst_documents
 from cspbilling.core.money import from_minor_units
+from cspbilling.invoicing import hooks
 from cspbilling.invoicing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 
 TEMPLATE = Path(__file__).with_name("invoice.typ")
@@ -103,6 +104,7 @@ def _common(customer, number: str, currency: str) -> dict[str, Any]:
         "buyer": _buyer(customer),
         "labels": _labels(),
         "policy": settings.INVOICE_POLICY_TEXT
+        or hooks.policy_line(customer)
         or _(
             "Unpaid invoices are reminded before and after their due date; access to "
             "subscriptions may be suspended under our collections policy when an invoice "

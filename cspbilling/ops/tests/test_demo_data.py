@@ -38,3 +38,8 @@ def test_the_demo_has_issued_invoices_traced_to_upstream_lines_and_drafts(
     assert Payment.objects.filter(status="reversed").count() == 1
     assert Payment.objects.filter(status="posted").count() >= 3
     assert Allocation.objects.filter(kind="allocated").exists()
+    # Collections: a customer at each stage of the default policy, by today's run.
+    from cspbilling.collections.models import Action
+
+    stages = set(Action.objects.values_list("stage__code", flat=True))
+    assert stages == {"reminder", "second-notice", "final-notice", "suspension"}, said

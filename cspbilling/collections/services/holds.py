@@ -12,6 +12,7 @@ from django.utils import timezone
 from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
 from cspbilling.collections.models import DisputeHold, HoldSource
+from cspbilling.collections.tasks import reevaluate_customer
 from cspbilling.core.money import MoneyError, to_minor_units
 from cspbilling.core.services import entry_point, transaction_step
 from cspbilling.customers.locks import lock_customer
@@ -80,6 +81,9 @@ def place_dispute_hold(
         after={"amount_minor": minor, "source": str(source), "source_ref": source_ref},
         context={"customer": invoice.customer_id, "reason": reason},
     )
+    # A disputed amount is out of the clock: it may take the customer out of the suspension
+    # condition (re-evaluated in the worker; the task row commits with the hold).
+    reevaluate_customer.enqueue(invoice.customer_id, f"amount disputed: {reason}")
     return hold
 
 
@@ -104,6 +108,9 @@ def release_dispute_hold(
         before={"amount_minor": hold.amount_minor, "source": hold.source, "source_ref": source_ref},
         context={"customer": hold.customer_id, "reason": reason},
     )
+    # The amount is back on the clock; a settled dispute may also take the customer out of the
+    # suspension condition: re-evaluate in the worker (the task row commits with the release).
+    reevaluate_customer.enqueue(hold.customer_id, f"dispute settled: {reason}")
     return hold
 
 

@@ -1,0 +1,239 @@
+"""Benchmark: the daily collections run over N customers and M invoices (a fifth overdue),
+against a floor measured in the same run on the same database.
+
+    .venv/bin/python bench/collections_run.py [--customers 100000] [--invoices 1000000]
+                                              [--engine both]
+
+Seeding (not timed): N customers with a billing contact, M issued invoices (M/N each), of which
+a fifth are past due on 2026-11-24: the overdue ones belong to half the customers, due between
+1 September and 20 November so customers stand at every stage of the default policy.
+- Floor: one statement, the CTE that finds each overdue customer's stage (open amount less
+  credit notes, allocations and open dispute holds; the stage by comparing the oldest due day
+  with each stage's cutoff) plus the anti-join against the actions already taken (UNIQUE index
+  on the action key), fetched whole.
+- Run: `cspbilling collections run --as-of 2026-11-24` in a child process: decisions, actions,
+  outbox rows with their delivery tasks, audit events, in one transaction; peak RSS reported.
+  The unavoidable writes (rows inserted) are counted and reported beside it.
+- Second run the same day: must insert nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from billing_run import PSQL, PYTHON, ROOT, run_child  # the same child runner and paths
+
+AS_OF = "2026-11-24"
+COUNTED = [
+    "collections_action",
+    "collections_episode",
+    "notifications_outboundmessage",
+    "django_tasks_database_dbtaskresult",
+    "audit_auditevent",
+]
+
+
+def seed(customers: int, invoices: int) -> None:
+    """In the child: customers with contacts, and their issued invoices."""
+    import django
+
+    django.setup()
+    import datetime as dt
+    import uuid
+
+    from cspbilling.core.bulk import insert_rows
+    from cspbilling.customers.models import BillingContact, Customer
+    from cspbilling.invoicing.models import BillingRun, Invoice
+
+    insert_rows(
+        Customer,
+        [
+            {"tenant_id": uuid.UUID(int=n + 1), "company_name": f"客户 {n}", "language": "en"}
+            for n in range(customers)
+        ],
+    )
+    ids = list(Customer.objects.order_by("id").values_list("id", flat=True))
+    insert_rows(
+        BillingContact,
+        [
+            {
+                "customer_id": pk,
+                "first_name": "Billing",
+                "last_name": str(n),
+                "email": f"billing{n}@example.cn",
+                "is_primary": True,
+            }
+            for n, pk in enumerate(ids)
+        ],
+    )
+    run = BillingRun.objects.create(period=dt.date(2026, 9, 1), requested_by="bench")
+    today = dt.date.fromisoformat(AS_OF)
+    per_customer = invoices // customers
+    overdue_per_customer = max(per_customer * 2 // 5, 1)  # on half the customers: a fifth
+    rows = []
+    number = 0
+    for n, pk in enumerate(ids):
+        for k in range(per_customer):
+            number += 1
+            overdue = n % 2 == 0 and k < overdue_per_customer
+            due = (
+                dt.date(2026, 9, 1) + dt.timedelta(days=(n // 2 + k * 7) % 80)
+                if overdue
+                else today + dt.timedelta(days=1 + (n + k) % 60)
+            )
+            rows.append(
+                {
+                    "customer_id": pk,
+                    "period": dt.date(2026, 9, 1),
+                    "currency": "CNY",
+                    "status": "issued",
+                    "number": f"INV-2026-{number:07d}",
+                    "billing_run_id": run.pk,
+                    "lines_count": 1,
+                    "subtotal_minor": 10_000 + n % 5_000,
+                    "tax_minor": 600,
+                    "total_minor": 10_600 + n % 5_000,
+                    "issued_on": due - dt.timedelta(days=30),
+                    "due_on": due,
+                }
+            )
+        if len(rows) >= 100_000:
+            insert_rows(Invoice, rows)
+            rows = []
+    insert_rows(Invoice, rows)
+    print("seeded")
+
+
+def floor() -> None:
+    """In the child: the CTE finding each overdue customer's stage, anti-joined on the actions."""
+    import django
+
+    django.setup()
+    import datetime as dt
+
+    from django.db import connection
+
+    from cspbilling.collections import decisions
+    from cspbilling.collections.models import SETTLED_STATUSES
+    from cspbilling.collections.selectors import default_version
+    from cspbilling.workdays.calendar import china_calendar
+
+    as_of = dt.date.fromisoformat(AS_OF)
+    steps = decisions.steps_as_of(as_of, china_calendar())  # a few Python dates: not timed
+    version = default_version()
+    stages = sorted({(s.stage_id, s.cutoff) for s in steps if s.version_id == version.pk})
+    case = " ".join(f"WHEN o.oldest_due <= %s THEN {sid}" for sid, _ in reversed(stages))
+    settled = ", ".join(f"'{s}'" for s in SETTLED_STATUSES)
+    sql = f"""
+        WITH {decisions.open_invoices_cte()},
+        staged AS (SELECT o.customer_id, CASE {case} END AS stage_id FROM overdue o)
+        SELECT s.customer_id, s.stage_id FROM staged s
+        WHERE s.stage_id IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM collections_action a
+            WHERE a.customer_id = s.customer_id AND a.episode_id = 0
+              AND a.stage_id = s.stage_id AND a.kind = 'notify' AND a.status IN ({settled}))
+    """  # noqa: S608
+    params = [connection.ops.adapt_datefield_value(as_of)]
+    params += [connection.ops.adapt_datefield_value(c) for _, c in reversed(stages)]
+    start = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    print(f"floor {time.perf_counter() - start:.4f} {len(rows)}")
+
+
+def counts() -> None:
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        found = []
+        for table in COUNTED:
+            cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
+            found.append(cursor.fetchone()[0])
+    print("counts " + " ".join(map(str, found)))
+
+
+def _counts(env) -> list[int]:
+    _, _, out, _ = run_child(env, __file__, "--counts")
+    return [int(x) for x in out.strip().splitlines()[-1].split()[1:]]
+
+
+def measure(engine: str, customers: int, invoices: int) -> None:
+    if engine == "postgres":
+        db = "cspb_bench_collections"
+        subprocess.run([*PSQL, "-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {db}"], check=True)
+        subprocess.run([*PSQL, "-d", "postgres", "-c", f"CREATE DATABASE {db}"], check=True)
+        url = f"postgresql://postgres@127.0.0.1:5432/{db}"
+    else:
+        path = ROOT / "var" / "bench-collections.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    env = {
+        **os.environ,
+        "CSPBILLING_DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "cspbilling.settings",
+    }
+    subprocess.run([str(PYTHON), str(ROOT / "manage.py"), "migrate", "-v0"], env=env, check=True)
+    seeded, _, _, _ = run_child(env, __file__, "--seed", str(customers), str(invoices))
+    if engine == "postgres":
+        subprocess.run([*PSQL, "-d", db, "-c", "VACUUM ANALYZE"], check=True)
+    else:
+        subprocess.run(["sqlite3", str(path), "ANALYZE"], check=False)
+    _, _, out, _ = run_child(env, __file__, "--floor")
+    floor_seconds, staged = out.strip().splitlines()[-1].split()[1:]
+    before = _counts(env)
+    cmd = ["-m", "cspbilling.cli", "collections", "run", "--as-of", AS_OF]
+    elapsed, rss, out, _cpu = run_child(env, *cmd)
+    after = _counts(env)
+    second, _, out2, _ = run_child(env, *cmd)
+    again = _counts(env)
+    inserted = {t: a - b for t, a, b in zip(COUNTED, after, before, strict=True)}
+    print(
+        f"{engine:8}  floor {float(floor_seconds):.2f} s ({int(staged):,} overdue customers "
+        f"staged); run {elapsed:.1f} s ({elapsed / float(floor_seconds):.1f}x the floor, "
+        f"process start included), peak RSS {rss} MiB  (seeding {seeded:.0f} s)"
+    )
+    print(f"          {out.strip().splitlines()[0][:200]}")
+    print("          inserted: " + ", ".join(f"{t} {n:,}" for t, n in inserted.items()))
+    print(
+        f"          second run the same day: {second:.1f} s, inserted "
+        f"{sum(again) - sum(after) - 0:,} rows beyond its run record "
+        f"({out2.strip().splitlines()[0][:80]})"
+    )
+    if engine == "postgres":
+        subprocess.run(
+            [*PSQL, "-d", "postgres", "-c", f"DROP DATABASE {db} WITH (FORCE)"], check=True
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--invoices", type=int, default=1_000_000)
+    parser.add_argument("--engine", choices=["postgres", "sqlite", "both"], default="both")
+    parser.add_argument("--seed", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--floor", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--counts", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.seed:
+        return seed(int(args.seed[0]), int(args.seed[1]))
+    if args.floor:
+        return floor()
+    if args.counts:
+        return counts()
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    for engine in ("postgres", "sqlite") if args.engine == "both" else (args.engine,):
+        measure(engine, args.customers, args.invoices)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

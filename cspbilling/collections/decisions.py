@@ -1,0 +1,197 @@
+"""The daily run's read side, set-based: which customers are overdue (undisputed, in integer
+minor units), and which of their reached stages' actions were not yet taken in this episode.
+
+Two statements over every customer, whatever the size of the book:
+
+* `overdue_customers`: per customer, the oldest overdue invoice's due day and the overdue
+  undisputed amount (open amount less credit notes, allocations and open dispute holds);
+* `pending_actions`: the same CTE, joined to each stage's cutoff day (the latest due day for
+  which the stage is reached by `as_of`, computed in Python from the China calendar), less the
+  customers on a promise or an exemption, anti-joined on the action key (a UNIQUE index).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import connection
+
+from cspbilling.collections.models import (
+    SETTLED_STATUSES,
+    Acknowledgement,
+    Action,
+    DisputeHold,
+    Episode,
+    Exemption,
+    PolicyVersion,
+    PolicyVersionStatus,
+    PromiseToPay,
+)
+from cspbilling.collections.schedule import stage_cutoff
+from cspbilling.invoicing.models import CreditNote, Invoice
+from cspbilling.payments.models import Allocation
+from cspbilling.workdays.calendar import ChinaCalendar
+
+
+def _t(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _date(value) -> dt.date:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def open_invoices_cte(customer_filter: str = "") -> str:
+    """`inv`: every issued invoice due before the day (%s) with what is open on it, undisputed;
+    `overdue`: per customer and currency, the oldest due day, the amount and how many."""
+    return f"""
+        inv AS (
+            SELECT i.id, i.customer_id, i.currency, i.due_on, i.number,
+                   i.total_minor - COALESCE(cn.total, 0) - COALESCE(al.total, 0)
+                   - COALESCE(h.total, 0) AS open_minor
+            FROM {_t(Invoice)} i
+            LEFT JOIN (SELECT invoice_id, SUM(total_minor) AS total FROM {_t(CreditNote)}
+                       WHERE status = 'issued' GROUP BY invoice_id) cn ON cn.invoice_id = i.id
+            LEFT JOIN (SELECT invoice_id, SUM(amount_minor) AS total FROM {_t(Allocation)}
+                       GROUP BY invoice_id) al ON al.invoice_id = i.id
+            LEFT JOIN (SELECT invoice_id, SUM(amount_minor) AS total FROM {_t(DisputeHold)}
+                       WHERE released_at IS NULL GROUP BY invoice_id) h ON h.invoice_id = i.id
+            WHERE i.status = 'issued' AND i.due_on < %s {customer_filter}
+        ),
+        overdue AS (
+            SELECT customer_id, currency, MIN(due_on) AS oldest_due,
+                   SUM(open_minor) AS amount_minor, COUNT(*) AS invoices
+            FROM inv WHERE open_minor > 0 GROUP BY customer_id, currency
+        )"""  # noqa: S608 (table names from the models; values are parameters)
+
+
+@dataclass(frozen=True)
+class Overdue:
+    customer_id: int
+    currency: str
+    oldest_due: dt.date
+    amount_minor: int
+
+
+def overdue_customers(as_of: dt.date, *, customer_id: int | None = None) -> dict[int, Overdue]:
+    """Every overdue customer (one currency each: the one with the oldest overdue invoice)."""
+    where, params = "", [connection.ops.adapt_datefield_value(as_of)]
+    if customer_id is not None:
+        where, params = "AND i.customer_id = %s", [*params, customer_id]
+    columns = "customer_id, currency, oldest_due, amount_minor"
+    sql = f"WITH {open_invoices_cte(where)} SELECT {columns} FROM overdue"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    result: dict[int, Overdue] = {}
+    for cid, currency, oldest, amount in rows:
+        row = Overdue(cid, currency, _date(oldest), int(amount))
+        if cid not in result or row.oldest_due < result[cid].oldest_due:
+            result[cid] = row
+    return result
+
+
+def overdue_invoice_numbers(as_of: dt.date, customer_ids: set[int]) -> dict[int, list[str]]:
+    """The numbers of each customer's overdue undisputed invoices, oldest first."""
+    if not customer_ids:
+        return {}
+    query = "SELECT customer_id, number FROM inv WHERE open_minor > 0 ORDER BY due_on, number"
+    sql = f"WITH {open_invoices_cte()} {query}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [connection.ops.adapt_datefield_value(as_of)])
+        rows = cursor.fetchall()
+    result: dict[int, list[str]] = defaultdict(list)
+    for cid, number in rows:
+        if cid in customer_ids:
+            result[cid].append(number)
+    return result
+
+
+@dataclass(frozen=True)
+class Step:
+    version_id: int
+    stage_id: int
+    position: int
+    kind: str
+    cutoff: dt.date
+    min_minor: int
+
+
+def steps_as_of(as_of: dt.date, calendar: ChinaCalendar) -> list[Step]:
+    """Each action of each stage of every published version, with its cutoff day."""
+    versions = PolicyVersion.objects.filter(status=PolicyVersionStatus.PUBLISHED).prefetch_related(
+        "stages"
+    )
+    steps = []
+    for version in versions:
+        for stage in version.stages.all():
+            cutoff = stage_cutoff(as_of, stage, calendar)
+            steps += [
+                Step(version.pk, stage.pk, stage.position, kind, cutoff, stage.min_overdue_minor)
+                for kind in stage.action_kinds
+            ]
+    return steps
+
+
+@dataclass(frozen=True)
+class Pending:
+    customer_id: int
+    version_id: int
+    acknowledged: bool
+    stage_id: int
+    kind: str
+    episode_id: int | None
+
+
+def pending_actions(
+    as_of: dt.date, steps: list[Step], default_version_id: int | None
+) -> list[Pending]:
+    """The actions of reached stages not yet settled in the customer's open episode."""
+    if not steps:
+        return []
+    ops = connection.ops
+    step_params: list = []
+    for s in steps:
+        step_params += [s.version_id, s.stage_id, s.kind, ops.adapt_datefield_value(s.cutoff)]
+        step_params.append(s.min_minor)
+    cast = "CAST(%s AS date)" if connection.vendor == "postgresql" else "%s"
+    values = ", ".join([f"(%s, %s, %s, {cast}, %s)"] * len(steps))
+    settled = ", ".join(f"'{s}'" for s in SETTLED_STATUSES)
+    sql = f"""
+        WITH {open_invoices_cte()},
+        steps(version_id, stage_id, kind, cutoff, min_minor) AS (VALUES {values}),
+        collected AS (
+            SELECT o.customer_id, o.oldest_due, o.amount_minor,
+                   (SELECT a.version_id FROM {_t(Acknowledgement)} a
+                    WHERE a.customer_id = o.customer_id
+                    ORDER BY a.acknowledged_at DESC, a.id DESC LIMIT 1) AS ack_version
+            FROM overdue o
+            WHERE NOT EXISTS (SELECT 1 FROM {_t(PromiseToPay)} p WHERE p.customer_id = o.customer_id
+                              AND p.withdrawn_at IS NULL AND p.promised_on >= %s)
+              AND NOT EXISTS (SELECT 1 FROM {_t(Exemption)} x WHERE x.customer_id = o.customer_id
+                              AND x.revoked_at IS NULL AND x.expires_on >= %s)
+        )
+        SELECT c.customer_id, COALESCE(c.ack_version, %s), c.ack_version IS NOT NULL,
+               st.stage_id, st.kind, ep.id
+        FROM collected c
+        JOIN steps st ON st.version_id = COALESCE(c.ack_version, %s)
+                     AND c.oldest_due <= st.cutoff AND c.amount_minor >= st.min_minor
+        LEFT JOIN {_t(Episode)} ep ON ep.customer_id = c.customer_id AND ep.closed_on IS NULL
+        WHERE NOT EXISTS (
+            SELECT 1 FROM {_t(Action)} a
+            WHERE a.customer_id = c.customer_id AND a.episode_id = ep.id
+              AND a.stage_id = st.stage_id AND a.kind = st.kind AND a.status IN ({settled})
+        )
+        ORDER BY c.customer_id, st.stage_id
+    """  # noqa: S608 (table names from the models; values are parameters)
+    day = ops.adapt_datefield_value(as_of)
+    params = [day, *step_params, day, day, default_version_id, default_version_id]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        Pending(int(cid), int(vid), bool(ack), int(sid), kind, epid)
+        for cid, vid, ack, sid, kind, epid in rows
+    ]

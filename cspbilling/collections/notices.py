@@ -1,0 +1,90 @@
+"""Collections' emails: a stage's notice in the customer's language (from the policy's own
+templates, quoting its version), and the alert staff receive when the circuit breaker trips."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import formats, translation
+from django.utils.translation import gettext
+
+from cspbilling.collections.models import LANGUAGES, PolicyVersion, Stage
+from cspbilling.core.money import from_minor_units
+from cspbilling.customers.models import Customer
+from cspbilling.notifications.models import OutboundMessage
+from cspbilling.notifications.services import OutboxError, queue_email
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def render_stage_notice(
+    *,
+    stage: Stage,
+    version: PolicyVersion,
+    customer: Customer,
+    amount_minor: int,
+    currency: str,
+    invoices: list[str],
+    oldest_due: dt.date,
+    next_step_day: dt.date | None,
+) -> tuple[str, str, str]:
+    """(language, subject, body) of the stage's notice to the customer."""
+    language = customer.language if customer.language in LANGUAGES else "zh-hans"
+    template = stage.templates[language]
+    with translation.override(language):
+        values = _Blank(
+            customer=customer.legal_name or customer.company_name,
+            amount=f"{from_minor_units(amount_minor, currency):,.2f}",
+            currency=currency,
+            invoices=", ".join(invoices),
+            oldest_due=formats.date_format(oldest_due, "DATE_FORMAT"),
+            policy_version=version.label,
+            stage=stage.name,
+            next_step_day=formats.date_format(next_step_day, "DATE_FORMAT")
+            if next_step_day
+            else "",
+        )
+        footer = gettext("Collections policy: %(version)s") % {"version": version.label}
+    subject = template["subject"].format_map(values).strip()
+    body = template["body"].format_map(values).strip() + "\n\n-- \n" + footer + "\n"
+    return language, subject, body
+
+
+def queue_stage_notice(
+    *, to: list[str], key: str, language: str, subject: str, body: str, customer_id: int, actor: str
+) -> tuple[OutboundMessage | None, str]:
+    """(the outbox row, "") or (None, why it could not be queued)."""
+    if not to:
+        return None, "the customer has no billing contact with an email address"
+    try:
+        with transaction.atomic():  # a savepoint: a refused notice leaves nothing behind
+            message = queue_email(
+                to=to,
+                subject=subject,
+                body=body,
+                idempotency_key=key,
+                related=("customer", customer_id),
+                actor=actor,
+                language=language,
+            )
+    except OutboxError as exc:
+        return None, f"the notice could not be queued: {exc}"
+    return message, ""
+
+
+def queue_breaker_alert(*, as_of: dt.date, text: str, actor: str) -> OutboundMessage | None:
+    if not settings.STAFF_ALERT_EMAILS:
+        return None
+    return queue_email(
+        to=list(settings.STAFF_ALERT_EMAILS),
+        subject=f"Collections run of {as_of}: suspensions refused by the circuit breaker",
+        body=text + "\n\nNobody was suspended. Review the approvals and holds in the console.\n",
+        idempotency_key=f"collections:breaker:{as_of}:{dt.datetime.now(dt.UTC).timestamp()}",
+        related=("collections_run", str(as_of)),
+        actor=actor,
+    )

@@ -1,0 +1,379 @@
+"""The daily collections run: decide in SQL (decisions.py), then take each newly reached stage's
+actions once per overdue episode, each with why, in one transaction (a dry run rolls it back).
+
+Suspensions go through subscriptions' `suspend_subscription` step in this transaction (the
+Partner Center command is an outbox row); they happen only with proof of notice, not while the
+global switch is paused, and not when the circuit breaker trips.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from cspbilling.audit.actions import AuditAction
+from cspbilling.audit.services import record_events
+from cspbilling.collections import decisions
+from cspbilling.collections.locks import lock_collections_switch
+from cspbilling.collections.models import (
+    Action,
+    ActionKind,
+    ActionStatus,
+    CollectionsRun,
+    Episode,
+    PolicyVersion,
+    Stage,
+    SuspendMode,
+)
+from cspbilling.collections.notices import queue_stage_notice, render_stage_notice
+from cspbilling.collections.schedule import stage_day
+from cspbilling.collections.selectors import default_version
+from cspbilling.collections.services.reinstatement import (
+    in_suspension_condition,
+    reinstate_if_cleared,
+)
+from cspbilling.collections.services.suspending import (
+    SuspensionPlan,
+    apply_breaker,
+    not_delivered,
+    notices_by_episode,
+    proof_of_notice_problem,
+    suspend_customer,
+)
+from cspbilling.core.money import from_minor_units
+from cspbilling.core.services import transaction_step
+from cspbilling.customers.models import BillingContact, Customer
+from cspbilling.subscriptions.models import Suspension, SuspensionReason, SuspensionStatus
+from cspbilling.workdays.calendar import ChinaCalendar, china_calendar
+
+
+@dataclass
+class RunResult:
+    as_of: dt.date
+    dry_run: bool
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    closed_episodes: int = 0
+    breaker: str = ""
+    paused: bool = False
+    reinstated: list[int] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        counts: dict[str, int] = defaultdict(int)
+        for a in self.actions:
+            counts[f"{a['action']}:{a['status']}"] += 1
+        return {
+            "as_of": self.as_of.isoformat(),
+            "dry_run": self.dry_run,
+            "paused": self.paused,
+            "breaker": self.breaker or None,
+            "closed_episodes": self.closed_episodes,
+            "reinstated_suspensions": self.reinstated,
+            "counts": dict(sorted(counts.items())),
+            "actions": self.actions,
+        }
+
+
+def _close_episodes(as_of: dt.date, overdue: dict[int, decisions.Overdue]) -> int:
+    open_ids = dict(
+        Episode.objects.filter(closed_on=None).values_list("customer_id", "pk").order_by()
+    )
+    cleared = [pk for cid, pk in open_ids.items() if cid not in overdue]
+    for start in range(0, len(cleared), 500):
+        Episode.objects.filter(pk__in=cleared[start : start + 500]).update(
+            closed_on=as_of, close_reason="nothing overdue any more"
+        )
+    return len(cleared)
+
+
+def _episodes_for(pending: list[decisions.Pending], as_of: dt.date) -> dict[int, int]:
+    known = {p.customer_id: p.episode_id for p in pending if p.episode_id}
+    missing = sorted({p.customer_id for p in pending} - set(known))
+    created = Episode.objects.bulk_create(
+        [Episode(customer_id=cid, opened_on=as_of) for cid in missing], batch_size=1000
+    )
+    known.update((e.customer_id, e.pk) for e in created if e.pk is not None)
+    if len(known) < len({p.customer_id for p in pending}):  # a database without RETURNING
+        wanted = set(missing)
+        known.update(
+            (cid, pk)
+            for cid, pk in Episode.objects.filter(closed_on=None).values_list("customer_id", "pk")
+            if cid in wanted
+        )
+    return known
+
+
+@dataclass
+class Context:
+    as_of: dt.date
+    actor: str
+    calendar: ChinaCalendar
+    stages: dict[int, Stage]
+    versions: dict[int, PolicyVersion]
+    overdue: dict[int, decisions.Overdue]
+    invoices: dict[int, list[str]]
+    contacts: dict[int, list[str]]
+    customers: dict[int, Customer]
+
+    def next_stage_day(self, stage: Stage, oldest_due: dt.date) -> dt.date | None:
+        later = [s for s in self.stages.values() if s.version_id == stage.version_id]
+        later = sorted((s for s in later if s.position > stage.position), key=lambda s: s.position)
+        return stage_day(oldest_due, later[0], self.calendar) if later else None
+
+
+def _notify(ctx: Context, action: Action, stage: Stage) -> None:
+    owed = ctx.overdue[action.customer_id]
+    customer = ctx.customers[action.customer_id]
+    language, subject, body = render_stage_notice(
+        stage=stage,
+        version=ctx.versions[stage.version_id],
+        customer=customer,
+        amount_minor=owed.amount_minor,
+        currency=owed.currency,
+        invoices=action.invoice_refs,
+        oldest_due=owed.oldest_due,
+        next_step_day=ctx.next_stage_day(stage, owed.oldest_due),
+    )
+    key = f"collections:{action.customer_id}:{action.episode_id}:{stage.pk}:notify"
+    message, problem = queue_stage_notice(
+        to=ctx.contacts.get(action.customer_id, []),
+        key=key,
+        language=language,
+        subject=subject,
+        body=body,
+        customer_id=action.customer_id,
+        actor=ctx.actor,
+    )
+    action.message = message
+    action.status = ActionStatus.DONE if message else ActionStatus.HELD
+    action.reason = problem
+
+
+def _new_action(ctx: Context, p: decisions.Pending, episode_id: int) -> Action:
+    owed = ctx.overdue[p.customer_id]
+    return Action(
+        customer_id=p.customer_id,
+        episode_id=episode_id,
+        stage_id=p.stage_id,
+        kind=p.kind,
+        status=ActionStatus.DONE,
+        policy_version=ctx.versions[p.version_id].label,
+        invoice_refs=ctx.invoices.get(p.customer_id, []),
+        amount_minor=owed.amount_minor,
+        currency=owed.currency,
+        oldest_due_on=owed.oldest_due,
+        acknowledged=p.acknowledged,
+        as_of=ctx.as_of,
+    )
+
+
+def _decide(ctx: Context, pending: list[decisions.Pending], episodes: dict[int, int]):
+    """Each pending action decided; returns (actions, suspension plans)."""
+    open_episodes = set(episodes.values())
+    existing = {
+        (a.customer_id, a.episode_id, a.stage_id, a.kind): a
+        for a in Action.objects.filter(status=ActionStatus.HELD)
+        if a.episode_id in open_episodes
+    }
+    notices = notices_by_episode(
+        {episodes[p.customer_id] for p in pending if p.kind == ActionKind.SUSPEND}
+    )
+    by_customer: dict[int, list[decisions.Pending]] = defaultdict(list)
+    for p in pending:
+        by_customer[p.customer_id].append(p)
+    actions, plans = [], []
+    for cid, items in by_customer.items():
+        items = sorted(
+            {(p.stage_id, p.kind): p for p in items}.values(),
+            key=lambda p: (ctx.stages[p.stage_id].position, p.kind),
+        )
+        to_notify = [p for p in items if p.kind == ActionKind.NOTIFY]
+        decided: list[Action] = []  # this customer's, this run
+        for p in items:
+            stage = ctx.stages[p.stage_id]
+            fresh = _new_action(ctx, p, episodes[cid])
+            action = existing.get((cid, episodes[cid], p.stage_id, p.kind))
+            if action is not None:
+                action.before = (action.status, action.reason)
+                for name in ("invoice_refs", "amount_minor", "currency", "oldest_due_on", "as_of"):
+                    setattr(action, name, getattr(fresh, name))
+                action.status, action.reason = ActionStatus.DONE, ""  # decided afresh below
+            else:
+                action = fresh
+            if p.kind == ActionKind.NOTIFY:
+                if p is not to_notify[-1]:
+                    action.status = ActionStatus.SKIPPED
+                    later = ctx.stages[to_notify[-1].stage_id].code
+                    action.reason = f"superseded by the later notice of stage {later}"
+                else:
+                    _notify(ctx, action, stage)
+            elif p.kind == ActionKind.ESCALATE:
+                action.status = ActionStatus.OPEN
+            elif p.kind == ActionKind.SUSPEND:
+                version = ctx.versions[p.version_id]
+                sent_now = [
+                    a for a in decided if a.kind == "notify" and a.status == ActionStatus.DONE
+                ]
+                problem = (
+                    not_delivered(sent_now[-1])
+                    if sent_now
+                    else proof_of_notice_problem(
+                        action,
+                        stage=stage,
+                        version=version,
+                        as_of=ctx.as_of,
+                        episode_notices=notices.get(action.episode_id, []),
+                    )
+                )
+                if problem:
+                    action.status, action.reason = ActionStatus.HELD, problem
+                elif stage.suspend == SuspendMode.APPROVAL:
+                    action.status = ActionStatus.AWAITING_APPROVAL
+                    action.reason = "waiting for a person to approve the suspension"
+                else:
+                    plans.append(SuspensionPlan(action=action, stage=stage))
+            decided.append(action)
+        actions += decided
+    return actions, plans
+
+
+def _describe(action: Action, stage: Stage) -> dict[str, Any]:
+    return {
+        "customer": action.customer_id,
+        "stage": stage.code,
+        "action": action.kind,
+        "status": action.status,
+        "reason": action.reason,
+        "policy_version": action.policy_version,
+        "acknowledged": action.acknowledged,
+        "invoices": action.invoice_refs,
+        "amount": str(from_minor_units(action.amount_minor, action.currency)),
+        "currency": action.currency,
+        "suspensions": action.suspension_ids,
+    }
+
+
+def _save(actions: list[Action], now) -> None:
+    for a in actions:
+        a.decided_at = now
+    existing = [a for a in actions if a.pk is not None]
+    Action.objects.bulk_create([a for a in actions if a.pk is None], batch_size=1000)
+    fields = ["status", "reason", "invoice_refs", "amount_minor", "oldest_due_on", "as_of"]
+    fields += ["message", "suspension_ids", "decided_at"]
+    Action.objects.bulk_update(existing, fields, batch_size=500)
+
+
+def _reinstate_cleared(
+    as_of: dt.date, actor: str, overdue: dict[int, decisions.Overdue]
+) -> list[int]:
+    """The sweep behind the payments hook: a customer whose collections suspension was still
+    waiting for Partner Center when it paid is reinstated by the next run."""
+    suspended = (
+        Suspension.objects.filter(
+            reason=SuspensionReason.NON_PAYMENT,
+            parent_suspension=None,
+            status=SuspensionStatus.SUSPENDED,
+        )
+        .exclude(policy_version="")
+        .values_list("subscription__customer_id", flat=True)
+        .distinct()
+    )
+    calendar = china_calendar()
+    done = []
+    for customer_id in sorted(set(suspended)):
+        owed = overdue.get(customer_id)
+        if not in_suspension_condition(customer_id, owed, as_of=as_of, calendar=calendar):
+            done += reinstate_if_cleared(
+                customer_id=customer_id, as_of=as_of, actor=actor, why="daily run"
+            )
+    return done
+
+
+@transaction_step
+def collections_run(*, as_of: dt.date, actor: str, dry_run: bool = False) -> RunResult:
+    """The run of `as_of`: every newly reached stage's actions, once per overdue episode."""
+    switch = lock_collections_switch()
+    result = RunResult(as_of=as_of, dry_run=dry_run, paused=switch.paused)
+    calendar = china_calendar()
+    overdue = decisions.overdue_customers(as_of)
+    result.closed_episodes = _close_episodes(as_of, overdue)
+    default = default_version()
+    steps = decisions.steps_as_of(as_of, calendar)
+    pending = decisions.pending_actions(as_of, steps, default.pk if default else None)
+    pending = [p for p in pending if p.customer_id in overdue]
+    episodes = _episodes_for(pending, as_of)
+    ids = {p.customer_id for p in pending}
+    contacts: dict[int, list[str]] = defaultdict(list)
+    for cid, email in (
+        BillingContact.objects.exclude(email="")
+        .order_by("customer_id", "-is_primary", "id")
+        .values_list("customer_id", "email")
+    ):
+        if cid in ids and email not in contacts[cid]:
+            contacts[cid].append(email)
+    stages = {s.pk: s for s in Stage.objects.filter(version__in={s.version_id for s in steps})}
+    ctx = Context(
+        as_of=as_of,
+        actor=actor,
+        calendar=calendar,
+        stages=stages,
+        versions={
+            v.pk: v
+            for v in PolicyVersion.objects.select_related("policy").filter(
+                pk__in={s.version_id for s in steps}
+            )
+        },
+        overdue=overdue,
+        invoices=decisions.overdue_invoice_numbers(as_of, ids),
+        contacts=contacts,
+        customers=Customer.objects.in_bulk(ids),
+    )
+    actions, plans = _decide(ctx, pending, episodes)
+    if plans:
+        result.breaker = apply_breaker(plans, as_of=as_of, paused=switch.paused, actor=actor)
+        for plan in plans:
+            if plan.action.status == ActionStatus.DONE:
+                suspend_customer(plan, actor=actor)
+    result.reinstated = _reinstate_cleared(as_of, actor, overdue)
+    # A held action held again for the same reason changed nothing: no write, no event (a
+    # second run the same day inserts nothing).
+    actions = [a for a in actions if getattr(a, "before", None) != (a.status, a.reason)]
+    now = timezone.now()
+    _save(actions, now)
+    record_events(
+        actor=actor,
+        events=[
+            {
+                "action": AuditAction.COLLECTIONS_ACTION,
+                "object_type": "customer",
+                "object_id": a.customer_id,
+                "after": _describe(a, ctx.stages[a.stage_id]),
+                "context": {"as_of": as_of.isoformat(), "episode": a.episode_id},
+            }
+            for a in actions
+        ],
+    )
+    result.actions = [_describe(a, ctx.stages[a.stage_id]) for a in actions]
+    if not dry_run:
+        CollectionsRun.objects.create(
+            as_of=as_of,
+            dry_run=False,
+            started_by=actor,
+            finished_at=timezone.now(),
+            breaker_tripped=bool(result.breaker),
+            summary={k: v for k, v in result.as_json().items() if k != "actions"},
+        )
+    return result
+
+
+def do_collections_run(*, as_of: dt.date, actor: str, dry_run: bool = False) -> RunResult:
+    """Entry point: one durable transaction; a dry run decides everything, then rolls back."""
+    with transaction.atomic(durable=True):
+        result = collections_run(as_of=as_of, actor=actor, dry_run=dry_run)
+        if dry_run:
+            transaction.set_rollback(True)
+    return result

@@ -1,0 +1,225 @@
+"""Suspending for non-payment, carefully: proof of notice, the circuit breaker, the pause switch,
+staff approval, and the suspension itself through subscriptions' step (with its cause)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+
+from cspbilling.audit.actions import AuditAction
+from cspbilling.audit.services import record_event
+from cspbilling.collections.locks import lock_collections_switch
+from cspbilling.collections.models import (
+    Action,
+    ActionKind,
+    ActionStatus,
+    PolicyVersion,
+    Stage,
+)
+from cspbilling.collections.notices import queue_breaker_alert
+from cspbilling.core.money import from_minor_units
+from cspbilling.core.services import entry_point, transaction_step
+from cspbilling.notifications.models import MessageStatus
+from cspbilling.subscriptions.models import Subscription, SubscriptionStatus, SuspensionReason
+from cspbilling.subscriptions.services import suspend_subscription
+
+
+class ApprovalError(ValueError):
+    """An approval that cannot be decided; says why."""
+
+
+@dataclass
+class SuspensionPlan:
+    action: Action
+    stage: Stage
+
+
+def notices_by_episode(episode_ids: set[int]) -> dict[int, list[Action]]:
+    """The notices (not skipped) of these episodes, in stage order, with their outbox rows."""
+    found: dict[int, list[Action]] = {}
+    notices = (
+        Action.objects.filter(kind=ActionKind.NOTIFY)
+        .exclude(status=ActionStatus.SKIPPED)
+        .select_related("message", "stage")
+        .order_by("episode_id", "stage__position")
+    )
+    for start in range(0, len(ids := sorted(episode_ids)), 500):
+        for notice in notices.filter(episode_id__in=ids[start : start + 500]):
+            found.setdefault(notice.episode_id, []).append(notice)
+    return found
+
+
+def proof_of_notice_problem(
+    action: Action,
+    *,
+    stage: Stage,
+    version: PolicyVersion,
+    as_of: dt.date,
+    episode_notices: list[Action] | None = None,
+) -> str:
+    """Why the suspension must wait ("" when the notices promised were delivered in time): every
+    earlier notice of this episode delivered, the latest at least `min_notice_days` ago.
+    `episode_notices`: the episode's notices when the caller fetched them for many at once."""
+    if action.episode_id is None:
+        return "no notice was sent in this overdue episode"
+    if episode_notices is None:
+        episode_notices = notices_by_episode({action.episode_id}).get(action.episode_id, [])
+    notices = [n for n in episode_notices if n.stage.position < stage.position]
+    if not notices:
+        return "no notice was sent in this overdue episode"
+    latest: dt.date | None = None
+    for notice in notices:
+        message = notice.message
+        if notice.status != ActionStatus.DONE or message is None:
+            return f"the notice of stage {notice.stage.code} was not sent: {notice.reason}"
+        if message.status != MessageStatus.DELIVERED or message.delivered_at is None:
+            return not_delivered(notice)
+        day = timezone.localtime(message.delivered_at).date()
+        latest = day if latest is None or day > latest else latest
+    ready = latest + dt.timedelta(days=version.min_notice_days)
+    if ready > as_of:
+        return (
+            f"the last notice was delivered on {latest}: the policy promises "
+            f"{version.min_notice_days} days, so suspension is possible from {ready}"
+        )
+    return ""
+
+
+def not_delivered(notice: Action) -> str:
+    message = notice.message
+    why = f" ({message.last_error})" if message.last_error else ""
+    return (
+        f"the notice of stage {notice.stage.code} (outbox #{message.pk}) is "
+        f"{message.status}, not delivered{why}"
+    )
+
+
+def _active_parents(customer_id: int) -> list[Subscription]:
+    return list(
+        Subscription.objects.filter(
+            customer_id=customer_id,
+            status=SubscriptionStatus.ACTIVE,
+            removed_upstream_at=None,
+            parent_subscription_id="",
+        ).order_by("pk")
+    )
+
+
+def apply_breaker(plans: list[SuspensionPlan], *, as_of: dt.date, paused: bool, actor: str) -> str:
+    """Hold every planned suspension when paused or when the breaker trips (and alert staff);
+    returns why the breaker tripped, or ""."""
+    if paused:
+        for plan in plans:
+            plan.action.status = ActionStatus.HELD
+            plan.action.reason = "suspensions are paused (the global switch)"
+        return ""
+    customers = len({p.action.customer_id for p in plans})
+    subs = Subscription.objects.filter(
+        customer_id__in={p.action.customer_id for p in plans},
+        status=SubscriptionStatus.ACTIVE,
+        removed_upstream_at=None,
+    ).count()
+    all_customers = (
+        Subscription.objects.filter(status=SubscriptionStatus.ACTIVE)
+        .values("customer_id")
+        .distinct()
+        .count()
+    )
+    all_subs = Subscription.objects.filter(status=SubscriptionStatus.ACTIVE).count()
+    percent, allowed = settings.COLLECTIONS_BREAKER_PERCENT, settings.COLLECTIONS_BREAKER_ALLOW
+    too_many = customers > allowed and (
+        customers * 100 > percent * max(all_customers, 1) or subs * 100 > percent * max(all_subs, 1)
+    )
+    if not too_many:
+        return ""
+    why = (
+        f"the run of {as_of} would suspend {customers} of {all_customers} customers and {subs} of "
+        f"{all_subs} active subscriptions, more than the breaker's {percent}%"
+    )
+    for plan in plans:
+        plan.action.status = ActionStatus.HELD
+        plan.action.reason = f"circuit breaker: {why}"
+    queue_breaker_alert(as_of=as_of, text=why, actor=actor)
+    record_event(
+        actor=actor,
+        action=AuditAction.COLLECTIONS_BREAKER_TRIPPED,
+        object_type="collections_run",
+        object_id=as_of.isoformat(),
+        after={"why": why, "customers": customers, "subscriptions": subs},
+    )
+    return why
+
+
+def suspend_customer(plan: SuspensionPlan, *, actor: str) -> None:
+    """Suspend the customer's active subscriptions (add-ons go with their parent), each with the
+    cause: policy version, stage, invoices, amount."""
+    action = plan.action
+    cause = {
+        "policy_version": action.policy_version,
+        "stage": plan.stage.code,
+        "invoice_refs": action.invoice_refs,
+        "amount": from_minor_units(action.amount_minor, action.currency),
+        "currency": action.currency,
+        "by": "collections",
+    }
+    ids = []
+    for sub in _active_parents(action.customer_id):
+        ids.append(
+            suspend_subscription(
+                subscription=sub,
+                reason=SuspensionReason.NON_PAYMENT,
+                actor=actor,
+                note=f"collections: stage {plan.stage.code} of {action.policy_version}",
+                cause=cause,
+            ).pk
+        )
+    action.status = ActionStatus.DONE
+    action.suspension_ids = ids
+    if not ids:
+        action.reason = "no active subscription to suspend"
+
+
+@transaction_step
+def decide_approval(*, action: Action, approve: bool, actor: str, note: str = "") -> Action:
+    """Staff approve (the suspension happens now, with the evidence re-checked) or reject."""
+    switch = lock_collections_switch()
+    action = (
+        Action.objects.select_for_update()
+        .select_related("stage__version__policy")
+        .get(pk=action.pk)
+    )
+    if action.status != ActionStatus.AWAITING_APPROVAL:
+        raise ApprovalError(
+            f"this suspension is {action.get_status_display().lower()}, not waiting"
+        )
+    if approve:
+        if switch.paused:
+            raise ApprovalError("suspensions are paused (the global switch): unpause first")
+        if action.episode.closed_on is not None:
+            raise ApprovalError("the customer is no longer overdue: nothing to suspend")
+        suspend_customer(SuspensionPlan(action=action, stage=action.stage), actor=actor)
+    else:
+        action.status = ActionStatus.REJECTED
+    action.reason = note or ("approved" if approve else "rejected")
+    action.decided_at, action.decided_by = timezone.now(), actor
+    action.save(update_fields=["status", "reason", "suspension_ids", "decided_at", "decided_by"])
+    record_event(
+        actor=actor,
+        action=AuditAction.COLLECTIONS_APPROVAL_DECIDED,
+        object_type="customer",
+        object_id=action.customer_id,
+        after={
+            "approved": approve,
+            "stage": action.stage.code,
+            "policy_version": action.policy_version,
+            "suspensions": action.suspension_ids,
+            "note": note,
+        },
+    )
+    return action
+
+
+do_decide_approval = entry_point(decide_approval)

@@ -1,0 +1,68 @@
+"""`cspbilling collections import-policy` and `run --dry-run --json`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from io import StringIO
+
+import pytest
+import yaml
+from django.core.management import CommandError, call_command
+
+from cspbilling.collections.models import Action, PolicyVersion
+from cspbilling.collections.tests.fixtures import DEFAULT_POLICY
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command("collections", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_import_policy_refuses_a_bad_file_whole_and_names_the_stage(tmp_path, db) -> None:
+    data = yaml.safe_load(DEFAULT_POLICY.read_text(encoding="utf-8"))
+    data["policy"] = "Imported"
+    data["stages"][3]["offset"] = "soon"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    before = PolicyVersion.objects.count()
+    with pytest.raises(CommandError) as caught:
+        run("import-policy", str(bad))
+    assert "stage 4 (suspension): offset: 'soon' is not a whole number" in str(caught.value)
+    assert PolicyVersion.objects.count() == before
+    data["stages"][3]["offset"] = 30
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert run("import-policy", str(good), "--publish").strip() == (
+        "Imported v1: published, 4 stage(s)"
+    )
+    assert "offset: 30" in run("show-policy", "Imported")
+
+
+def test_run_dry_run_json_lists_the_actions_and_changes_nothing(
+    overdue_customer, smtp_server
+) -> None:
+    m, invoice = overdue_customer(dt.date(2026, 4, 28))
+    out = json.loads(run("run", "--as-of", "2026-04-29", "--dry-run", "--json"))
+    assert out["dry_run"] is True and out["counts"] == {"notify:done": 1}
+    [action] = out["actions"]
+    assert action | {"customer": 0} == {
+        "customer": 0,
+        "stage": "reminder",
+        "action": "notify",
+        "status": "done",
+        "reason": "",
+        "policy_version": "Standard v1",
+        "acknowledged": False,
+        "invoices": [invoice.number],
+        "amount": "1060.00",
+        "currency": "CNY",
+        "suspensions": [],
+    }
+    assert action["customer"] == m.customer.pk
+    assert Action.objects.count() == 0
+    with pytest.raises(CommandError, match="is not a day"):
+        run("run", "--as-of", "tomorrow")

@@ -1,0 +1,288 @@
+"""Where a mistake cuts off a paying customer: dry runs change nothing, a second run does
+nothing, a bounced notice holds the suspension, the breaker trips, the pause switch holds, a
+fraud suspension survives a payment, a worker killed after the decision suspends once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django_tasks_db.models import DBTaskResult
+
+from cspbilling.audit.models import AuditEvent
+from cspbilling.collections.models import Action, ActionStatus
+from cspbilling.collections.services import (
+    do_collections_run,
+    do_decide_approval,
+    do_grant_exemption,
+    do_set_pause,
+)
+from cspbilling.collections.tests.fixtures import clock, run_day, worker_cycle
+from cspbilling.notifications.models import OutboundMessage
+from cspbilling.notifications.services import do_claim_message, do_recover_stalled_messages
+from cspbilling.payments.services import do_record_payment
+from cspbilling.subscriptions.models import Suspension, SuspensionStatus
+from cspbilling.subscriptions.services import do_suspend_subscription
+from cspbilling.subscriptions.tests.fixtures import upstream_subscription
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+DUE = dt.date(2026, 4, 28)
+FINAL = dt.date(2026, 5, 21)  # the final notice's day for an invoice due on DUE
+SUSPEND = dt.date(2026, 6, 4)  # the suspension's day
+
+
+def row_counts() -> dict[str, int]:
+    return {
+        m._meta.label: m.objects.count()
+        for m in apps.get_models()
+        if m._meta.app_label in {"collections", "notifications", "subscriptions", "audit"}
+    } | {"tasks": DBTaskResult.objects.count()}
+
+
+def sandbox_status(pc_sandbox, m) -> str:
+    return upstream_subscription(pc_sandbox, m.tenant_id, m.subscription.subscription_id)["status"]
+
+
+def test_a_dry_run_changes_nothing_and_a_second_run_the_same_day_does_nothing(
+    pc_settings, smtp_server, overdue_customer
+):
+    m, invoice = overdue_customer(DUE)
+    with clock(FINAL):
+        before = row_counts()
+        planned = do_collections_run(as_of=FINAL, actor="finance1", dry_run=True)
+        assert row_counts() == before
+    assert planned.dry_run and sorted(
+        (a["stage"], a["action"], a["status"]) for a in planned.actions
+    ) == [
+        ("final-notice", "escalate", "open"),
+        ("final-notice", "notify", "done"),
+        ("reminder", "notify", "skipped"),  # superseded: one notice, the latest
+        ("second-notice", "notify", "skipped"),
+        ("second-notice", "restrict", "done"),
+    ]
+    assert planned.actions[0]["invoices"] == [invoice.number]
+    assert planned.actions[0]["policy_version"] == "Standard v1"
+    done = run_day(FINAL)
+    assert [(a["stage"], a["action"]) for a in done.actions] == [
+        (a["stage"], a["action"]) for a in planned.actions
+    ]
+    with clock(FINAL, hour=15):
+        after = row_counts()
+        again = do_collections_run(as_of=FINAL, actor="finance1")
+    assert again.actions == []
+    changed = {k for k, v in row_counts().items() if v != after[k]}
+    assert changed == {"collections.CollectionsRun"}  # the run's own record, nothing else
+    assert len(smtp_server.received) == 1
+
+
+def test_a_bounced_notice_holds_the_suspension_and_staff_see_why(
+    pc_settings, pc_sandbox, smtp_server, overdue_customer
+):
+    bounced, _ = overdue_customer(DUE, email="gone@example.cn")
+    fine, _ = overdue_customer(DUE, email="here@example.cn")
+    smtp_server.handler.rcpt_replies.append("550 5.1.1 no such mailbox")
+    run_day(FINAL)  # the first notice's RCPT gets the 550 (messages go out in id order)
+    notices = OutboundMessage.objects.filter(idempotency_key__startswith="collections:")
+    notices = notices.order_by("id")
+    assert [n.status for n in notices] == ["failed", "delivered"]
+    result = run_day(SUSPEND)
+    held = Action.objects.get(customer=bounced.customer, kind="suspend")
+    assert held.status == ActionStatus.HELD
+    assert "final-notice" in held.reason and "failed, not delivered" in held.reason
+    assert "550" in held.reason
+    assert sandbox_status(pc_sandbox, bounced) == "active"
+    assert sandbox_status(pc_sandbox, fine) == "suspended"
+    assert {(a["customer"], a["status"]) for a in result.actions} == {
+        (bounced.customer.pk, "held"),
+        (fine.customer.pk, "done"),
+    }
+    # Held, not settled: the next run decides again, and holds again while nothing changed
+    # (without writing: no new event, nothing reported).
+    events = AuditEvent.objects.count()
+    later = run_day(SUSPEND + dt.timedelta(days=1))
+    assert later.actions == [] and AuditEvent.objects.count() == events
+    assert Action.objects.get(pk=held.pk).status == ActionStatus.HELD
+
+
+def test_the_breaker_trips_on_a_run_that_would_suspend_half_the_customers(
+    settings, pc_settings, pc_sandbox, smtp_server, overdue_customer, mirror_from_sandbox
+):
+    settings.COLLECTIONS_BREAKER_ALLOW = 0
+    settings.STAFF_ALERT_EMAILS = ["collections@partner.example"]
+    late = [overdue_customer(DUE)[0] for _ in range(2)]
+    paying = [mirror_from_sandbox() for _ in range(2)]
+    run_day(FINAL)
+    result = run_day(SUSPEND)
+    assert "would suspend 2 of 4 customers" in result.breaker
+    assert Suspension.objects.count() == 0
+    assert {sandbox_status(pc_sandbox, m) for m in late + paying} == {"active"}
+    held = Action.objects.filter(kind="suspend")
+    assert {a.status for a in held} == {"held"}
+    assert all(a.reason.startswith("circuit breaker: ") for a in held)
+    alert = smtp_server.received[-1]
+    assert alert["X-Test-Rcpt-Tos"] == "collections@partner.example"
+    assert AuditEvent.objects.filter(action="collections.breaker_tripped").count() == 1
+
+
+def test_the_pause_switch_holds_suspensions_but_not_notices(
+    pc_settings, pc_sandbox, smtp_server, overdue_customer
+):
+    m, _ = overdue_customer(DUE)
+    run_day(FINAL)
+    with clock(FINAL):
+        do_set_pause(paused=True, reason="bank outage: payments not booked", actor="cfo")
+    result = run_day(SUSPEND)
+    assert [(a["action"], a["status"]) for a in result.actions] == [("suspend", "held")]
+    assert "paused" in result.actions[0]["reason"]
+    assert sandbox_status(pc_sandbox, m) == "active"
+    with clock(SUSPEND):
+        do_set_pause(paused=False, reason="", actor="cfo")
+    run_day(SUSPEND + dt.timedelta(days=1))
+    assert sandbox_status(pc_sandbox, m) == "suspended"
+
+
+def test_an_exemption_holds_everything_until_it_expires(smtp_server, overdue_customer):
+    m, _ = overdue_customer(DUE)
+    with clock(FINAL):
+        do_grant_exemption(customer=m.customer, reason="merger", expires_on=FINAL, actor="cfo")
+    assert run_day(FINAL).actions == []
+    assert len(run_day(FINAL + dt.timedelta(days=1)).actions) == 5
+
+
+def test_an_approval_shows_its_evidence_and_suspends_when_approved(
+    pc_settings, pc_sandbox, smtp_server, overdue_customer, default_policy
+):
+    default_policy.stages.filter(code="suspension").update(suspend="approval")
+    m, invoice = overdue_customer(DUE)
+    run_day(FINAL)
+    run_day(SUSPEND)
+    waiting = Action.objects.get(kind="suspend")
+    assert waiting.status == ActionStatus.AWAITING_APPROVAL
+    assert (waiting.invoice_refs, waiting.amount) == ([invoice.number], Decimal("1060.00"))
+    assert sandbox_status(pc_sandbox, m) == "active"
+    with clock(SUSPEND, hour=11):
+        do_decide_approval(action=waiting, approve=True, actor="cfo", note="called, no answer")
+        worker_cycle()
+        worker_cycle()
+    assert sandbox_status(pc_sandbox, m) == "suspended"
+    suspension = Suspension.objects.get()
+    assert (suspension.policy_version, suspension.stage) == ("Standard v1", "suspension")
+
+
+def test_a_fraud_suspension_survives_a_full_payment(
+    pc_settings, pc_sandbox, smtp_server, overdue_customer, deliver_commands
+):
+    m, _ = overdue_customer(DUE)
+    with clock(DUE):
+        do_suspend_subscription(
+            subscription=m.subscription, reason="fraud", actor="security1", note="stolen card"
+        )
+        deliver_commands()
+    run_day(SUSPEND)
+    with clock(SUSPEND, hour=12):
+        do_record_payment(
+            customer=m.customer,
+            amount=Decimal("1060"),
+            currency="CNY",
+            received_on=SUSPEND,
+            method="bank_transfer",
+            reference="paid-all",
+            actor="finance1",
+        )
+        worker_cycle()
+        worker_cycle()
+    assert sandbox_status(pc_sandbox, m) == "suspended"
+    [suspension] = Suspension.objects.all()
+    assert (suspension.reason, suspension.status) == ("fraud", SuspensionStatus.SUSPENDED)
+
+
+def test_a_worker_killed_between_the_decision_and_partner_center_suspends_once(
+    pc_settings, pc_sandbox, smtp_server, overdue_customer
+):
+    m, _ = overdue_customer(DUE)
+    run_day(FINAL)
+    with clock(SUSPEND):
+        do_collections_run(as_of=SUSPEND, actor="scheduler")  # decided and committed
+        command = OutboundMessage.objects.get(kind="partner_center")
+        assert do_claim_message(message_id=command.pk, worker_id="killed") is not None
+        # ... and the worker that claimed it dies here, before calling Partner Center.
+    with clock(SUSPEND, hour=11):  # after the lease ran out, another worker recovers it
+        do_recover_stalled_messages()
+        worker_cycle()
+        worker_cycle()
+    run_day(SUSPEND + dt.timedelta(days=1))
+    assert sandbox_status(pc_sandbox, m) == "suspended"
+    assert Suspension.objects.filter(status=SuspensionStatus.SUSPENDED).count() == 1
+    assert OutboundMessage.objects.filter(kind="partner_center").count() == 1
+    suspended_mails = [
+        s for s in smtp_server.received if s["Subject"].startswith("Your subscription is suspend")
+    ]
+    assert len(suspended_mails) == 1
+
+
+def test_a_dispute_of_everything_owed_reinstates_a_customer_collections_suspended(
+    pc_settings, pc_sandbox, smtp_server, overdue_customer
+):
+    from cspbilling.collections.services import do_place_dispute_hold
+
+    m, invoice = overdue_customer(DUE)
+    run_day(FINAL)
+    run_day(SUSPEND)
+    assert sandbox_status(pc_sandbox, m) == "suspended"
+    with clock(SUSPEND + dt.timedelta(days=2)):
+        do_place_dispute_hold(
+            invoice=invoice,
+            amount=Decimal("1060"),
+            source="case",
+            source_ref="CASE-9",
+            reason="usage not theirs",
+            actor="agent1",
+        )
+        worker_cycle()
+        worker_cycle()
+    assert sandbox_status(pc_sandbox, m) == "active"
+    assert AuditEvent.objects.filter(action="collections.reinstated").count() == 1
+
+
+def test_a_payment_made_while_partner_center_had_not_confirmed_is_reinstated_by_the_next_run(
+    pc_settings, pc_sandbox, smtp_server, overdue_customer
+):
+    """5xx from the sandbox delay the suspension (never duplicate it); the payment's re-evaluation
+    finds it still unconfirmed; the next daily run reinstates."""
+    from cspbilling.subscriptions.tests.fixtures import sandbox_control
+
+    m, _ = overdue_customer(DUE)
+    run_day(FINAL)
+    sandbox_control(
+        pc_sandbox,
+        "POST",
+        "/_sandbox/faults",
+        {"script": [{"path_prefix": "/v1/customers", "times": 4, "status": 503}]},
+    )
+    with clock(SUSPEND):
+        do_collections_run(as_of=SUSPEND, actor="scheduler")
+        do_record_payment(
+            customer=m.customer,
+            amount=Decimal("1060"),
+            currency="CNY",
+            received_on=SUSPEND,
+            method="bank_transfer",
+            reference="just in time",
+            actor="finance1",
+        )
+        worker_cycle()  # the command fails (503) and waits; the re-evaluation finds it requested
+    assert Suspension.objects.get().status == SuspensionStatus.REQUESTED
+    sandbox_control(pc_sandbox, "DELETE", "/_sandbox/faults")
+    with clock(SUSPEND, hour=14):  # the retry is due
+        worker_cycle()
+        worker_cycle()
+    assert sandbox_status(pc_sandbox, m) == "suspended"
+    command = OutboundMessage.objects.get(kind="partner_center")
+    assert command.attempts >= 2 and command.status == "delivered"
+    result = run_day(SUSPEND + dt.timedelta(days=1))
+    assert len(result.reinstated) == 1
+    assert sandbox_status(pc_sandbox, m) == "active"
+    assert Suspension.objects.count() == 1
