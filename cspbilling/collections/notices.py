@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import formats, translation
 from django.utils.translation import gettext
 
@@ -14,7 +13,8 @@ from cspbilling.collections.models import LANGUAGES, PolicyVersion, Stage
 from cspbilling.core.money import from_minor_units
 from cspbilling.customers.models import Customer
 from cspbilling.notifications.models import OutboundMessage
-from cspbilling.notifications.services import OutboxError, queue_email
+from cspbilling.notifications.services import EmailToQueue, OutboxError, queue_email
+from cspbilling.notifications.services.outbox import email_payload
 
 
 class _Blank(dict):
@@ -55,26 +55,26 @@ def render_stage_notice(
     return language, subject, body
 
 
-def queue_stage_notice(
-    *, to: list[str], key: str, language: str, subject: str, body: str, customer_id: int, actor: str
-) -> tuple[OutboundMessage | None, str]:
-    """(the outbox row, "") or (None, why it could not be queued)."""
+def stage_notice_email(
+    *, to: list[str], key: str, language: str, subject: str, body: str, customer_id: int
+) -> tuple[EmailToQueue | None, str]:
+    """(the email to queue, "") or (None, why it cannot be sent): checked as the outbox checks
+    it, so the run queues all its notices at once (`queue_emails`) and none is refused there."""
     if not to:
         return None, "the customer has no billing contact with an email address"
     try:
-        with transaction.atomic():  # a savepoint: a refused notice leaves nothing behind
-            message = queue_email(
-                to=to,
-                subject=subject,
-                body=body,
-                idempotency_key=key,
-                related=("customer", customer_id),
-                actor=actor,
-                language=language,
-            )
+        email_payload(to=to, subject=subject, body=body, language=language)
     except OutboxError as exc:
         return None, f"the notice could not be queued: {exc}"
-    return message, ""
+    email = EmailToQueue(
+        to=to,
+        subject=subject,
+        body=body,
+        idempotency_key=key,
+        language=language,
+        related=("customer", customer_id),
+    )
+    return email, ""
 
 
 def queue_breaker_alert(*, as_of: dt.date, text: str, actor: str) -> OutboundMessage | None:

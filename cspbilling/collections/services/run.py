@@ -30,7 +30,7 @@ from cspbilling.collections.models import (
     Stage,
     SuspendMode,
 )
-from cspbilling.collections.notices import queue_stage_notice, render_stage_notice
+from cspbilling.collections.notices import render_stage_notice, stage_notice_email
 from cspbilling.collections.schedule import stage_day
 from cspbilling.collections.selectors import default_version
 from cspbilling.collections.services.reinstatement import (
@@ -40,14 +40,15 @@ from cspbilling.collections.services.reinstatement import (
 from cspbilling.collections.services.suspending import (
     SuspensionPlan,
     apply_breaker,
-    not_delivered,
     notices_by_episode,
     proof_of_notice_problem,
+    sent_by_this_run,
     suspend_customer,
 )
 from cspbilling.core.money import from_minor_units
 from cspbilling.core.services import transaction_step
 from cspbilling.customers.models import BillingContact, Customer
+from cspbilling.notifications.services import EmailToQueue, queue_emails
 from cspbilling.subscriptions.models import Suspension, SuspensionReason, SuspensionStatus
 from cspbilling.workdays.calendar import ChinaCalendar, china_calendar
 
@@ -118,6 +119,7 @@ class Context:
     invoices: dict[int, list[str]]
     contacts: dict[int, list[str]]
     customers: dict[int, Customer]
+    notices: list[tuple[Action, EmailToQueue]] = field(default_factory=list)
 
     def next_stage_day(self, stage: Stage, oldest_due: dt.date) -> dt.date | None:
         later = [s for s in self.stages.values() if s.version_id == stage.version_id]
@@ -139,18 +141,27 @@ def _notify(ctx: Context, action: Action, stage: Stage) -> None:
         next_step_day=ctx.next_stage_day(stage, owed.oldest_due),
     )
     key = f"collections:{action.customer_id}:{action.episode_id}:{stage.pk}:notify"
-    message, problem = queue_stage_notice(
+    email, problem = stage_notice_email(
         to=ctx.contacts.get(action.customer_id, []),
         key=key,
         language=language,
         subject=subject,
         body=body,
         customer_id=action.customer_id,
-        actor=ctx.actor,
     )
-    action.message = message
-    action.status = ActionStatus.DONE if message else ActionStatus.HELD
+    if email is not None:
+        ctx.notices.append((action, email))  # queued with the others once all are decided
+    action.status = ActionStatus.DONE if email else ActionStatus.HELD
     action.reason = problem
+
+
+def _queue_notices(ctx: Context) -> None:
+    """Every notice of the run into the outbox at once; each action learns its message."""
+    if not ctx.notices:
+        return
+    ids = queue_emails(emails=[email for _, email in ctx.notices], actor=ctx.actor)
+    for action, email in ctx.notices:
+        action.message_id = ids[email.idempotency_key]
 
 
 def _new_action(ctx: Context, p: decisions.Pending, episode_id: int) -> Action:
@@ -219,7 +230,7 @@ def _decide(ctx: Context, pending: list[decisions.Pending], episodes: dict[int, 
                     a for a in decided if a.kind == "notify" and a.status == ActionStatus.DONE
                 ]
                 problem = (
-                    not_delivered(sent_now[-1])
+                    sent_by_this_run(sent_now[-1], version=version, as_of=ctx.as_of)
                     if sent_now
                     else proof_of_notice_problem(
                         action,
@@ -333,6 +344,7 @@ def collections_run(*, as_of: dt.date, actor: str, dry_run: bool = False) -> Run
         customers=Customer.objects.in_bulk(ids),
     )
     actions, plans = _decide(ctx, pending, episodes)
+    _queue_notices(ctx)
     if plans:
         result.breaker = apply_breaker(plans, as_of=as_of, paused=switch.paused, actor=actor)
         for plan in plans:

@@ -88,6 +88,16 @@ def proof_of_notice_problem(
     return ""
 
 
+def sent_by_this_run(notice: Action, *, version: PolicyVersion, as_of: dt.date) -> str:
+    """Why a suspension waits for the notice the same run sends (queued with the others)."""
+    ready = as_of + dt.timedelta(days=version.min_notice_days)
+    return (
+        f"the notice of stage {notice.stage.code} is sent by this run: the policy promises "
+        f"{version.min_notice_days} days after it is delivered, so suspension is possible from "
+        f"{ready} at the earliest"
+    )
+
+
 def not_delivered(notice: Action) -> str:
     message = notice.message
     why = f" ({message.last_error})" if message.last_error else ""
