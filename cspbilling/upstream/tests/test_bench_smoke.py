@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
 
+from django.db import connection
+
 ROOT = Path(__file__).resolve().parents[3]
+
+
+def _test_database_suffix() -> str:
+    name = connection.settings_dict["NAME"]
+    return hashlib.sha256(f"{name}:{ROOT}".encode()).hexdigest()[:10]
 
 
 def test_benchmark_runs_at_a_small_size(tmp_path):
@@ -21,7 +29,8 @@ def test_benchmark_runs_at_a_small_size(tmp_path):
             "--workdir",
             str(tmp_path),
             "--pg-database",
-            "test_up_bench",
+            # One per test database: two checkouts testing at once never share it.
+            f"test_up_bench_{_test_database_suffix()}",
             "--repeat",
             "1",
         ],
