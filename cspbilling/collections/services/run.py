@@ -40,9 +40,9 @@ from cspbilling.collections.services.reinstatement import (
 from cspbilling.collections.services.suspending import (
     SuspensionPlan,
     apply_breaker,
+    awaiting_delivery,
     notices_by_episode,
     proof_of_notice_problem,
-    sent_by_this_run,
     suspend_customer,
 )
 from cspbilling.core.money import from_minor_units
@@ -230,7 +230,7 @@ def _decide(ctx: Context, pending: list[decisions.Pending], episodes: dict[int, 
                     a for a in decided if a.kind == "notify" and a.status == ActionStatus.DONE
                 ]
                 problem = (
-                    sent_by_this_run(sent_now[-1], version=version, as_of=ctx.as_of)
+                    awaiting_delivery(sent_now[-1], version=version)
                     if sent_now
                     else proof_of_notice_problem(
                         action,

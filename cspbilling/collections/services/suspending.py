@@ -75,6 +75,8 @@ def proof_of_notice_problem(
         message = notice.message
         if notice.status != ActionStatus.DONE or message is None:
             return f"the notice of stage {notice.stage.code} was not sent: {notice.reason}"
+        if message.status in (MessageStatus.PENDING, MessageStatus.SENDING):
+            return awaiting_delivery(notice, version=version)
         if message.status != MessageStatus.DELIVERED or message.delivered_at is None:
             return not_delivered(notice)
         day = timezone.localtime(message.delivered_at).date()
@@ -88,13 +90,15 @@ def proof_of_notice_problem(
     return ""
 
 
-def sent_by_this_run(notice: Action, *, version: PolicyVersion, as_of: dt.date) -> str:
-    """Why a suspension waits for the notice the same run sends (queued with the others)."""
-    ready = as_of + dt.timedelta(days=version.min_notice_days)
+def awaiting_delivery(notice: Action, *, version: PolicyVersion) -> str:
+    """Why a suspension waits for a notice queued and not delivered yet. The same words on the
+    day's first run (which queues it) and on any later run while it waits, so a second run the
+    same day finds the action held for the same reason and writes nothing."""
+    ready = notice.as_of + dt.timedelta(days=version.min_notice_days)
     return (
-        f"the notice of stage {notice.stage.code} is sent by this run: the policy promises "
-        f"{version.min_notice_days} days after it is delivered, so suspension is possible from "
-        f"{ready} at the earliest"
+        f"the notice of stage {notice.stage.code} (queued {notice.as_of}) is not delivered yet: "
+        f"the policy promises {version.min_notice_days} days after it is delivered, so "
+        f"suspension is possible from {ready} at the earliest"
     )
 
 

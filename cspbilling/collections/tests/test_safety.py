@@ -78,6 +78,23 @@ def test_a_dry_run_changes_nothing_and_a_second_run_the_same_day_does_nothing(
     assert len(smtp_server.received) == 1
 
 
+def test_a_suspension_held_for_the_notice_its_own_run_queued_is_not_decided_again_that_day(
+    pc_settings, smtp_server, overdue_customer
+):
+    """First seen on the suspension's day: the run queues the notice and holds the suspension
+    until it is delivered; a second run that day (the notice still queued) writes nothing."""
+    overdue_customer(DUE)
+    with clock(SUSPEND):
+        first = do_collections_run(as_of=SUSPEND, actor="scheduler")
+        held = [a for a in first.actions if a["action"] == "suspend"]
+        assert [a["status"] for a in held] == ["held"]
+        assert f"suspension is possible from {SUSPEND + dt.timedelta(days=7)}" in held[0]["reason"]
+        after = row_counts()
+        again = do_collections_run(as_of=SUSPEND, actor="scheduler")
+    assert again.actions == []
+    assert {k for k, v in row_counts().items() if v != after[k]} == {"collections.CollectionsRun"}
+
+
 def test_a_bounced_notice_holds_the_suspension_and_staff_see_why(
     pc_settings, pc_sandbox, smtp_server, overdue_customer
 ):
