@@ -218,3 +218,14 @@ def test_attachments_over_the_size_limit_are_not_kept_and_staff_are_told(
     assert not case.messages.filter(attachments__isnull=False).exists()
     note = case.messages.get(visibility="internal")
     assert "10月采购记录.pdf: 45 bytes is over the limit" in note.body
+
+
+def test_the_worker_polls_the_mailbox_only_when_one_is_configured(settings) -> None:
+    from cspbilling.core.scheduling import periodic_jobs
+
+    jobs = {job.name: job for job in periodic_jobs()}
+    assert {"cases.auto_close", "cases.sla_warnings", "cases.mail_poll"} <= set(jobs)
+    settings.CASES_IMAP = {**settings.CASES_IMAP, "HOST": ""}
+    assert jobs["cases.mail_poll"].interval() is None
+    settings.CASES_IMAP = {**settings.CASES_IMAP, "HOST": "imap.partner.example"}
+    assert jobs["cases.mail_poll"].interval().total_seconds() == 120
