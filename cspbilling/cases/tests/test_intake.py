@@ -223,9 +223,10 @@ def test_attachments_over_the_size_limit_are_not_kept_and_staff_are_told(
 def test_the_worker_polls_the_mailbox_only_when_one_is_configured(settings) -> None:
     from cspbilling.core.scheduling import periodic_jobs
 
-    jobs = {job.name: job for job in periodic_jobs()}
-    assert {"cases.auto_close", "cases.sla_warnings", "cases.mail_poll"} <= set(jobs)
     settings.CASES_IMAP = {**settings.CASES_IMAP, "HOST": ""}
-    assert jobs["cases.mail_poll"].interval() is None
+    names = [job.name for job in periodic_jobs()]
+    assert "cases.auto_close" in names and "cases.sla_warnings" in names
+    assert "cases.mail_poll" not in names
     settings.CASES_IMAP = {**settings.CASES_IMAP, "HOST": "imap.partner.example"}
-    assert jobs["cases.mail_poll"].interval().total_seconds() == 120
+    [poll] = [job for job in periodic_jobs() if job.name == "cases.mail_poll"]
+    assert poll.interval().total_seconds() == 120
