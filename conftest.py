@@ -20,6 +20,7 @@ pytest_plugins = [
     "cspbilling.api.tests.fixtures",
     "cspbilling.invoicing.tests.fixtures",
     "cspbilling.cases.tests.fixtures",
+    "cspbilling.escalations.tests.fixtures",
 ]
 
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("console/", include("cspbilling.invoicing.urls")),  # pricing/, invoices/
     path("console/payments/", include("cspbilling.payments.urls")),
     path("console/cases/", include("cspbilling.cases.urls")),
+    path("console/escalations/", include("cspbilling.escalations.urls")),
     path("console/outbox/", include("cspbilling.notifications.urls")),
     path("console/audit/", include("cspbilling.audit.urls")),
     path("console/sync/", include("cspbilling.sync.urls")),
