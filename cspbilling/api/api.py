@@ -12,6 +12,7 @@ from cspbilling.api.routers import (
     cases,
     credit_notes,
     customers,
+    escalations,
     imports,
     invoices,
     payments,
@@ -58,3 +59,4 @@ api.add_router("", invoices.router)
 api.add_router("", credit_notes.router)
 api.add_router("", payments.router)
 api.add_router("", cases.router)
+api.add_router("", escalations.router)
