@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "outbox": "show and retry outbound messages",
     "cases": "billing support cases (cases list --status S --customer T --json)",
     "mail": "support mail into cases (mail ingest DIR | mail serve | mail poll)",
+    "escalations": "escalations to 21Vianet (escalations list | ticket REF NUMBER | sync | remind)",
 }
 
 

@@ -44,6 +44,8 @@ CSV_COLUMNS = [
     "charge_end",
     "quantity",
     "amount",
+    "tax",
+    "total",
     "currency",
 ]
 
@@ -73,6 +75,8 @@ def lines_csv(lines: Sequence[UpstreamLineItem]) -> str:
                 line.charge_start or "",
                 line.charge_end or "",
                 line.quantity if line.quantity is not None else "",
+                from_minor_units(line.amount_minor, line.currency),
+                from_minor_units(line.tax_minor, line.currency),
                 from_minor_units(line.total_minor, line.currency),
                 line.currency,
             ]
@@ -94,7 +98,7 @@ def prepare(
     answers (and a lookup through an API) find the escalation again."""
     customer = case.customer
     currency = lines[0].currency if lines else customer.currency
-    total = sum(line.total_minor for line in lines)
+    total = sum(line.amount_minor for line in lines)  # before tax, as 21Vianet credits
     subscriptions = sorted({line.subscription_id for line in lines if line.subscription_id})
     invoices = sorted({line.invoice.invoice_id for line in lines})
     amount = from_minor_units(total, currency)
@@ -102,7 +106,7 @@ def prepare(
     rows = [
         f"  - 对账行 {line.pk}（发票 {line.invoice.invoice_id}，订阅 {line.subscription_id}，"
         f"{line.charge_start or ''}~{line.charge_end or ''}）：{line.offer_name} "
-        f"{line.charge_type}，金额 {from_minor_units(line.total_minor, line.currency)} "
+        f"{line.charge_type}，金额（不含税）{from_minor_units(line.amount_minor, line.currency)} "
         f"{line.currency}"
         for line in lines
     ]
@@ -116,7 +120,7 @@ def prepare(
             f"合作伙伴中心订阅 ID：{'、'.join(subscriptions) or '（无）'}",
             f"世纪互联发票号：{'、'.join(invoices) or '（无）'}",
             f"争议原因：{CAUSE_ZH.get(cause, cause)}",
-            f"争议金额合计：{amount} {currency}",
+            f"争议金额合计（不含税）：{amount} {currency}",
             "争议对账行（详见附件 CSV）：",
             *rows,
             "合作伙伴已核查：",

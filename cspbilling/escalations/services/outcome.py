@@ -18,8 +18,6 @@ from cspbilling.audit.actions import AuditAction
 from cspbilling.cases.models import CaseCategory, CaseStatus, Channel, DisputeOutcome
 from cspbilling.cases.services import add_note, resolve_case
 from cspbilling.cases.services.cases import publish_staff_message
-from cspbilling.collections.models import HoldSource
-from cspbilling.collections.services import release_dispute_hold
 from cspbilling.core.money import MoneyError, from_minor_units, to_minor_units
 from cspbilling.core.services import entry_point, transaction_step
 from cspbilling.escalations import texts, transitions
@@ -31,6 +29,7 @@ from cspbilling.escalations.models import (
     EscalationStatus,
 )
 from cspbilling.escalations.services.events import EscalationError, record_escalation_event
+from cspbilling.escalations.services.holds import release_escalation_hold
 from cspbilling.invoicing.models import BilledUpstreamLine, CreditNote, CreditNoteOrigin, Invoice
 from cspbilling.invoicing.services.credit_notes import draft_credit_note, issue_credit_note
 from cspbilling.upstream.models import UpstreamLineItem
@@ -41,6 +40,9 @@ def _close(escalation: Escalation, *, actor: str) -> None:
     escalation.updated_at = timezone.now()
     escalation.save()
     escalation.lines.update(is_open=False)
+    release_escalation_hold(
+        escalation=escalation, reason=f"{escalation.reference} closed", actor=actor
+    )
     record_escalation_event(escalation, AuditAction.ESCALATION_CLOSED, actor=actor)
 
 
@@ -193,11 +195,8 @@ def record_rejected(*, escalation: Escalation, reason: str, actor: str) -> Escal
     record_escalation_event(
         escalation, AuditAction.ESCALATION_REJECTED, actor=actor, after={"reason": reason}
     )
-    release_dispute_hold(
-        source=HoldSource.ESCALATION,
-        source_ref=escalation.reference,
-        reason=f"{escalation.reference} rejected by 21Vianet",
-        actor=actor,
+    release_escalation_hold(
+        escalation=escalation, reason=f"{escalation.reference} rejected by 21Vianet", actor=actor
     )
     _resolve(
         escalation,
@@ -212,8 +211,8 @@ def record_rejected(*, escalation: Escalation, reason: str, actor: str) -> Escal
 
 def credit_candidates(escalation: Escalation):
     """Upstream lines that may be 21Vianet's promised credit: the customer's, on a disputed
-    subscription, exactly minus the promised amount, for a period from the disputed one on, on
-    an invoice other than the disputed ones, and no other escalation's credit."""
+    subscription, exactly minus the promised amount (before tax), for a period from the
+    disputed one on, on an invoice other than the disputed ones, and no other escalation's."""
     lines = list(escalation.lines.all())
     start = min((line.charge_start for line in lines if line.charge_start), default=None)
     period = Q(charge_start__gte=start) | Q(charge_start=None) if start else Q()
@@ -222,7 +221,7 @@ def credit_candidates(escalation: Escalation):
             period,
             customer_tenant_id=escalation.customer.tenant_id,
             subscription_id__in={line.subscription_id for line in lines},
-            total_minor=-(escalation.promised_credit_minor or 0),
+            amount_minor=-(escalation.promised_credit_minor or 0),
         )
         .exclude(invoice__invoice_id__in={line.upstream_invoice_id for line in lines})
         .exclude(

@@ -28,6 +28,7 @@ from cspbilling.escalations.models import (
     Severity,
 )
 from cspbilling.escalations.services.events import EscalationError, record_escalation_event
+from cspbilling.escalations.services.holds import hold_for_escalation, release_escalation_hold
 from cspbilling.invoicing.models import BilledUpstreamLine
 from cspbilling.upstream.models import UpstreamLineItem
 
@@ -151,13 +152,16 @@ def escalate_case(
                     subscription_id=line.subscription_id,
                     charge_start=line.charge_start,
                     charge_end=line.charge_end,
-                    amount_minor=line.total_minor,
+                    amount_minor=line.amount_minor,
                 )
                 for line in lines
             )
     except IntegrityError:
         _refuse_if_escalated([line.pk for line in lines])
         raise
+    hold_for_escalation(
+        escalation=escalation, upstream_line_ids=[line.pk for line in lines], actor=actor
+    )
     if case.status != CaseStatus.ESCALATED:
         move_case_to_escalated(case=case, actor=actor, note=escalation.reference)
     publish_staff_message(
@@ -218,6 +222,7 @@ def cancel_escalation(*, escalation: Escalation, actor: str, reason: str) -> Esc
     transitions.cancel(escalation, at=timezone.now())
     escalation.save()
     escalation.lines.update(is_open=False)
+    release_escalation_hold(escalation=escalation, reason=f"cancelled: {reason}", actor=actor)
     record_escalation_event(
         escalation, AuditAction.ESCALATION_CANCELLED, actor=actor, after={"reason": reason}
     )

@@ -35,10 +35,11 @@ def test_browser_portal_mode_filing_with_copy_buttons(
     assert title.startswith("[ESC-") and "计费争议" in title
     assert "客户租户 ID" in page.inner_text("#field-description")
 
+    same = "async (text) => (await navigator.clipboard.readText()) === text"
     page.click("#copy-title")
-    assert page.inner_text("#copy-title") == "Copied ✓"
-    assert page.evaluate("navigator.clipboard.readText()") == title
+    page.wait_for_function(same, arg=title)
     page.click("#copy-description")
+    page.wait_for_function(same, arg=page.inner_text("#field-description"))
     copied = page.evaluate("navigator.clipboard.readText()")
     assert "争议对账行" in copied and "合作伙伴请求" in copied
     page.screenshot(path=str(artifacts_dir / "console-escalation-prepared.png"), full_page=True)

@@ -103,3 +103,55 @@ def test_credit_note_on_approval_and_the_arrival_recorded_later(
     escalation.refresh_from_db()
     assert escalation.credit_upstream_line_id is not None
     assert CreditNote.objects.count() == 1  # never twice
+
+
+def test_the_sandbox_21vianet_puts_the_promised_credit_on_its_next_invoice(
+    pc_sandbox, pc_client, make_customer, issued_invoice, make_case, vianet
+):
+    """The 21Vianet side over HTTP: the credit queued for the customer's subscription lands on
+    the next invoice it issues; fetching that invoice through the API matches it."""
+    import httpx
+
+    from cspbilling.upstream.models import UpstreamLineItem
+    from cspbilling.upstream.services import do_fetch_invoices
+
+    with pc_sandbox.state.lock:
+        tenant, subscriptions = next(
+            (cid, subs) for cid, subs in pc_sandbox.state.world.subscriptions.items() if subs
+        )
+        subscription = next(iter(subscriptions))
+    customer = make_customer(tenant_id=tenant)
+    invoice = issued_invoice(amounts=("100",), customer=customer)
+    UpstreamLineItem.objects.filter(customer_tenant_id=tenant).update(subscription_id=subscription)
+    line = invoice.lines.get()
+    case = make_case(
+        customer=customer,
+        category="dispute",
+        disputed_invoice=invoice,
+        disputed_amount=Decimal("106.00"),
+        invoice_lines=[line],
+    )
+    escalation = do_escalate_case(case=case, actor="agent")
+    ticket = vianet.file_in_portal(title=escalation.title)
+    do_record_ticket_number(escalation=escalation, ticket_number=ticket, actor="agent")
+    do_record_upheld(escalation=escalation, promised_credit=Decimal("100"), actor="finance")
+
+    base = pc_sandbox.base_url
+    queued = httpx.post(
+        f"{base}/_sandbox/invoices",
+        json={
+            "kind": "credit",
+            "customer_id": tenant,
+            "subscription_id": subscription,
+            "amount": "100.00",
+        },
+    )
+    assert queued.status_code == 202, queued.text
+    issued = httpx.post(f"{base}/_sandbox/invoices", json={"kind": "invoice"}).json()
+    do_fetch_invoices(actor="t", invoice_id=issued["id"], client=pc_client)
+
+    escalation.refresh_from_db()
+    credit_line = UpstreamLineItem.objects.get(pk=escalation.credit_upstream_line_id)
+    assert credit_line.invoice.invoice_id == issued["id"] and credit_line.amount_minor == -10000
+    assert escalation.status == EscalationStatus.CLOSED
+    assert escalation.credit_note.total_minor == 10600

@@ -105,3 +105,21 @@ def test_ticket_from_console_is_unique_across_escalations(dispute_case):
     with pytest.raises(ValueError, match="belongs to"):
         do_record_ticket_number(escalation=two, ticket_number="240801000999", actor="a")
     assert Decimal(two.disputed_minor) / 100 == Decimal("50.05")
+
+
+def test_cli_lists_and_records_a_ticket(dispute_case, capsys):
+    import json
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    escalation = do_escalate_case(case=dispute_case(line=0), actor="a")
+    call_command("escalations", "ticket", escalation.reference, "240801000555")
+    with pytest.raises(CommandError, match="not a 21Vianet ticket number"):
+        call_command("escalations", "ticket", escalation.reference, "?")
+    capsys.readouterr()
+    call_command("escalations", "list", "--status", "open", "--json")
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["ticket_number"] == "240801000555" and row["status"] == "filed"
+    call_command("escalations", "remind")
+    assert json.loads(capsys.readouterr().out) == {"reminders": 0, "customer_updates": 0}

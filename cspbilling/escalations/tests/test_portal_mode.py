@@ -207,3 +207,22 @@ def test_customer_updates_every_n_business_days_while_escalated(dispute_case, cl
     assert case.messages.filter(visibility=Visibility.PUBLIC).count() == public_before + 1
     assert escalation.reference in update.body and "2" in update.body
     assert Decimal(escalation.disputed_minor) == Decimal(10000)
+
+
+def test_an_escalation_from_a_question_holds_its_lines_until_rejected(
+    make_case, issued_invoice, customer_a
+):
+    """A dispute case holds its amount itself; an escalation of any other case holds what we
+    billed for the disputed lines, and a rejection lifts it (collections resumes)."""
+    invoice = issued_invoice(amounts=("100", "50.05"), customer=customer_a)
+    line = invoice.lines.order_by("pk").first()
+    case = make_case(invoice_lines=[line])
+    escalation = do_escalate_case(case=case, actor="agent")
+    hold = DisputeHold.objects.get(source="escalation", source_ref=escalation.reference)
+    assert hold.is_open and hold.amount_minor == 10600 and hold.invoice == invoice
+    do_record_ticket_number(escalation=escalation, ticket_number="240801000321", actor="agent")
+    do_record_rejected(escalation=escalation, reason="费用无误", actor="agent")
+    hold.refresh_from_db()
+    assert not hold.is_open
+    case.refresh_from_db()
+    assert case.status == CaseStatus.RESOLVED and case.messages.filter(is_resolution=True).exists()
