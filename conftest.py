@@ -21,6 +21,7 @@ pytest_plugins = [
     "cspbilling.invoicing.tests.fixtures",
     "cspbilling.cases.tests.fixtures",
     "cspbilling.collections.tests.fixtures",
+    "cspbilling.escalations.tests.fixtures",
 ]
 
 

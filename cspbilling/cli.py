@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "cases": "billing support cases (cases list --status S --customer T --json)",
     "mail": "support mail into cases (mail ingest DIR | mail serve | mail poll)",
     "collections": "dunning: collections run [--as-of D] [--dry-run] [--json], import-policy FILE",
+    "escalations": "escalations to 21Vianet (escalations list | ticket REF NUMBER | sync | remind)",
 }
 
 

@@ -169,6 +169,7 @@ INSTALLED_APPS = [
     "cspbilling.payments",
     "cspbilling.collections",
     "cspbilling.cases",
+    "cspbilling.escalations",
     "cspbilling.workdays",
     "cspbilling.web",
     "cspbilling.portal",
@@ -517,6 +518,46 @@ CASES_SMTP_LISTEN = (
 )
 if CASES_CONFIRMATION_WINDOW_DAYS < 1:
     raise ImproperlyConfigured("CSPBILLING_CASES_CONFIRMATION_WINDOW_DAYS must be at least 1")
+
+# Escalations
+# How a request reaches 21Vianet, per cloud: "portal" (a person files it in the Partner Center
+# portal and types the ticket number back) or "api" (cspbilling files and syncs it, where the
+# cloud offers a service-request API: the sandbox running as the global cloud).
+ESCALATIONS_CHANNEL = {
+    "china": env_str("CSPBILLING_ESCALATIONS_CHANNEL_CHINA", "portal"),
+    "global": env_str("CSPBILLING_ESCALATIONS_CHANNEL_GLOBAL", "api"),
+}
+# A ticket number as the agent types it back from the portal.
+ESCALATIONS_TICKET_PATTERN = env_str(
+    "CSPBILLING_ESCALATIONS_TICKET_PATTERN", r"^[0-9A-Za-z-]{6,40}$"
+)
+# Mail from these domains that names a ticket number or our reference is 21Vianet answering:
+# an internal note on the case, never shown to the customer.
+ESCALATIONS_UPSTREAM_MAIL_DOMAINS = env_list(
+    "CSPBILLING_ESCALATIONS_UPSTREAM_MAIL_DOMAINS", ["21vianet.com", "oe.21vianet.com"]
+)
+# api mode: how often the worker reads filed requests (minutes; 0: never), and the longest wait
+# it backs off to when throttled (429).
+ESCALATIONS_POLL_MINUTES = env_int("CSPBILLING_ESCALATIONS_POLL_MINUTES", 30)
+ESCALATIONS_POLL_BACKOFF_MAX_MINUTES = env_int(
+    "CSPBILLING_ESCALATIONS_POLL_BACKOFF_MAX_MINUTES", 480
+)
+# The assignee is reminded when 21Vianet has not answered in this many business days.
+ESCALATIONS_REMIND_AFTER_BUSINESS_DAYS = env_int("CSPBILLING_ESCALATIONS_REMIND_AFTER_DAYS", 2)
+# While escalated, the customer hears from us every this many business days.
+ESCALATIONS_CUSTOMER_UPDATE_BUSINESS_DAYS = env_int(
+    "CSPBILLING_ESCALATIONS_CUSTOMER_UPDATE_DAYS", 3
+)
+# When an upheld dispute becomes the customer's credit note: "on_approval" (when 21Vianet
+# upholds it) or "on_arrival" (only once 21Vianet's credit is on an upstream invoice).
+ESCALATIONS_CREDIT_NOTE_WHEN = env_str("CSPBILLING_ESCALATIONS_CREDIT_NOTE_WHEN", "on_arrival")
+if ESCALATIONS_CREDIT_NOTE_WHEN not in ("on_approval", "on_arrival"):
+    raise ImproperlyConfigured("CSPBILLING_ESCALATIONS_CREDIT_NOTE_WHEN: on_approval or on_arrival")
+for _cloud, _channel in ESCALATIONS_CHANNEL.items():
+    if _channel not in ("portal", "api"):
+        raise ImproperlyConfigured(
+            f"CSPBILLING_ESCALATIONS_CHANNEL_{_cloud.upper()}: portal or api"
+        )
 
 LOGGING = {
     "version": 1,

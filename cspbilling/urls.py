@@ -8,6 +8,7 @@ urlpatterns = [
     path("console/payments/", include("cspbilling.payments.urls")),
     path("console/calendar/", include("cspbilling.workdays.urls")),
     path("console/cases/", include("cspbilling.cases.urls")),
+    path("console/escalations/", include("cspbilling.escalations.urls")),
     path("console/outbox/", include("cspbilling.notifications.urls")),
     path("console/audit/", include("cspbilling.audit.urls")),
     path("console/sync/", include("cspbilling.sync.urls")),

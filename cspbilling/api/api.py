@@ -13,6 +13,7 @@ from cspbilling.api.routers import (
     collections,
     credit_notes,
     customers,
+    escalations,
     imports,
     invoices,
     payments,
@@ -60,3 +61,4 @@ api.add_router("", credit_notes.router)
 api.add_router("", payments.router)
 api.add_router("", cases.router)
 api.add_router("", collections.router)
+api.add_router("", escalations.router)

@@ -125,6 +125,22 @@ class AuditAction(StrEnum):
     CASE_RATED = "case.rated"
     CASE_SLA_WARNED = "case.sla_warned"
     CASE_CANNED_RESPONSE_SAVED = "case.canned_response_saved"
+    # escalations (issue 18)
+    ESCALATION_PREPARED = "escalation.prepared"
+    ESCALATION_EDITED = "escalation.edited"
+    ESCALATION_CANCELLED = "escalation.cancelled"
+    ESCALATION_FILING = "escalation.filing"
+    ESCALATION_FILED = "escalation.filed"
+    ESCALATION_ANSWERED = "escalation.answered"
+    ESCALATION_INFO_REQUESTED = "escalation.info_requested"
+    ESCALATION_POLLED = "escalation.polled"
+    ESCALATION_REMINDED = "escalation.reminded"
+    ESCALATION_CUSTOMER_UPDATED = "escalation.customer_updated"
+    ESCALATION_UPHELD = "escalation.upheld"
+    ESCALATION_REJECTED = "escalation.rejected"
+    ESCALATION_CREDIT_MATCHED = "escalation.credit_matched"
+    ESCALATION_CREDITED = "escalation.credited"
+    ESCALATION_CLOSED = "escalation.closed"
 
 
 def audit_action(value: str) -> AuditAction:

@@ -1,6 +1,4 @@
 """escalations: requests to 21Vianet on behalf of a customer, upstream ticket numbers, notes,
-outcome (prepare; file; track).
-
-Reserved so that the import contracts in pyproject.toml hold for it from its first line;
-not an installed app until its issue lands (see ../shared/DESIGN.md).
-"""
+outcome (prepare; file; track; outcome back to money and to the case). The top domain layer:
+it may import cases, collections, invoicing and upstream; none of them imports it (they offer
+registries that `EscalationsConfig.ready()` fills: see hooks.py)."""

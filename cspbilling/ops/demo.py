@@ -7,6 +7,7 @@ from typing import Any
 from cspbilling.accounts.models import Role, User
 from cspbilling.cases.demo import load_demo_cases
 from cspbilling.customers.models import Customer
+from cspbilling.escalations.demo import load_demo_escalations
 
 DEMO_PASSWORDS: dict[str, tuple[str, str]] = {
     "admin": ("demo-admin-2026", Role.ADMIN),
@@ -41,6 +42,7 @@ def load_demo_data(*, stdout: Any = None) -> str:
         + (f", suspended {suspended} for non-payment" if suspended else "")
         + load_demo_cases()
         + (f", {collections}" if collections else "")
+        + load_demo_escalations()
     )
 
 

@@ -202,5 +202,23 @@ class PartnerCenterClient:
         )
         return parse_model(ServiceRequest, response.data, response)
 
+    def create_service_request(
+        self, *, title: str, description: str, severity: str, support_topic_id: str
+    ) -> ServiceRequest:
+        """POST /v1/servicerequests/{locale} (where a cloud still offers it). Never blindly
+        retried: it has no idempotency key, so a lost answer is looked up, not sent again."""
+        response = self.transport.request(
+            "POST",
+            f"/v1/servicerequests/{_seg(self.transport.locale)}",
+            body={
+                "Title": title,
+                "Description": description,
+                "Severity": severity,
+                "SupportTopicId": support_topic_id,
+            },
+            idempotent=False,
+        )
+        return parse_model(ServiceRequest, response.data, response)
+
     def iter_support_topics(self) -> Iterator[SupportTopic]:
         return iter_collection(self.transport, "/v1/servicerequests/supporttopics", SupportTopic)

@@ -96,6 +96,7 @@ class Transport:
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.locale = locale
         self.token_provider = token_provider
         self.timeout = timeout
         self.max_retries = max_retries

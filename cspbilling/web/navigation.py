@@ -14,6 +14,7 @@ NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
     (_("Dashboard"), "web:dashboard", READ_ROLES),
     (_("Customers"), "web:customer_list", READ_ROLES),
     (_("Support cases"), "cases:queue", READ_ROLES),
+    (_("Escalations"), "escalations:list", READ_ROLES),
     (_("Invoices"), "invoicing:invoice_list", READ_ROLES),
     (_("Credit notes"), "invoicing:credit_note_list", READ_ROLES),
     (_("Fapiao"), "invoicing:fapiao_list", READ_ROLES),

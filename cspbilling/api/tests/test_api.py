@@ -210,6 +210,12 @@ def test_openapi_schema_is_served_and_valid():
         "/api/v1/collections/customers/{tenant_id}",
         "/api/v1/collections/customers/{tenant_id}/restriction",
         "/api/v1/collections/runs/dry-run",
+        "/api/v1/escalations",
+        "/api/v1/escalations/{reference}",
+        "/api/v1/cases/{reference}/escalations",
+        "/api/v1/escalations/{reference}/ticket",
+        "/api/v1/escalations/{reference}/answers",
+        "/api/v1/escalations/{reference}/outcome",
     }
     errors = schema["paths"]["/api/v1/customers"]["get"]["responses"]["404"]["content"]
     assert list(errors) == ["application/problem+json"]

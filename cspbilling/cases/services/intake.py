@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from cspbilling.audit.actions import AuditAction
 from cspbilling.cases.intake.parse import InboundMail, parse_email
 from cspbilling.cases.models import (
     AuthorKind,
@@ -32,6 +33,8 @@ from cspbilling.cases.models import (
 from cspbilling.cases.services.cases import open_case, publish_staff_message
 from cspbilling.cases.services.closing import confirm_resolution
 from cspbilling.cases.services.conversation import record_customer_message
+from cspbilling.cases.services.events import record_case_event
+from cspbilling.cases.upstream_mail import UpstreamThread, match_upstream_mail
 from cspbilling.core.services import transaction_step
 from cspbilling.customers.models import BillingContact
 
@@ -58,7 +61,8 @@ class StoredAttachment:
 
 @dataclass(frozen=True)
 class IntakeResult:
-    outcome: str  # new_case, triage, message, reopened, confirmed, follow_up, duplicate, ignored
+    # new_case, triage, message, reopened, confirmed, follow_up, upstream_note, duplicate, ignored
+    outcome: str
     reference: str = ""
     reason: str = ""
 
@@ -180,12 +184,42 @@ def _new_case(mail: InboundMail, message_id: str, customer_ids: list[int]) -> Ca
     return case
 
 
+def _upstream_note(
+    thread: UpstreamThread,
+    mail: InboundMail,
+    message_id: str,
+    kept: list[StoredAttachment],
+    refused: list[str],
+) -> IntakeResult:
+    """Upstream support answered (an escalation): an internal note on the case, nothing sent."""
+    from cspbilling.cases.locks import lock_case
+
+    case = lock_case(thread.case.pk)
+    note = CaseMessage.objects.create(
+        case=case,
+        visibility=Visibility.INTERNAL,
+        author_kind=AuthorKind.SYSTEM,
+        author=mail.sender,
+        channel=Channel.EMAIL,
+        body=f"{thread.label} ({mail.sender}): {mail.subject}\n\n{mail.body or '(no text)'}",
+        quoted_history=mail.quoted,
+        message_id=message_id,
+    )
+    _attach(note, kept, refused)
+    record_case_event(case, AuditAction.CASE_NOTE_ADDED, actor=ACTOR, message=note)
+    thread.recorded(note)
+    return IntakeResult("upstream_note", case.reference)
+
+
 @transaction_step
 def record_inbound_email(
     *, mail: InboundMail, message_id: str, kept: list[StoredAttachment], refused: list[str]
 ) -> IntakeResult:
     if CaseMessage.objects.filter(message_id=message_id).exists():
         return IntakeResult("duplicate", reason=message_id)
+    thread = match_upstream_mail(mail)
+    if thread is not None:
+        return _upstream_note(thread, mail, message_id, kept, refused)
     customer_ids = _sender_customer_ids(mail.sender)
     case = _find_case(mail)
     if case is not None and _may_write_on(case, mail.sender, customer_ids):

@@ -11,10 +11,15 @@ without ``If-Match`` is unconditional. Control endpoints (no token, local only):
 - ``GET /_sandbox`` counts, invoice ids, faults; ``GET /_sandbox/requests`` the request log
 - ``POST /_sandbox/faults`` {latency_ms, rate_429, retry_after, rate_5xx, rate_drop, malformed,
   seed, script: [{path_prefix, method?, times, status?, retry_after?, latency_ms?, drop?,
-  malformed?, body?}]}; ``DELETE /_sandbox/faults``;
+  drop_after? (answer lost after the work is done), malformed?, body?}]};
+  ``DELETE /_sandbox/faults``;
   ``POST /_sandbox/reset`` {customers?, seed?, cloud?}
 - the 21Vianet side: ``POST /_sandbox/servicerequests`` {customer_id, title, ...},
-  ``POST /_sandbox/servicerequests/{id}/notes`` {text}, ``POST .../{id}/close``,
+  ``POST /_sandbox/servicerequests/{id}/notes`` {text, status?}, ``POST .../{id}/close``,
+  ``POST .../{id}/email`` {to, smtp_host?, smtp_port, text, subject?} (21Vianet's support
+  writes to the partner's mailbox, naming the ticket number),
+  ``POST /_sandbox/servicerequests/api`` {enabled} (play a cloud that still offers
+  ``POST /v1/servicerequests``: escalations' api mode),
   ``POST /_sandbox/invoices`` {"kind": "invoice"} or {"kind": "credit", customer_id,
   subscription_id, amount, charge_type?}, ``POST /_sandbox/customers`` {company_name?, domain?,
   culture?, subscriptions?}, ``DELETE /_sandbox/customers/{id}``,

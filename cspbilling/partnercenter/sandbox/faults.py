@@ -19,6 +19,7 @@ class Fault:
     drop: bool = False
     malformed: bool = False
     body: Any = None
+    drop_after: bool = False  # do the work, then drop the connection (the answer is lost)
 
 
 @dataclass
@@ -32,6 +33,7 @@ class ScriptEntry:
     drop: bool = False
     malformed: bool = False
     body: Any = None
+    drop_after: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScriptEntry:
@@ -103,6 +105,7 @@ class FaultConfig:
                     entry.drop,
                     entry.malformed,
                     entry.body,
+                    entry.drop_after,
                 )
         fault = Fault(latency_ms=self.latency_ms)
         roll = self._rng.random

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import smtplib
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from email.message import EmailMessage
+from email.utils import make_msgid
 from typing import Any
 
 from cspbilling.partnercenter.sandbox import catalog, ledger, seed
@@ -11,6 +14,7 @@ from cspbilling.partnercenter.sandbox.http_util import Reply, Request, ok
 from cspbilling.partnercenter.sandbox.state import SandboxError, SandboxState
 
 SUPPORT_NAME = "世纪互联支持 (21Vianet Support)"
+SUPPORT_EMAIL = "support@oe.21vianet.com"
 
 
 def _body(req: Request) -> dict[str, Any]:
@@ -76,6 +80,40 @@ def sr_note(state: SandboxState, req: Request) -> Reply:
             status=body.get("status", "attention_needed"),
         )
     )
+
+
+def sr_email(state: SandboxState, req: Request) -> Reply:
+    """21Vianet's support writes to the partner's mailbox about a request: {to, smtp_host,
+    smtp_port, text, subject?, sender?}. The subject names the ticket number (as theirs do);
+    the note is kept on the request too."""
+    body = _body(req)
+    sr = state.service_request(req.params["srid"])
+    text = str(body.get("text") or "").strip()
+    to = str(body.get("to") or "").strip()
+    if not text or not to or not body.get("smtp_port"):
+        raise SandboxError(400, None, "to, smtp_port and text are required")
+    sender = str(body.get("sender") or SUPPORT_EMAIL)
+    message = EmailMessage()
+    message["From"] = f"{SUPPORT_NAME} <{sender}>"
+    message["To"] = to
+    message["Subject"] = str(body.get("subject") or f"工单 {sr['id']} 的答复 (Ticket {sr['id']})")
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2])
+    message.set_content(f"{text}\n\n世纪互联支持\n工单号：{sr['id']}\n")
+    try:
+        with smtplib.SMTP(
+            str(body.get("smtp_host") or "127.0.0.1"), int(body["smtp_port"]), timeout=10
+        ) as smtp:
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise SandboxError(502, None, f"could not send to {to}: {exc}") from None
+    state.add_note(sr["id"], text, by=SUPPORT_NAME, status=body.get("status") or None)
+    return ok({"sent": True, "message_id": message["Message-ID"], "subject": message["Subject"]})
+
+
+def sr_api(state: SandboxState, req: Request) -> Reply:
+    """{"enabled": true}: play a cloud that still offers POST /v1/servicerequests."""
+    state.service_request_api = bool(_body(req).get("enabled"))
+    return ok({"serviceRequestApi": state.service_request_api})
 
 
 def sr_close(state: SandboxState, req: Request) -> Reply:
@@ -160,6 +198,8 @@ ROUTES = [
     ("POST", r"/_sandbox/servicerequests", sr_create),
     ("POST", r"/_sandbox/servicerequests/(?P<srid>[^/]+)/notes", sr_note),
     ("POST", r"/_sandbox/servicerequests/(?P<srid>[^/]+)/close", sr_close),
+    ("POST", r"/_sandbox/servicerequests/(?P<srid>[^/]+)/email", sr_email),
+    ("POST", r"/_sandbox/servicerequests/api", sr_api),
     ("POST", r"/_sandbox/invoices", invoices),
     ("POST", r"/_sandbox/customers", add_customer),
     ("DELETE", r"/_sandbox/customers/(?P<cid>[^/]+)", remove_customer),

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import UTC, datetime
 
-from cspbilling.partnercenter.sandbox import catalog
+from cspbilling.partnercenter.sandbox import catalog, seed
 from cspbilling.partnercenter.sandbox.http_util import (
     Reply,
     Request,
@@ -82,12 +83,40 @@ def patch_service_request(state: SandboxState, req: Request) -> Reply:
 
 @global_only
 def create_service_request(state: SandboxState, req: Request) -> Reply:
-    raise SandboxError(
-        404,
+    """Decommissioned, unless the sandbox plays a cloud that still offers it
+    (``POST /_sandbox/servicerequests/api {"enabled": true}``). Like the documented one it has
+    no idempotency key: a caller that lost the answer must look the request up before retrying."""
+    if not state.service_request_api:
+        raise SandboxError(
+            404,
+            None,
+            "Creating service requests through the API was decommissioned on 2020-08-31. "
+            "File the request in Partner Center: Help + support.",
+        )
+    body = req.json()
+    fields = {str(k).lower(): v for k, v in body.items()} if isinstance(body, dict) else {}
+    title = str(fields.get("title") or "").strip()
+    if not title:
+        raise SandboxError(400, None, "Title is required")
+    severity = str(fields.get("severity") or "moderate").lower()
+    if severity not in {"unknown", "critical", "moderate", "minimal"}:
+        raise SandboxError(400, None, f"Severity {severity!r} is not valid")
+    topic = next(
+        (t for t in catalog.SUPPORT_TOPICS if t["id"] == str(fields.get("supporttopicid"))),
         None,
-        "Creating service requests through the API was decommissioned on 2020-08-31. "
-        "File the request in Partner Center: Help + support.",
     )
+    if topic is None:
+        raise SandboxError(400, None, "SupportTopicId is not a support topic")
+    sr = seed.add_service_request(
+        state.world,
+        None,
+        title=title,
+        description=str(fields.get("description") or ""),
+        severity=severity,
+        topic=topic,
+        created=datetime.now(UTC),
+    )
+    return ok(sr, 201)
 
 
 @global_only

@@ -275,7 +275,7 @@ def seed_service_requests(world: World, count: int) -> None:
 
 def add_service_request(
     world: World,
-    customer_id: str,
+    customer_id: str | None,
     *,
     title: str,
     description: str,
@@ -286,7 +286,16 @@ def add_service_request(
 ) -> dict[str, Any]:
     rng = world.rng
     sr_id = str(rng.randint(10**14, 10**15 - 1))
-    profile = world.customers[customer_id]["billingProfile"]
+    profile = (
+        world.customers[customer_id]["billingProfile"]
+        if customer_id
+        else {
+            "firstName": "Sandbox",
+            "lastName": "Partner",
+            "email": "support@sandbox-partner.example",
+            "defaultAddress": {"phoneNumber": "+86 10 5555 0100"},
+        }
+    )
     closed = created + timedelta(days=2) if status == "closed" else None
     sr = {
         "id": sr_id,
@@ -318,7 +327,8 @@ def add_service_request(
         "attributes": {"objectType": "ServiceRequest"},
     }
     world.service_requests[sr_id] = sr
-    world.sr_customer[sr_id] = customer_id
+    if customer_id:
+        world.sr_customer[sr_id] = customer_id
     return sr
 
 

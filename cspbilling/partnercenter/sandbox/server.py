@@ -147,6 +147,10 @@ class _Handler(BaseHTTPRequestHandler):
             payload = self._encode(reply)
             if self.command != "GET" and reply[0] < 400:
                 self.server.write_state_file()
+        if fault and fault.drop_after:
+            entry["fault"], entry["status"] = "drop_after", reply[0]
+            self.close_connection = True  # the work is done; the answer never leaves
+            return
         self._send(entry, reply, fault, payload)
 
     @staticmethod

@@ -73,6 +73,8 @@ class SandboxState:
         self.cloud = check_cloud(cloud)
         self.state_file = Path(state_file) if state_file else None
         self.faults = FaultConfig()
+        # Playing a cloud that still offers POST /v1/servicerequests (escalations' api mode).
+        self.service_request_api = False
         self.requests: deque[dict[str, Any]] = deque(maxlen=50_000)
         self._tokens: dict[str, tuple[str, int, Any]] = {}
         self._token_ids = itertools.count(1)
@@ -104,6 +106,7 @@ class SandboxState:
                 customers=self.customers_count, seed=self.seed, anchor=self.anchor
             )
             self.faults = FaultConfig()
+            self.service_request_api = False
             self.requests.clear()
             self._tokens.clear()
             self.write_state_file()

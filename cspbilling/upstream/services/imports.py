@@ -20,6 +20,7 @@ from django.utils import timezone
 from cspbilling.core.services import entry_point, transaction_step
 from cspbilling.upstream import matching, selectors
 from cspbilling.upstream.columns import canonical, format_of, source_fields
+from cspbilling.upstream.import_listeners import lines_imported
 from cspbilling.upstream.loaders import load_tables
 from cspbilling.upstream.models import ImportBatch, ImportSource, LineKind, UpstreamInvoice
 from cspbilling.upstream.parsing import (
@@ -100,6 +101,7 @@ def import_lines(*, batch: ImportBatch, make_tables: MakeTables, actor: str) -> 
                 _finish(
                     batch, status=ImportBatch.Status.IMPORTED, outcomes=outcomes, reading=reading
                 )
+                lines_imported(batch)
         except ReadAgain:
             continue
         except FileFormatError as exc:

@@ -1,0 +1,80 @@
+"""Escalations to 21Vianet (staff only). Money is a string ("100.00")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+from uuid import UUID
+
+from ninja import Schema
+from pydantic import Field
+
+TEXT = r"^[^\x00]*[^\s\x00][^\x00]*$"  # not blank, no NUL
+NO_NUL = r"^[^\x00]*$"
+LineId = Annotated[int, Field(ge=1, le=2**62)]
+
+
+class EscalationSummaryOut(Schema):
+    reference: str
+    case_reference: str
+    customer_tenant_id: UUID
+    channel: str
+    status: str
+    cause: str
+    severity: str
+    ticket_number: str | None
+    upstream_status: str
+    disputed_amount: str
+    currency: str
+    promised_credit: str | None
+    credit_received_at: dt.datetime | None
+    credit_note_number: str | None
+    last_answer_at: dt.datetime | None
+    next_reminder_at: dt.datetime | None
+    created_at: dt.datetime
+    closed_at: dt.datetime | None
+
+
+class EscalationOut(EscalationSummaryOut):
+    title: str
+    description: str
+    upstream_line_ids: list[int]
+    lines_csv: str
+
+
+class EscalationPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[EscalationSummaryOut]
+
+
+class EscalationIn(Schema):
+    cause: Literal[
+        "wrong_price",
+        "wrong_quantity",
+        "after_cancellation",
+        "duplicate_charge",
+        "not_ordered",
+        "fraud_or_misuse",
+        "other",
+    ] = "other"
+    severity: Literal["minimal", "moderate", "critical"] = "moderate"
+    upstream_line_ids: list[LineId] = Field(default_factory=list, max_length=500)
+    checked: str = Field("", pattern=NO_NUL, max_length=5000)
+    asked: str = Field("", pattern=NO_NUL, max_length=5000)
+
+
+class EscalationTicketIn(Schema):
+    ticket_number: str = Field(..., min_length=1, max_length=60, pattern=NO_NUL)
+
+
+class EscalationAnswerIn(Schema):
+    text: str = Field(..., pattern=TEXT, max_length=100_000)
+    requests_information: bool = False
+
+
+class EscalationOutcomeIn(Schema):
+    outcome: Literal["upheld", "rejected"]
+    promised_credit: str | None = Field(None, pattern=r"^\d{1,15}(\.\d{1,2})?$")
+    reason: str = Field("", pattern=NO_NUL, max_length=20_000)

@@ -1,0 +1,35 @@
+"""What escalations registers into the apps below it (they never import escalations): the
+case mail intake asks it whether a mail is 21Vianet answering; the upstream import tells it that
+lines arrived (a promised credit may be among them)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+from cspbilling.upstream.models import ImportBatch
+
+log = logging.getLogger(__name__)
+
+
+def _credits_may_have_arrived(batch: ImportBatch) -> None:
+    """Inside the import's transaction, in a savepoint: a credit that cannot be turned into a
+    credit note (say, its invoice line was credited by hand meanwhile) never fails the import;
+    it stays unmatched, shown on the escalations page, and the periodic job tries again."""
+    from cspbilling.escalations.services.outcome import match_credits
+
+    try:
+        with transaction.atomic():
+            match_credits(actor=f"import:{batch.pk}")
+    except Exception:
+        log.exception("matching promised credits after import %s failed", batch.pk)
+
+
+def register() -> None:
+    from cspbilling.cases.upstream_mail import register_upstream_mail_matcher
+    from cspbilling.escalations.services.tracking import match_upstream_mail
+    from cspbilling.upstream.import_listeners import on_lines_imported
+
+    register_upstream_mail_matcher(match_upstream_mail)
+    on_lines_imported(_credits_may_have_arrived)

@@ -1,0 +1,166 @@
+"""Escalations: requests to 21Vianet on a customer's behalf, one record for every channel.
+
+In the 21Vianet cloud a person files the request in the Partner Center portal and types the
+ticket number back (`portal`); where a cloud offers a service-request API (the sandbox running
+as the global cloud) cspbilling files and syncs it (`api`). Either way the escalation is ours:
+the prepared text, the disputed upstream lines, the ticket number, the answers (internal notes
+on its case), reminders and the outcome.
+
+One open escalation per disputed upstream line (`EscalatedLine`, a partial unique index) and one
+escalation per ticket number (unique): nothing is escalated twice.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.utils import timezone
+
+from cspbilling.core.money import from_minor_units
+
+
+class EscalationChannel(models.TextChoices):
+    PORTAL = "portal", "Filed by a person in the Partner Center portal"
+    API = "api", "Filed and synced through the service-request API"
+
+
+class EscalationStatus(models.TextChoices):
+    PREPARED = "prepared", "Prepared (not filed yet)"
+    FILING = "filing", "Filing (sent to the API, not confirmed yet)"
+    FILED = "filed", "Filed, waiting on 21Vianet"
+    INFO_REQUESTED = "info_requested", "21Vianet asks for information"
+    UPHELD = "upheld", "Upheld: credit promised"
+    REJECTED = "rejected", "Rejected by 21Vianet"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled before filing"
+
+
+OPEN_STATUSES = (
+    EscalationStatus.PREPARED,
+    EscalationStatus.FILING,
+    EscalationStatus.FILED,
+    EscalationStatus.INFO_REQUESTED,
+    EscalationStatus.UPHELD,
+)
+WAITING_ON_UPSTREAM = (EscalationStatus.FILED, EscalationStatus.INFO_REQUESTED)
+
+
+class Severity(models.TextChoices):
+    """The service-request severities of Partner Center."""
+
+    MINIMAL = "minimal", "Minimal"
+    MODERATE = "moderate", "Moderate"
+    CRITICAL = "critical", "Critical"
+
+
+class Cause(models.TextChoices):
+    WRONG_PRICE = "wrong_price", "Wrong price"
+    WRONG_QUANTITY = "wrong_quantity", "Wrong quantity"
+    CHARGED_AFTER_CANCELLATION = "after_cancellation", "Charged after cancellation"
+    DUPLICATE_CHARGE = "duplicate_charge", "Duplicate charge"
+    NOT_ORDERED = "not_ordered", "Not ordered by the customer"
+    FRAUD_OR_MISUSE = "fraud_or_misuse", "Fraud or misuse"
+    OTHER = "other", "Other"
+
+
+class CreditNoteWhen(models.TextChoices):
+    ON_APPROVAL = "on_approval", "When 21Vianet upholds the dispute"
+    ON_ARRIVAL = "on_arrival", "Only once 21Vianet's credit has arrived"
+
+
+class Escalation(models.Model):
+    reference = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="escalations")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="escalations"
+    )
+    channel = models.CharField(max_length=8, choices=EscalationChannel.choices)
+    cloud = models.CharField(max_length=8)
+    status = models.CharField(
+        max_length=16, choices=EscalationStatus.choices, default=EscalationStatus.PREPARED
+    )
+    cause = models.CharField(max_length=20, choices=Cause.choices, default=Cause.OTHER)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    title = models.CharField(max_length=300, help_text="In Chinese, for 21Vianet.")
+    description = models.TextField(help_text="In Chinese, for 21Vianet.")
+    lines_csv = models.TextField(help_text="The disputed upstream lines (the attachment).")
+    currency = models.CharField(max_length=3, default="CNY")
+    disputed_minor = models.BigIntegerField(default=0)
+    ticket_number = models.CharField(max_length=40, unique=True, null=True, blank=True)
+    filing_attempts = models.PositiveSmallIntegerField(default=0)
+    filing_error = models.CharField(max_length=500, blank=True)
+    filed_at = models.DateTimeField(null=True, blank=True)
+    filed_by = models.CharField(max_length=150, blank=True)
+    # What 21Vianet last said (and when), and what we do about their silence.
+    upstream_status = models.CharField(max_length=20, blank=True)
+    upstream_notes_seen = models.PositiveIntegerField(default=0)
+    last_answer_at = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    poll_backoff_seconds = models.PositiveIntegerField(default=0)
+    next_reminder_at = models.DateTimeField(null=True, blank=True)
+    next_customer_update_at = models.DateTimeField(null=True, blank=True)
+    # The outcome.
+    outcome_reason = models.TextField(blank=True)
+    promised_credit_minor = models.BigIntegerField(null=True, blank=True)
+    credit_upstream_line_id = models.BigIntegerField(unique=True, null=True, blank=True)
+    credit_received_at = models.DateTimeField(null=True, blank=True)
+    credit_note = models.ForeignKey(
+        "invoicing.CreditNote", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_poll_at"], name="escalation_poll_idx"),
+            models.Index(fields=["status", "next_reminder_at"], name="escalation_remind_idx"),
+            models.Index(fields=["customer", "status"], name="escalation_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference or f"escalation #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def disputed_amount(self) -> Decimal:
+        return from_minor_units(self.disputed_minor, self.currency)
+
+    @property
+    def promised_credit(self) -> Decimal | None:
+        if self.promised_credit_minor is None:
+            return None
+        return from_minor_units(self.promised_credit_minor, self.currency)
+
+
+class EscalatedLine(models.Model):
+    """A disputed upstream (21Vianet reconciliation) line: in one open escalation at most."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="lines")
+    upstream_line_id = models.BigIntegerField()
+    upstream_invoice_id = models.CharField(max_length=64)
+    subscription_id = models.CharField(max_length=64, blank=True)
+    charge_start = models.DateField(null=True, blank=True)
+    charge_end = models.DateField(null=True, blank=True)
+    amount_minor = models.BigIntegerField()
+    is_open = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["upstream_line_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["upstream_line_id"],
+                condition=models.Q(is_open=True),
+                name="escalated_line_once_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.escalation} line {self.upstream_line_id}"

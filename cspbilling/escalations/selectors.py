@@ -1,0 +1,75 @@
+"""The read side of escalations: the list (age, upstream status, next reminder), a customer's
+history, and the report (by cause: amount, time to resolution, credits promised and received)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from cspbilling.core.money import from_minor_units
+from cspbilling.escalations.models import Cause, Escalation
+
+
+def escalations(*, status: str = "", customer=None) -> QuerySet[Escalation]:
+    qs = Escalation.objects.select_related("case", "customer", "case__assignee").order_by(
+        "-created_at", "-pk"
+    )
+    if status == "open":
+        qs = qs.filter(closed_at=None)
+    elif status:
+        qs = qs.filter(status=status)
+    if customer is not None:
+        qs = qs.filter(customer=customer)
+    return qs
+
+
+def get_escalation(*, reference: str) -> Escalation:
+    return get_object_or_404(
+        Escalation.objects.select_related("case", "customer", "credit_note"),
+        reference=reference,
+    )
+
+
+def age_days(escalation: Escalation) -> int:
+    end = escalation.closed_at or timezone.now()
+    return (end - escalation.created_at).days
+
+
+def report() -> list[dict]:
+    """One row per cause: how many, the disputed amount, average days from filing to 21Vianet's
+    decision, and credits promised against received (CNY minor units summed; currencies are
+    not mixed in practice: every 21Vianet invoice is in CNY)."""
+    rows = []
+    grouped = (
+        Escalation.objects.values("cause", "currency")
+        .annotate(
+            count=Count("pk"),
+            open=Count("pk", filter=Q(closed_at=None)),
+            disputed=Sum("disputed_minor"),
+            promised=Sum("promised_credit_minor"),
+            received=Sum("promised_credit_minor", filter=~Q(credit_upstream_line_id=None)),
+        )
+        .order_by("cause", "currency")
+    )
+    decided = Escalation.objects.exclude(decided_at=None).exclude(filed_at=None)
+    durations: dict[str, list[float]] = {}
+    for cause, filed, decided_at in decided.values_list("cause", "filed_at", "decided_at"):
+        durations.setdefault(cause, []).append((decided_at - filed).total_seconds() / 86400)
+    labels = dict(Cause.choices)
+    for row in grouped:
+        days = durations.get(row["cause"], [])
+        currency = row["currency"]
+        rows.append(
+            {
+                "cause": labels.get(row["cause"], row["cause"]),
+                "count": row["count"],
+                "open": row["open"],
+                "currency": currency,
+                "disputed": from_minor_units(row["disputed"] or 0, currency),
+                "promised": from_minor_units(row["promised"] or 0, currency),
+                "received": from_minor_units(row["received"] or 0, currency),
+                "days_to_decision": round(sum(days) / len(days), 1) if days else None,
+            }
+        )
+    return rows

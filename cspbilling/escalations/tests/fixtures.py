@@ -1,0 +1,105 @@
+"""Fixtures of escalations tests: a dispute case whose invoice lines bill 21Vianet lines, the
+sandbox's 21Vianet side over HTTP, the case mailbox listening over SMTP, and a clock to move."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import httpx
+import pytest
+from django.utils import timezone
+
+
+@pytest.fixture
+def dispute_case(make_case, issued_invoice, customer_a):
+    """dispute_case(line=0) -> a dispute case on customer_a's October invoice (lines of 100.00
+    and 50.05 CNY at cost + 6 % VAT), naming invoice line `line` and holding its amount."""
+
+    invoice = issued_invoice(amounts=("100", "50.05"), customer=customer_a)
+
+    def make(line: int = 0, **kwargs):
+        invoice_line = invoice.lines.order_by("pk")[line]
+        kwargs.setdefault("subject", "十月发票重复计费 Duplicate charge on October invoice")
+        return make_case(
+            category="dispute",
+            disputed_invoice=invoice,
+            disputed_amount=Decimal(invoice_line.net_minor + invoice_line.tax_minor) / 100,
+            invoice_lines=[invoice_line],
+            **kwargs,
+        )
+
+    make.invoice = invoice
+    return make
+
+
+@pytest.fixture
+def vianet(pc_sandbox):
+    """The sandbox's 21Vianet side over HTTP: .file_in_portal(title, customer) -> ticket,
+    .email(ticket, text, port), .note(ticket, text), .api(enabled)."""
+
+    class Vianet:
+        base = pc_sandbox.base_url
+
+        def file_in_portal(self, *, title: str, description: str = "", customer=None) -> str:
+            tenant = next(iter(pc_sandbox.state.world.customers))
+            reply = httpx.post(
+                f"{self.base}/_sandbox/servicerequests",
+                json={"customer_id": tenant, "title": title, "description": description},
+            )
+            assert reply.status_code == 201, reply.text
+            return reply.json()["id"]
+
+        def email(self, ticket: str, *, text: str, port: int, subject: str | None = None) -> dict:
+            body = {"to": "support@cspbilling.localhost", "smtp_port": port, "text": text}
+            if subject:
+                body["subject"] = subject
+            reply = httpx.post(f"{self.base}/_sandbox/servicerequests/{ticket}/email", json=body)
+            assert reply.status_code == 200, reply.text
+            return reply.json()
+
+        def note(self, ticket: str, text: str, status: str = "attention_needed") -> None:
+            reply = httpx.post(
+                f"{self.base}/_sandbox/servicerequests/{ticket}/notes",
+                json={"text": text, "status": status},
+            )
+            assert reply.status_code == 200, reply.text
+
+        def api(self, enabled: bool = True) -> None:
+            with pc_sandbox.state.lock:
+                pc_sandbox.state.cloud = "global"
+            reply = httpx.post(
+                f"{self.base}/_sandbox/servicerequests/api", json={"enabled": enabled}
+            )
+            assert reply.status_code == 200
+
+    return Vianet()
+
+
+@pytest.fixture
+def case_mailbox():
+    """cspbilling's mailbox (`mail serve`) listening over SMTP; yields its port."""
+    from cspbilling.cases.intake.smtp import start_listener
+    from cspbilling.notifications.tests.fixtures import free_port
+
+    port = free_port()
+    controller = start_listener("127.0.0.1", port)
+    yield port
+    controller.stop()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """clock.advance(days=...) moves timezone.now() forward (the only thing mocked)."""
+    real_now = timezone.now
+
+    class Clock:
+        offset = dt.timedelta(0)
+
+        def advance(self, **delta) -> dt.datetime:
+            self.offset += dt.timedelta(**delta)
+            return timezone.now()
+
+    clock = Clock()
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + clock.offset)
+    return clock

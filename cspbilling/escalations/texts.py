@@ -1,0 +1,55 @@
+"""What the customer reads about an escalation, in its language (this app's catalogue:
+zh-Hans, en, fr). 21Vianet's side is in Chinese (request_text.py) and staff's in English."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+
+def escalated(language: str, *, case: str, escalation: str, days: int) -> str:
+    with translation.override(language):
+        return _(
+            "We have escalated your case %(case)s to 21Vianet, which operates Microsoft cloud "
+            "services in China, on your behalf (our reference %(escalation)s). We remain your "
+            "contact throughout: 21Vianet answers us, and we will write to you at least every "
+            "%(days)s business days until it is settled. The disputed amount is not collected "
+            "while it is under review."
+        ) % {"case": case, "escalation": escalation, "days": days}
+
+
+def still_escalated(language: str, *, case: str, escalation: str, days: int) -> str:
+    with translation.override(language):
+        return _(
+            "Your case %(case)s is still under review by 21Vianet (our reference "
+            "%(escalation)s). We have followed it up and will write to you again within "
+            "%(days)s business days, or as soon as they answer."
+        ) % {"case": case, "escalation": escalation, "days": days}
+
+
+def upheld_credit_pending(language: str, *, amount: Decimal, currency: str) -> str:
+    with translation.override(language):
+        return _(
+            "Good news: 21Vianet has upheld your dispute and will credit %(amount)s %(currency)s. "
+            "We will issue your credit note as soon as their credit reaches us; until then the "
+            "disputed amount is not collected."
+        ) % {"amount": amount, "currency": currency}
+
+
+def credited(language: str, *, number: str, amount: Decimal, currency: str, invoice: str) -> str:
+    with translation.override(language):
+        return _(
+            "21Vianet upheld your dispute. We have issued credit note %(number)s for %(amount)s "
+            "%(currency)s on invoice %(invoice)s. Thank you for your patience."
+        ) % {"number": number, "amount": amount, "currency": currency, "invoice": invoice}
+
+
+def rejected(language: str, *, reason: str) -> str:
+    with translation.override(language):
+        return _(
+            "21Vianet has reviewed the charges you disputed and confirmed that they are correct. "
+            "Their explanation: %(reason)s. The amount is due again under your payment terms. "
+            "If you have questions, simply reply to this email."
+        ) % {"reason": reason}
