@@ -125,6 +125,18 @@ def insert_rows(
     return len(prepared)
 
 
+def insert_instances(model: type[models.Model], objects: Sequence[models.Model]) -> int:
+    """INSERT unsaved model instances as `insert_rows` does (their primary keys stay unset: read
+    them back if you need them). For many rows where bulk_create's compiling is the cost."""
+    auto = ("AutoField", "BigAutoField", "SmallAutoField")
+    names = [
+        f.attname
+        for f in model._meta.concrete_fields
+        if not (f.primary_key and f.get_internal_type() in auto)
+    ]
+    return insert_rows(model, [{name: getattr(obj, name) for name in names} for obj in objects])
+
+
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:
     """`count` new primary keys of `model` that no other insert will take, for rows the caller
     inserts with them (so it knows each row's id without the ORM's per-object bulk_create).

@@ -45,6 +45,7 @@ from cspbilling.collections.services.suspending import (
     proof_of_notice_problem,
     suspend_customer,
 )
+from cspbilling.core.bulk import insert_instances
 from cspbilling.core.money import from_minor_units
 from cspbilling.core.services import transaction_step
 from cspbilling.customers.models import BillingContact, Customer
@@ -169,7 +170,7 @@ def _new_action(ctx: Context, p: decisions.Pending, episode_id: int) -> Action:
     return Action(
         customer_id=p.customer_id,
         episode_id=episode_id,
-        stage_id=p.stage_id,
+        stage=ctx.stages[p.stage_id],  # the object: reasons read its code without a query
         kind=p.kind,
         status=ActionStatus.DONE,
         policy_version=ctx.versions[p.version_id].label,
@@ -187,7 +188,7 @@ def _decide(ctx: Context, pending: list[decisions.Pending], episodes: dict[int, 
     open_episodes = set(episodes.values())
     existing = {
         (a.customer_id, a.episode_id, a.stage_id, a.kind): a
-        for a in Action.objects.filter(status=ActionStatus.HELD)
+        for a in Action.objects.filter(status=ActionStatus.HELD).select_related("stage")
         if a.episode_id in open_episodes
     }
     notices = notices_by_episode(
@@ -272,7 +273,7 @@ def _save(actions: list[Action], now) -> None:
     for a in actions:
         a.decided_at = now
     existing = [a for a in actions if a.pk is not None]
-    Action.objects.bulk_create([a for a in actions if a.pk is None], batch_size=1000)
+    insert_instances(Action, [a for a in actions if a.pk is None])
     fields = ["status", "reason", "invoice_refs", "amount_minor", "oldest_due_on", "as_of"]
     fields += ["message", "suspension_ids", "decided_at"]
     Action.objects.bulk_update(existing, fields, batch_size=500)

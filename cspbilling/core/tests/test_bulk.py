@@ -139,3 +139,22 @@ def test_mixed_rows_and_values_needing_conversion_are_written_as_the_field_would
     a, b = Customer.objects.filter(company_name__in=["a", "b"]).order_by("company_name")
     assert (a.payment_terms_days, a.language) == (45, "zh-hans")
     assert (b.payment_terms_days, b.language) == (30, "fr")
+
+
+@pytest.mark.django_db
+def test_unsaved_instances_are_inserted_as_bulk_create_would():
+    from cspbilling.core.bulk import insert_instances
+
+    tenants = [uuid.uuid4(), uuid.uuid4()]
+    insert_instances(
+        Customer,
+        [
+            Customer(tenant_id=t, company_name=f"c{n}", payment_terms_days=n)
+            for n, t in enumerate(tenants)
+        ],
+    )
+    rows = Customer.objects.filter(tenant_id__in=tenants).order_by("payment_terms_days")
+    assert [(c.company_name, c.payment_terms_days, c.language) for c in rows] == [
+        ("c0", 0, "zh-hans"),
+        ("c1", 1, "zh-hans"),
+    ]
