@@ -129,12 +129,14 @@ def insert_instances(model: type[models.Model], objects: Sequence[models.Model])
     """INSERT unsaved model instances as `insert_rows` does (their primary keys stay unset: read
     them back if you need them). For many rows where bulk_create's compiling is the cost."""
     auto = ("AutoField", "BigAutoField", "SmallAutoField")
-    names = [
-        f.attname
+    fields = [
+        f
         for f in model._meta.concrete_fields
         if not (f.primary_key and f.get_internal_type() in auto)
     ]
-    return insert_rows(model, [{name: getattr(obj, name) for name in names} for obj in objects])
+    # pre_save as Model.save calls it: auto_now and auto_now_add fields get their moment.
+    rows = [{f.attname: f.pre_save(obj, True) for f in fields} for obj in objects]
+    return insert_rows(model, rows)
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:
