@@ -5,6 +5,7 @@ ingest` reads) and ingested from there. Safe to run again: nothing is added twic
 
 from __future__ import annotations
 
+from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -139,7 +140,7 @@ def load_demo_cases(*, mail_dir: Path | None = None) -> str:
             "One line appears twice.",
             category="dispute",
             disputed_invoice=invoice,
-            disputed_amount=invoice.total / 2,
+            disputed_amount=(invoice.total / 2).quantize(Decimal("0.01")),
             invoices=[invoice],
         )
     for language, body in (

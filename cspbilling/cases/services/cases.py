@@ -28,7 +28,7 @@ from cspbilling.cases.services.events import record_case_event
 from cspbilling.cases.services.mail import queue_case_message_email, queue_staff_email
 from cspbilling.collections.models import HoldSource
 from cspbilling.collections.services import place_dispute_hold, release_dispute_hold
-from cspbilling.core.money import to_minor_units
+from cspbilling.core.money import MoneyError, to_minor_units
 from cspbilling.core.services import entry_point, transaction_step
 from cspbilling.customers.models import Customer
 from cspbilling.invoicing.models import Invoice, InvoiceLine
@@ -98,6 +98,14 @@ def open_case(
         if disputed_invoice is None or disputed_amount is None:
             raise CaseError("a dispute names the invoice and the disputed amount")
         _own(customer, [disputed_invoice], "invoice")
+    if disputed_invoice is not None and disputed_amount is not None:
+        try:
+            to_minor_units(Decimal(str(disputed_amount)), disputed_invoice.currency)
+        except (MoneyError, ArithmeticError, ValueError):
+            raise CaseError(
+                f"{disputed_amount} is not an amount in {disputed_invoice.currency} "
+                "(at most 2 decimal places)"
+            ) from None
     now = timezone.now()
     case = Case.objects.create(
         customer=customer,

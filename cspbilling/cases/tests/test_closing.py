@@ -123,6 +123,9 @@ def test_a_dispute_holds_collections_until_its_outcome(make_case, issued_invoice
     line = invoice.lines.order_by("pk").first()
     with pytest.raises(CaseError, match="names the invoice"):
         make_case(category="dispute")
+    with pytest.raises(CaseError, match="at most 2 decimal places"):
+        make_case(category="dispute", disputed_invoice=invoice, disputed_amount=Decimal("5.005"))
+    assert not DisputeHold.objects.exists()
     case = make_case(
         category="dispute",
         disputed_invoice=invoice,
