@@ -40,6 +40,29 @@ def run_child(env: dict, *args: str) -> tuple[float, int, str, float]:
     return elapsed, usage.ru_maxrss // 1024, out, usage.ru_utime + usage.ru_stime
 
 
+def fresh_database(engine: str, name: str, **extra_env: str) -> dict:
+    """A new, migrated database for a bench (PostgreSQL `cspb_bench_<name>` or SQLite
+    var/bench-<name>.sqlite3), and the environment a child process runs on it with."""
+    if engine == "postgres":
+        db = f"cspb_bench_{name}"
+        subprocess.run([*PSQL, "-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {db}"], check=True)
+        subprocess.run([*PSQL, "-d", "postgres", "-c", f"CREATE DATABASE {db}"], check=True)
+        url = f"postgresql://postgres@127.0.0.1:5432/{db}"
+    else:
+        path = ROOT / "var" / f"bench-{name}.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    env = {
+        **os.environ,
+        "CSPBILLING_DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "cspbilling.settings",
+        **extra_env,
+    }
+    subprocess.run([str(PYTHON), str(ROOT / "manage.py"), "migrate", "-v0"], env=env, check=True)
+    return env
+
+
 def seed(lines: int) -> None:
     """In the child (settings from the environment): the customers, lines and one rule."""
     import django

@@ -21,9 +21,13 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-from billing_run import PSQL, PYTHON, ROOT, run_child  # the same child runner and paths
+from billing_run import (  # the same child runner and paths
+    PSQL,
+    ROOT,
+    fresh_database,
+    run_child,
+)
 
 CUSTOMERS = 500
 
@@ -131,23 +135,8 @@ def ingest(count: int, parse_only: bool) -> None:
 
 
 def measure(engine: str, count: int) -> None:
-    if engine == "postgres":
-        db = "cspb_bench_cases"
-        subprocess.run([*PSQL, "-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {db}"], check=True)
-        subprocess.run([*PSQL, "-d", "postgres", "-c", f"CREATE DATABASE {db}"], check=True)
-        url = f"postgresql://postgres@127.0.0.1:5432/{db}"
-    else:
-        path = ROOT / "var" / "bench-cases.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    env = {
-        **os.environ,
-        "CSPBILLING_DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "cspbilling.settings",
-        "CSPBILLING_UPLOAD_DIR": str(ROOT / "var" / "bench-uploads"),
-    }
-    subprocess.run([str(PYTHON), str(ROOT / "manage.py"), "migrate", "-v0"], env=env, check=True)
+    env = fresh_database(engine, "cases", CSPBILLING_UPLOAD_DIR=str(ROOT / "var" / "bench-uploads"))
+    db = "cspb_bench_cases"
     run_child(env, __file__, "--seed")
     _, _, floor_out, _ = run_child(env, __file__, "--ingest", str(count), "--parse-only")
     floor = float(floor_out.strip().splitlines()[-1].split()[1])

@@ -23,9 +23,13 @@ import argparse
 import os
 import subprocess
 import time
-from pathlib import Path
 
-from billing_run import PSQL, PYTHON, ROOT, run_child  # the same child runner and paths
+from billing_run import (  # the same child runner and paths
+    PSQL,
+    ROOT,
+    fresh_database,
+    run_child,
+)
 
 AS_OF = "2026-11-24"
 COUNTED = [
@@ -166,26 +170,13 @@ def _counts(env) -> list[int]:
 
 
 def measure(engine: str, customers: int, invoices: int) -> None:
-    if engine == "postgres":
-        db = "cspb_bench_collections"
-        subprocess.run([*PSQL, "-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {db}"], check=True)
-        subprocess.run([*PSQL, "-d", "postgres", "-c", f"CREATE DATABASE {db}"], check=True)
-        url = f"postgresql://postgres@127.0.0.1:5432/{db}"
-    else:
-        path = ROOT / "var" / "bench-collections.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    env = {
-        **os.environ,
-        "CSPBILLING_DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "cspbilling.settings",
-    }
-    subprocess.run([str(PYTHON), str(ROOT / "manage.py"), "migrate", "-v0"], env=env, check=True)
+    env = fresh_database(engine, "collections")
+    db = "cspb_bench_collections"
     seeded, _, _, _ = run_child(env, __file__, "--seed", str(customers), str(invoices))
     if engine == "postgres":
         subprocess.run([*PSQL, "-d", db, "-c", "VACUUM ANALYZE"], check=True)
     else:
+        path = ROOT / "var" / "bench-collections.sqlite3"
         subprocess.run(["sqlite3", str(path), "ANALYZE"], check=False)
     _, _, out, _ = run_child(env, __file__, "--floor")
     floor_seconds, staged = out.strip().splitlines()[-1].split()[1:]

@@ -22,7 +22,12 @@ import subprocess
 import time
 from pathlib import Path
 
-from billing_run import PSQL, PYTHON, ROOT, run_child  # the same child runner and paths
+from billing_run import (  # the same child runner and paths
+    PSQL,
+    ROOT,
+    fresh_database,
+    run_child,
+)
 
 HEADER = ["交易日期", "交易流水号", "对方户名", "对方账号", "借方发生额", "贷方发生额", "摘要"]
 
@@ -131,23 +136,9 @@ def aging_timed() -> None:
 
 
 def measure(engine: str, customers: int, lines: int) -> None:
-    if engine == "postgres":
-        db = "cspb_bench_payments"
-        subprocess.run([*PSQL, "-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {db}"], check=True)
-        subprocess.run([*PSQL, "-d", "postgres", "-c", f"CREATE DATABASE {db}"], check=True)
-        url = f"postgresql://postgres@127.0.0.1:5432/{db}"
-    else:
-        path = ROOT / "var" / "bench-payments.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    env = {
-        **os.environ,
-        "CSPBILLING_DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "cspbilling.settings",
-    }
+    env = fresh_database(engine, "payments")
+    db = "cspb_bench_payments"
     statement = ROOT / "var" / f"bench-statement-{engine}.csv"
-    subprocess.run([str(PYTHON), str(ROOT / "manage.py"), "migrate", "-v0"], env=env, check=True)
     seeded, _, _, _ = run_child(env, __file__, "--seed", str(customers), str(lines), str(statement))
     _, _, out, _ = run_child(env, __file__, "--floors", str(statement))
     aging_floor, statement_floor = map(float, out.strip().splitlines()[-1].split()[1:])
