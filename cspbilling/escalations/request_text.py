@@ -3,12 +3,12 @@ disputed upstream lines as CSV, and the portal steps. No database writes here (s
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cspbilling.cases.models import Case
+from cspbilling.core.csv_export import SafeCsvWriter
 from cspbilling.core.money import from_minor_units
 from cspbilling.upstream.models import UpstreamLineItem
 
@@ -61,26 +61,25 @@ class PreparedRequest:
 
 def lines_csv(lines: Sequence[UpstreamLineItem]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = SafeCsvWriter(out, lineterminator="\r\n")  # 21Vianet's values: never formulas
     writer.writerow(CSV_COLUMNS)
     for line in lines:
-        writer.writerow(
-            [
-                line.pk,
-                line.invoice.invoice_id,
-                line.customer_tenant_id or "",
-                line.subscription_id,
-                line.offer_name,
-                line.charge_type,
-                line.charge_start or "",
-                line.charge_end or "",
-                line.quantity if line.quantity is not None else "",
-                from_minor_units(line.amount_minor, line.currency),
-                from_minor_units(line.tax_minor, line.currency),
-                from_minor_units(line.total_minor, line.currency),
-                line.currency,
-            ]
-        )
+        cells = [
+            line.pk,
+            line.invoice.invoice_id,
+            line.customer_tenant_id or "",
+            line.subscription_id,
+            line.offer_name,
+            line.charge_type,
+            line.charge_start or "",
+            line.charge_end or "",
+            line.quantity if line.quantity is not None else "",
+            from_minor_units(line.amount_minor, line.currency),
+            from_minor_units(line.tax_minor, line.currency),
+            from_minor_units(line.total_minor, line.currency),
+            line.currency,
+        ]
+        writer.writerow(cells)
     return out.getvalue()
 
 

@@ -226,3 +226,14 @@ def test_an_escalation_from_a_question_holds_its_lines_until_rejected(
     assert not hold.is_open
     case.refresh_from_db()
     assert case.status == CaseStatus.RESOLVED and case.messages.filter(is_resolution=True).exists()
+
+
+def test_the_disputed_lines_csv_never_carries_a_formula_from_upstream(dispute_case):
+    """An offer name 21Vianet sent as '=HYPERLINK(…)' opens in Excel as text, not a formula."""
+    case = dispute_case(line=0)
+    UpstreamLineItem.objects.filter(subscription_id="sub-0").update(
+        offer_name='=HYPERLINK("http://x","y")'
+    )
+    escalation = do_escalate_case(case=case, actor="agent")
+    [row] = list(csv.DictReader(io.StringIO(escalation.lines_csv)))
+    assert row["offer_name"] == '\'=HYPERLINK("http://x","y")'
