@@ -30,10 +30,27 @@ from cspbilling.core.services import (
     transaction_step,
 )
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> bool:
+    """Already what JSON gives back (str keys, lists not tuples, no Decimal or date)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return True
+    if kind is dict:
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    if kind is list:
+        return all(_plain(v) for v in value)
+    return False
+
 
 def _jsonable(value: Any) -> Any:
-    # Decimals, dates and UUIDs become strings exactly as they will be hashed and stored.
-    return None if value is None else json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    # Decimals, dates and UUIDs become strings exactly as they will be hashed and stored; a
+    # value that is plain JSON already (most of a bulk job's events) is taken as it is.
+    if _plain(value):
+        return value
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
 def record_event(

@@ -43,8 +43,8 @@ def daily_collections_run() -> str:
     today = timezone.localdate()
     if CollectionsRun.objects.filter(as_of=today, started_by=SCHEDULER).exists():
         return f"skipped: {today} was already run by the schedule"
-    result = do_collections_run(as_of=today, actor=SCHEDULER)
-    return f"collections run of {today}: {len(result.actions)} action(s)"
+    result = do_collections_run(as_of=today, actor=SCHEDULER, keep=0)
+    return f"collections run of {today}: {result.total} action(s)"
 
 
 def daily_interval() -> timedelta | None:

@@ -73,11 +73,11 @@ def overview(request: HttpRequest) -> HttpResponse:
 def run(request: HttpRequest) -> HttpResponse:
     dry_run = request.POST.get("dry_run") == "1"
     result = do_collections_run(
-        as_of=timezone.localdate(), actor=request.user.username, dry_run=dry_run
+        as_of=timezone.localdate(), actor=request.user.username, dry_run=dry_run, keep=200
     )
     request.session["collections_result"] = result.as_json()
     verb = "would take" if dry_run else "took"
-    messages.success(request, f"Collections run: {verb} {len(result.actions)} action(s).")
+    messages.success(request, f"Collections run: {verb} {result.total} action(s).")
     return redirect("collections:overview")
 
 

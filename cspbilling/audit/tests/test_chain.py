@@ -129,3 +129,50 @@ def test_an_action_not_in_the_vocabulary_is_refused_and_nothing_is_written():
     with unknown, transaction.atomic():
         record_event(actor="bob", action="invoice.isued", object_type="i", object_id=1)
     assert AuditEvent.objects.count() == 0
+
+
+def test_bulk_events_store_what_json_gives_back_and_verify():
+    # Plain values are taken as they are; anything else (Decimal, date, tuple, int keys, a
+    # choices member) is stored exactly as JSON gives it back, and the chain verifies.
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.db import models
+
+    from cspbilling.audit.services import record_events
+
+    class ActionStatus(models.TextChoices):
+        DONE = "done"
+
+    odd = {
+        "amount": Decimal("1.10"),
+        "day": dt.date(2026, 10, 8),
+        "ids": (1, 2),
+        "by_id": {3: "x"},
+        "status": ActionStatus.DONE,
+    }
+    plain = {"amount": "1.10", "ids": [1, 2], "nested": {"ok": True, "n": None}}
+    with transaction.atomic():
+        record_events(
+            actor="bulk",
+            events=[
+                {
+                    "action": "upstream.invoice.imported",
+                    "object_type": "invoice",
+                    "object_id": n,
+                    "after": after,
+                }
+                for n, after in enumerate([odd, plain])
+            ],
+        )
+    first, second = AuditEvent.objects.filter(actor="bulk").order_by("id")
+    assert first.after == {
+        "amount": "1.10",
+        "day": "2026-10-08",
+        "ids": [1, 2],
+        "by_id": {"3": "x"},
+        "status": "done",
+    }
+    assert second.after == plain
+    out, error = run_verify()
+    assert error is None, out

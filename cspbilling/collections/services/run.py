@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import batched
 from typing import Any
 
 from django.db import transaction
@@ -56,18 +57,27 @@ from cspbilling.workdays.calendar import ChinaCalendar, china_calendar
 
 @dataclass
 class RunResult:
+    """What a run did: every action counted; described (customer, stage, why...) up to `keep`
+    of them (None: all), so a run over a large book need not hold them all."""
+
     as_of: dt.date
     dry_run: bool
+    keep: int | None = None
     actions: list[dict[str, Any]] = field(default_factory=list)
+    total: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     closed_episodes: int = 0
     breaker: str = ""
     paused: bool = False
     reinstated: list[int] = field(default_factory=list)
 
+    def add(self, description: dict[str, Any]) -> None:
+        self.total += 1
+        self.counts[f"{description['action']}:{description['status']}"] += 1
+        if self.keep is None or len(self.actions) < self.keep:
+            self.actions.append(description)
+
     def as_json(self) -> dict[str, Any]:
-        counts: dict[str, int] = defaultdict(int)
-        for a in self.actions:
-            counts[f"{a['action']}:{a['status']}"] += 1
         return {
             "as_of": self.as_of.isoformat(),
             "dry_run": self.dry_run,
@@ -75,7 +85,8 @@ class RunResult:
             "breaker": self.breaker or None,
             "closed_episodes": self.closed_episodes,
             "reinstated_suspensions": self.reinstated,
-            "counts": dict(sorted(counts.items())),
+            "total": self.total,
+            "counts": dict(sorted(self.counts.items())),
             "actions": self.actions,
         }
 
@@ -185,11 +196,12 @@ def _new_action(ctx: Context, p: decisions.Pending, episode_id: int) -> Action:
 
 def _decide(ctx: Context, pending: list[decisions.Pending], episodes: dict[int, int]):
     """Each pending action decided; returns (actions, suspension plans)."""
-    open_episodes = set(episodes.values())
+    open_episodes = sorted({episodes[p.customer_id] for p in pending})
     existing = {
         (a.customer_id, a.episode_id, a.stage_id, a.kind): a
-        for a in Action.objects.filter(status=ActionStatus.HELD).select_related("stage")
-        if a.episode_id in open_episodes
+        for a in Action.objects.filter(
+            status=ActionStatus.HELD, episode_id__in=open_episodes
+        ).select_related("stage")
     }
     notices = notices_by_episode(
         {episodes[p.customer_id] for p in pending if p.kind == ActionKind.SUSPEND}
@@ -257,8 +269,8 @@ def _describe(action: Action, stage: Stage) -> dict[str, Any]:
     return {
         "customer": action.customer_id,
         "stage": stage.code,
-        "action": action.kind,
-        "status": action.status,
+        "action": str(action.kind),
+        "status": str(action.status),
         "reason": action.reason,
         "policy_version": action.policy_version,
         "acknowledged": action.acknowledged,
@@ -305,11 +317,55 @@ def _reinstate_cleared(
     return done
 
 
+CHUNK = 2000  # customers decided and written at a time: the run's memory stays bounded
+
+
+def _contacts_of(ids: list[int]) -> dict[int, list[str]]:
+    contacts: dict[int, list[str]] = defaultdict(list)
+    for cid, email in (
+        BillingContact.objects.exclude(email="")
+        .filter(customer_id__in=ids)
+        .order_by("customer_id", "-is_primary", "id")
+        .values_list("customer_id", "email")
+    ):
+        if email not in contacts[cid]:
+            contacts[cid].append(email)
+    return contacts
+
+
+def _write(ctx: Context, actions: list[Action], result: RunResult) -> None:
+    """The decided actions and their audit events. A held action held again for the same reason
+    changed nothing: no write, no event (a second run the same day inserts nothing)."""
+    actions = [a for a in actions if getattr(a, "before", None) != (a.status, a.reason)]
+    _save(actions, timezone.now())
+    described = [_describe(a, ctx.stages[a.stage_id]) for a in actions]
+    record_events(
+        actor=ctx.actor,
+        events=[
+            {
+                "action": AuditAction.COLLECTIONS_ACTION,
+                "object_type": "customer",
+                "object_id": a.customer_id,
+                "after": description,
+                "context": {"as_of": ctx.as_of.isoformat(), "episode": a.episode_id},
+            }
+            for a, description in zip(actions, described, strict=True)
+        ],
+    )
+    for description in described:
+        result.add(description)
+
+
 @transaction_step
-def collections_run(*, as_of: dt.date, actor: str, dry_run: bool = False) -> RunResult:
-    """The run of `as_of`: every newly reached stage's actions, once per overdue episode."""
+def collections_run(
+    *, as_of: dt.date, actor: str, dry_run: bool = False, keep: int | None = None
+) -> RunResult:
+    """The run of `as_of`: every newly reached stage's actions, once per overdue episode.
+
+    Decided and written CHUNK customers at a time; the suspensions wait for the end, when the
+    circuit breaker can count them all."""
     switch = lock_collections_switch()
-    result = RunResult(as_of=as_of, dry_run=dry_run, paused=switch.paused)
+    result = RunResult(as_of=as_of, dry_run=dry_run, keep=keep, paused=switch.paused)
     calendar = china_calendar()
     overdue = decisions.overdue_customers(as_of)
     result.closed_episodes = _close_episodes(as_of, overdue)
@@ -318,59 +374,42 @@ def collections_run(*, as_of: dt.date, actor: str, dry_run: bool = False) -> Run
     pending = decisions.pending_actions(as_of, steps, default.pk if default else None)
     pending = [p for p in pending if p.customer_id in overdue]
     episodes = _episodes_for(pending, as_of)
-    ids = {p.customer_id for p in pending}
-    contacts: dict[int, list[str]] = defaultdict(list)
-    for cid, email in (
-        BillingContact.objects.exclude(email="")
-        .order_by("customer_id", "-is_primary", "id")
-        .values_list("customer_id", "email")
-    ):
-        if cid in ids and email not in contacts[cid]:
-            contacts[cid].append(email)
-    stages = {s.pk: s for s in Stage.objects.filter(version__in={s.version_id for s in steps})}
-    ctx = Context(
-        as_of=as_of,
-        actor=actor,
-        calendar=calendar,
-        stages=stages,
-        versions={
-            v.pk: v
-            for v in PolicyVersion.objects.select_related("policy").filter(
-                pk__in={s.version_id for s in steps}
-            )
-        },
-        overdue=overdue,
-        invoices=decisions.overdue_invoice_numbers(as_of, ids),
-        contacts=contacts,
-        customers=Customer.objects.in_bulk(ids),
-    )
-    actions, plans = _decide(ctx, pending, episodes)
-    _queue_notices(ctx)
+    by_customer: dict[int, list[decisions.Pending]] = defaultdict(list)
+    for p in pending:
+        by_customer[p.customer_id].append(p)
+    del pending
+    version_ids = {s.version_id for s in steps}
+    stages = {s.pk: s for s in Stage.objects.filter(version__in=version_ids)}
+    versions = {
+        v.pk: v for v in PolicyVersion.objects.select_related("policy").filter(pk__in=version_ids)
+    }
+    invoices = decisions.overdue_invoice_numbers(as_of, set(by_customer))
+    plans: list[SuspensionPlan] = []
+    for chunk in batched(sorted(by_customer), CHUNK):
+        ctx = Context(
+            as_of=as_of,
+            actor=actor,
+            calendar=calendar,
+            stages=stages,
+            versions=versions,
+            overdue=overdue,
+            invoices=invoices,
+            contacts=_contacts_of(list(chunk)),
+            customers=Customer.objects.in_bulk(chunk),
+        )
+        actions, chunk_plans = _decide(ctx, [p for c in chunk for p in by_customer[c]], episodes)
+        _queue_notices(ctx)
+        planned = {id(plan.action) for plan in chunk_plans}
+        _write(ctx, [a for a in actions if id(a) not in planned], result)
+        plans += chunk_plans
     if plans:
         result.breaker = apply_breaker(plans, as_of=as_of, paused=switch.paused, actor=actor)
         for plan in plans:
             if plan.action.status == ActionStatus.DONE:
                 suspend_customer(plan, actor=actor)
+        ctx.customers = {}
+        _write(ctx, [plan.action for plan in plans], result)
     result.reinstated = _reinstate_cleared(as_of, actor, overdue)
-    # A held action held again for the same reason changed nothing: no write, no event (a
-    # second run the same day inserts nothing).
-    actions = [a for a in actions if getattr(a, "before", None) != (a.status, a.reason)]
-    now = timezone.now()
-    _save(actions, now)
-    record_events(
-        actor=actor,
-        events=[
-            {
-                "action": AuditAction.COLLECTIONS_ACTION,
-                "object_type": "customer",
-                "object_id": a.customer_id,
-                "after": _describe(a, ctx.stages[a.stage_id]),
-                "context": {"as_of": as_of.isoformat(), "episode": a.episode_id},
-            }
-            for a in actions
-        ],
-    )
-    result.actions = [_describe(a, ctx.stages[a.stage_id]) for a in actions]
     if not dry_run:
         CollectionsRun.objects.create(
             as_of=as_of,
@@ -383,10 +422,13 @@ def collections_run(*, as_of: dt.date, actor: str, dry_run: bool = False) -> Run
     return result
 
 
-def do_collections_run(*, as_of: dt.date, actor: str, dry_run: bool = False) -> RunResult:
-    """Entry point: one durable transaction; a dry run decides everything, then rolls back."""
+def do_collections_run(
+    *, as_of: dt.date, actor: str, dry_run: bool = False, keep: int | None = None
+) -> RunResult:
+    """Entry point: one durable transaction; a dry run decides everything, then rolls back.
+    `keep`: how many actions to describe in the result (None: all; all are counted)."""
     with transaction.atomic(durable=True):
-        result = collections_run(as_of=as_of, actor=actor, dry_run=dry_run)
+        result = collections_run(as_of=as_of, actor=actor, dry_run=dry_run, keep=keep)
         if dry_run:
             transaction.set_rollback(True)
     return result

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
 from pathlib import Path
-from unittest import mock
-from zoneinfo import ZoneInfo
 
 import pytest
+
+from cspbilling.core.clock import moved_clock
 
 DEFAULT_POLICY = Path(__file__).resolve().parents[1] / "fixtures" / "default_policy.yaml"
 
@@ -48,31 +47,9 @@ def overdue_invoice(issued_invoice):
     return make
 
 
-@contextmanager
 def clock(day: dt.date, hour: int = 10):
-    """The clock (only the clock) at `hour` o'clock in Shanghai on `day`: `timezone.now` and
-    the model fields whose default is it (they hold the function itself)."""
-    from django.apps import apps
-    from django.utils import timezone
-
-    real_now = timezone.now
-    moment = dt.datetime.combine(day, dt.time(hour), tzinfo=ZoneInfo("Asia/Shanghai"))
-    fields = [
-        f
-        for model in apps.get_models()
-        for f in model._meta.concrete_fields
-        if getattr(f, "default", None) is real_now
-    ]
-    with mock.patch("django.utils.timezone.now", return_value=moment.astimezone(dt.UTC)) as now:
-        for f in fields:
-            f.default = now
-            f.__dict__.pop("_get_default", None)  # Django caches the default's callable
-        try:
-            yield moment
-        finally:
-            for f in fields:
-                f.default = real_now
-                f.__dict__.pop("_get_default", None)
+    """The clock (only the clock) at `hour` o'clock in Shanghai on `day`."""
+    return moved_clock(day, hour)
 
 
 def worker_cycle() -> None:

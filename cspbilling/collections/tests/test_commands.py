@@ -66,3 +66,20 @@ def test_run_dry_run_json_lists_the_actions_and_changes_nothing(
     assert Action.objects.count() == 0
     with pytest.raises(CommandError, match="is not a day"):
         run("run", "--as-of", "tomorrow")
+
+
+def test_run_lists_the_first_actions_and_counts_the_rest(
+    overdue_customer, smtp_server, monkeypatch
+) -> None:
+    from cspbilling.collections.management.commands import collections as command
+
+    monkeypatch.setattr(command, "LISTED", 2)
+    for _ in range(3):
+        overdue_customer(dt.date(2026, 4, 28))
+    out = run("run", "--as-of", "2026-04-29", "--dry-run")
+    lines = out.splitlines()
+    assert lines[0] == "collections run of 2026-04-29: would take 3 action(s)"
+    assert sum(" reminder notify done" in line for line in lines) == 2
+    assert "  … and 1 more (--json lists all)" in lines
+    listed = json.loads(run("run", "--as-of", "2026-04-29", "--dry-run", "--json"))
+    assert listed["total"] == 3 and len(listed["actions"]) == 3

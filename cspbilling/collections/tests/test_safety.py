@@ -19,6 +19,7 @@ from cspbilling.collections.services import (
     do_grant_exemption,
     do_set_pause,
 )
+from cspbilling.collections.services import run as run_module
 from cspbilling.collections.tests.fixtures import clock, run_day, worker_cycle
 from cspbilling.notifications.models import OutboundMessage
 from cspbilling.notifications.services import do_claim_message, do_recover_stalled_messages
@@ -124,9 +125,19 @@ def test_a_bounced_notice_holds_the_suspension_and_staff_see_why(
     assert Action.objects.get(pk=held.pk).status == ActionStatus.HELD
 
 
+@pytest.mark.parametrize("chunk", [2000, 1], ids=["one-chunk", "a-chunk-per-customer"])
 def test_the_breaker_trips_on_a_run_that_would_suspend_half_the_customers(
-    settings, pc_settings, pc_sandbox, smtp_server, overdue_customer, mirror_from_sandbox
+    settings,
+    pc_settings,
+    pc_sandbox,
+    smtp_server,
+    overdue_customer,
+    mirror_from_sandbox,
+    monkeypatch,
+    chunk,
 ):
+    # Decided a chunk of customers at a time, the suspensions are still counted all together.
+    monkeypatch.setattr(run_module, "CHUNK", chunk)
     settings.COLLECTIONS_BREAKER_ALLOW = 0
     settings.STAFF_ALERT_EMAILS = ["collections@partner.example"]
     late = [overdue_customer(DUE)[0] for _ in range(2)]

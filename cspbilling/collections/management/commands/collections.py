@@ -8,6 +8,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+LISTED = 50  # actions listed one per line; --json gives them all
+
 
 class Command(BaseCommand):
     help = "Collections: the daily run (run), policies (import-policy, show-policy)"
@@ -42,14 +44,13 @@ class Command(BaseCommand):
             as_of=as_of or timezone.localdate(),
             actor=options["actor"],
             dry_run=options["dry_run"],
+            keep=None if options["json"] else LISTED,
         )
         if options["json"]:
             self.stdout.write(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
             return
         verb = "would take" if result.dry_run else "took"
-        self.stdout.write(
-            f"collections run of {result.as_of}: {verb} {len(result.actions)} action(s)"
-        )
+        self.stdout.write(f"collections run of {result.as_of}: {verb} {result.total} action(s)")
         for a in result.actions:
             reason = f" ({a['reason']})" if a["reason"] else ""
             self.stdout.write(
@@ -57,6 +58,9 @@ class Command(BaseCommand):
                 f"{a['amount']} {a['currency']} on {', '.join(a['invoices'])} "
                 f"[{a['policy_version']}]"
             )
+        if result.total > len(result.actions):
+            more = result.total - len(result.actions)
+            self.stdout.write(f"  … and {more} more (--json lists all)")
         if result.breaker:
             self.stdout.write(f"circuit breaker: {result.breaker}")
         if result.closed_episodes:
