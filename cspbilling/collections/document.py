@@ -85,8 +85,9 @@ def policy_document(version: PolicyVersion, *, language: str) -> dict[str, Any]:
         impact_day = None
         for stage in version.stages.all():
             day = stage_day(EXAMPLE_DUE, stage, calendar)
-            stages.append({"name": stage.name, "when": _offset(stage), "what": _what(stage)})
-            example.append({"name": stage.name, "day": _day(day)})
+            name = stage.name_in(language)
+            stages.append({"name": name, "when": _offset(stage), "what": _what(stage)})
+            example.append({"name": name, "day": _day(day)})
             if stage.suspend and impact_day is None:
                 impact_day = day
         example_lines = [

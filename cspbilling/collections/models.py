@@ -153,6 +153,9 @@ class Stage(models.Model):
     position = models.PositiveIntegerField()
     code = models.SlugField(max_length=40)
     name = models.CharField(max_length=100)
+    # The name in each language the customer reads ({"zh-hans": …, "en": …, "fr": …}); empty
+    # when the policy gave one name for all.
+    names = models.JSONField(default=dict, blank=True)
     offset_days = models.IntegerField()
     day_kind = models.CharField(max_length=10, choices=DayKind.choices, default=DayKind.CALENDAR)
     min_overdue_minor = models.BigIntegerField(
@@ -176,6 +179,10 @@ class Stage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} (+{self.offset_days} {self.day_kind})"
+
+    def name_in(self, language: str) -> str:
+        """The stage's name as a customer reading `language` sees it."""
+        return self.names.get(language.lower()) or self.name
 
     @property
     def action_kinds(self) -> list[str]:

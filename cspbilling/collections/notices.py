@@ -44,7 +44,7 @@ def render_stage_notice(
             invoices=", ".join(invoices),
             oldest_due=formats.date_format(oldest_due, "DATE_FORMAT"),
             policy_version=version.label,
-            stage=stage.name,
+            stage=stage.name_in(language),
             next_step_day=formats.date_format(next_step_day, "DATE_FORMAT")
             if next_step_day
             else "",

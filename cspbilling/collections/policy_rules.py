@@ -52,6 +52,7 @@ class StageSpec:
     position: int
     code: str
     name: str
+    names: dict[str, str]
     offset_days: int
     day_kind: str
     min_overdue_minor: int
@@ -115,6 +116,31 @@ def _template_problems(where: str, templates: Any) -> list[str]:
     return problems
 
 
+def _names(where: str, raw: Any, code: str, problems: list[str]) -> tuple[str, dict[str, str]]:
+    """(name, names): one name for every language, or one per language (all of them)."""
+    if raw is None or isinstance(raw, str):
+        return (str(raw or "").strip() or code)[:100], {}
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: name must be a text, or a text per language")
+        return code, {}
+    names = {}
+    for lang in LANGUAGES:
+        text = raw.get(lang)
+        if not isinstance(text, str) or not text.strip():
+            problems.append(
+                f"{where}: name.{lang} is missing (a name per language needs all of "
+                f"{', '.join(LANGUAGES)})"
+            )
+        elif len(text.strip()) > 100:
+            problems.append(f"{where}: name.{lang} is longer than 100 characters")
+        else:
+            names[lang] = text.strip()
+    extra = set(raw) - set(LANGUAGES)
+    if extra:
+        problems.append(f"{where}: name: unknown language(s) {', '.join(sorted(extra))}")
+    return names.get("en") or code, names
+
+
 def _stage(position: int, raw: Any, problems: list[str]) -> StageSpec | None:
     where = f"stage {position}"
     if not isinstance(raw, dict):
@@ -147,6 +173,7 @@ def _stage(position: int, raw: Any, problems: list[str]) -> StageSpec | None:
         problems.append(f"{where}: unknown action(s) {bad} (use {', '.join(ACTIONS)})")
     if "suspend" in actions and "suspend_after_approval" in actions:
         problems.append(f"{where}: choose suspend or suspend_after_approval, not both")
+    name, names = _names(where, raw.get("name"), code, problems)
     templates = raw.get("templates") or {}
     if "notify" in actions:
         problems.extend(_template_problems(where, templates))
@@ -162,7 +189,8 @@ def _stage(position: int, raw: Any, problems: list[str]) -> StageSpec | None:
     return StageSpec(
         position=position,
         code=code,
-        name=str(raw.get("name") or code),
+        name=name,
+        names=names,
         offset_days=offset,
         day_kind=days,
         min_overdue_minor=min_minor,
@@ -266,7 +294,7 @@ def spec_of_version(version) -> dict[str, Any]:
         ]
         stage = {
             "code": s.code,
-            "name": s.name,
+            "name": s.names or s.name,
             "offset": s.offset_days,
             "days": s.day_kind,
             "min_overdue": str(Decimal(s.min_overdue_minor) / 100),

@@ -27,8 +27,10 @@ def create_default_policy(apps, schema_editor):
         published_at=timezone.now(),
         published_by="migration",
     )
+    known = {f.name for f in Stage._meta.get_fields()}  # the model as it was at this migration
     for stage in spec.stages:
-        Stage.objects.create(version=version, **stage.model_fields())
+        fields = {k: v for k, v in stage.model_fields().items() if k in known}
+        Stage.objects.create(version=version, **fields)
 
 
 class Migration(migrations.Migration):

@@ -36,6 +36,8 @@ def test_errors_name_the_stage_and_the_field() -> None:
     del data["stages"][2]["templates"]["fr"]
     data["stages"][0]["templates"]["en"]["body"] = "Pay {amout} now"
     data["stages"][3]["actions"] = ["suspend", "wipe"]
+    del data["stages"][0]["name"]["fr"]  # a name per language needs all three
+    data["stages"][1]["name"]["de"] = "Zweite Mahnung"
     with pytest.raises(PolicyError) as caught:
         parse_spec(data)
     problems = caught.value.problems
@@ -46,6 +48,15 @@ def test_errors_name_the_stage_and_the_field() -> None:
         for p in problems
     )
     assert any(p.startswith("stage 4 (suspension): unknown action(s) ['wipe']") for p in problems)
+    assert (
+        "stage 1 (reminder): name.fr is missing (a name per language needs all of zh-hans, en, fr)"
+        in problems
+    )
+    assert "stage 2 (second-notice): name: unknown language(s) de" in problems
+    # One name for every language is still fine.
+    data = default_spec()
+    data["stages"][0]["name"] = "Reminder"
+    assert parse_spec(data).stages[0].names == {}
 
 
 def test_a_suspension_needs_an_earlier_notice_leaving_the_minimum_days() -> None:

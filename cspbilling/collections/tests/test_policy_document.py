@@ -28,6 +28,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
                 "Access is impacted on June 4, 2026",
                 "Aug. 3, 2026",
                 "Your administrators keep access to the admin portal",
+                "Friendly reminder",
             ],
         ),
         (
@@ -38,6 +39,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
                 "L'accès est affecté le 4 juin 2026",
                 "3 août 2026",
                 "Vos administrateurs gardent l'accès",
+                "Rappel amical",
             ],
         ),
         (
@@ -48,6 +50,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
                 "访问将于 2026年6月4日 受到影响",
                 "2026年8月3日",
                 "世纪互联将删除订阅数据",
+                "暂停前的最后通知",
             ],
         ),
     ],
