@@ -41,6 +41,19 @@ def version_for(customer_id: int) -> tuple[PolicyVersion | None, bool]:
     return default_version(), False
 
 
+def newer_version(version: PolicyVersion) -> PolicyVersion | None:
+    """The newest published version of the same policy after `version` (offered to a customer
+    who acknowledged `version`), or None."""
+    return (
+        version.policy.versions.filter(
+            status=PolicyVersionStatus.PUBLISHED, number__gt=version.number
+        )
+        .select_related("policy")
+        .order_by("-number")
+        .first()
+    )
+
+
 def is_paused() -> PauseSwitch | None:
     """The switch when suspensions are paused, else None."""
     switch = PauseSwitch.objects.first()

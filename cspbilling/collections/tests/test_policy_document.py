@@ -101,3 +101,43 @@ def test_the_invoice_pdf_quotes_the_policy_version(issued_invoice, default_polic
     text = " ".join(text.split())
     assert "Politique de recouvrement Standard v1" in text
     assert "25 jours ouvrés après l'échéance" in text
+
+
+def test_a_newer_version_is_offered_and_the_older_one_applies_until_accepted(
+    default_policy, make_user, client_for, customer_a, customer_b
+):
+    import yaml
+
+    from cspbilling.collections.policy_rules import parse_spec
+    from cspbilling.collections.services import (
+        do_draft_policy_version,
+        do_publish_policy_version,
+    )
+    from cspbilling.collections.tests.fixtures import DEFAULT_POLICY
+
+    client = client_for(make_user("customer", customer=customer_a))
+    client.post(reverse("portal:acknowledge_policy"), {"version": default_policy.pk})
+    spec = yaml.safe_load(DEFAULT_POLICY.read_text(encoding="utf-8"))
+    spec["min_notice_days"] = 10
+    spec["stages"][3]["offset"] = 30
+    newer = do_publish_policy_version(
+        version=do_draft_policy_version(spec=parse_spec(spec), actor="finance1"), actor="finance1"
+    )
+    assert newer.label == "Standard v2"
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/portal/"})
+    page = client.get(reverse("portal:policy")).content.decode()
+    assert "本政策的新版本 Standard v2 已于" in page and "仍按该版本进行催收" in page
+    assert "催收政策 Standard v2" in page  # the new one is the one to read
+    assert version_for(customer_a.pk) == (default_policy, True)  # until accepted
+    pdf = client.get(reverse("portal:policy_pdf") + f"?version={newer.pk}")
+    assert "Standard-v2" in pdf["Content-Disposition"]
+    # Another customer's version, or one not offered, cannot be acknowledged.
+    other = client_for(make_user("customer", customer=customer_b))
+    assert (
+        other.post(reverse("portal:acknowledge_policy"), {"version": default_policy.pk}).status_code
+        == 404
+    )
+    client.post(reverse("portal:acknowledge_policy"), {"version": newer.pk})
+    assert version_for(customer_a.pk) == (newer, True)
+    page = client.get(reverse("portal:policy")).content.decode()
+    assert "newer-version" not in page and "Standard v2" in page
