@@ -11,8 +11,9 @@ a fifth are past due on 2026-11-24: the overdue ones belong to half the customer
   credit notes, allocations and open dispute holds; the stage by comparing the oldest due day
   with each stage's cutoff) plus the anti-join against the actions already taken (UNIQUE index
   on the action key), fetched whole.
-- Run: `cspbilling collections run --as-of 2026-11-24` in a child process: decisions, actions,
-  outbox rows with their delivery tasks, audit events, in one transaction; peak RSS reported.
+- Run: the run of 2026-11-24 in a child process (what `cspbilling collections run` calls), timed
+  inside it: decisions, actions, outbox rows with their delivery tasks, audit events, in one
+  transaction; peak RSS reported. The second run of the day goes through the command itself.
   The unavoidable writes are measured apart: the rows the run inserted, read back and written
   again from Python into empty copies of their tables (same indexes; COPY on PostgreSQL). The
   target: the run within 3x the floor plus those writes.
@@ -152,6 +153,25 @@ def floor() -> None:
     print(f"floor {time.perf_counter() - start:.4f} {len(rows)}")
 
 
+def run_in_process() -> None:
+    """In the child: the run itself, timed inside the process (Python's and Django's start-up
+    left out), as `cspbilling collections run` does it; peak memory of the whole process."""
+    import django
+
+    django.setup()
+    import datetime as dt
+    import resource
+
+    from cspbilling.collections.services import do_collections_run
+
+    start = time.perf_counter()
+    result = do_collections_run(as_of=dt.date.fromisoformat(AS_OF), actor="bench", keep=50)
+    elapsed = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(f"collections run of {AS_OF}: took {result.total} action(s)")
+    print(f"run {elapsed:.4f} {rss}")
+
+
 def writes() -> None:
     """In the child: the unavoidable writes, measured. The rows the run inserted, read back (not
     timed), then written again from Python into empty copies of their tables (same columns, same
@@ -238,7 +258,8 @@ def measure(engine: str, customers: int, invoices: int) -> None:
     floor_seconds, staged = out.strip().splitlines()[-1].split()[1:]
     before = _counts(env)
     cmd = ["-m", "cspbilling.cli", "collections", "run", "--as-of", AS_OF]
-    elapsed, rss, out, _cpu = run_child(env, *cmd)
+    process, rss, out, _cpu = run_child(env, __file__, "--run")
+    elapsed, rss = (float(x) for x in out.strip().splitlines()[-1].split()[1:])
     after = _counts(env)
     _, _, wout, _ = run_child(env, __file__, "--writes")
     write_seconds, written = wout.strip().splitlines()[-1].split()[1:]
@@ -248,8 +269,9 @@ def measure(engine: str, customers: int, invoices: int) -> None:
     inserted = {t: a - b for t, a, b in zip(COUNTED, after, before, strict=True)}
     print(
         f"{engine:8}  floor {float(floor_seconds):.2f} s ({int(staged):,} overdue customers "
-        f"staged); run {elapsed:.1f} s ({elapsed / float(floor_seconds):.1f}x the floor, "
-        f"process start included), peak RSS {rss} MiB  (seeding {seeded:.0f} s)"
+        f"staged); run {elapsed:.1f} s ({elapsed / float(floor_seconds):.1f}x the floor; "
+        f"{process:.1f} s with the process's start), peak RSS {rss:.0f} MiB  "
+        f"(seeding {seeded:.0f} s)"
     )
     target = 3 * float(floor_seconds) + write_seconds
     print(
@@ -279,6 +301,7 @@ def main() -> None:
     parser.add_argument("--floor", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--counts", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--writes", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--run", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed:
         return seed(int(args.seed[0]), int(args.seed[1]))
@@ -288,6 +311,8 @@ def main() -> None:
         return counts()
     if args.writes:
         return writes()
+    if args.run:
+        return run_in_process()
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     for engine in ("postgres", "sqlite") if args.engine == "both" else (args.engine,):
         measure(engine, args.customers, args.invoices)

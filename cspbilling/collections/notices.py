@@ -4,6 +4,7 @@ templates, quoting its version), and the alert staff receive when the circuit br
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from django.conf import settings
 from django.utils import formats, translation
@@ -20,6 +21,13 @@ from cspbilling.notifications.services.outbox import email_payload
 class _Blank(dict):
     def __missing__(self, key: str) -> str:
         return ""
+
+
+@lru_cache(maxsize=4096)
+def _day_text(language: str, day: dt.date) -> str:
+    """A day as the customer's language writes it (a run's notices share a few hundred days)."""
+    with translation.override(language):
+        return formats.date_format(day, "DATE_FORMAT")
 
 
 def render_stage_notice(
@@ -42,12 +50,10 @@ def render_stage_notice(
             amount=f"{from_minor_units(amount_minor, currency):,.2f}",
             currency=currency,
             invoices=", ".join(invoices),
-            oldest_due=formats.date_format(oldest_due, "DATE_FORMAT"),
+            oldest_due=_day_text(language, oldest_due),
             policy_version=version.label,
             stage=stage.name_in(language),
-            next_step_day=formats.date_format(next_step_day, "DATE_FORMAT")
-            if next_step_day
-            else "",
+            next_step_day=_day_text(language, next_step_day) if next_step_day else "",
         )
         footer = gettext("Collections policy: %(version)s") % {"version": version.label}
     subject = template["subject"].format_map(values).strip()

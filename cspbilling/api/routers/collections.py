@@ -112,7 +112,9 @@ def dry_run(request: HttpRequest, payload: CollectionsRunIn):
     as_of = payload.as_of or timezone.localdate()
     if not EARLIEST <= as_of <= LATEST:
         raise HttpError(422, f"as_of must be between {EARLIEST} and {LATEST}")
-    result = do_collections_run(as_of=as_of, actor=request.auth.username, dry_run=True)
+    result = do_collections_run(
+        as_of=as_of, actor=request.auth.username, dry_run=True, keep=payload.limit
+    )
     out = result.as_json()
     out["actions"] = [{**a, "customer_id": a["customer"]} for a in out["actions"]]
     return out

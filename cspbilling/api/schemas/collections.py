@@ -52,6 +52,12 @@ class CollectionsRunIn(Schema):
     as_of: dt.date | None = Field(
         None, description="The day to plan for (today when absent), 2000-01-01 to 2100-12-31."
     )
+    limit: int = Field(
+        1000,
+        ge=0,
+        le=10000,
+        description="How many planned actions to list (all are counted in `total` and `counts`).",
+    )
 
 
 class CollectionsPlannedActionOut(Schema):
@@ -72,5 +78,8 @@ class CollectionsRunOut(Schema):
     dry_run: bool
     paused: bool
     breaker: str | None
+    total: int = Field(description="Every action the run would take.")
     counts: dict[str, int]
-    actions: list[CollectionsPlannedActionOut]
+    actions: list[CollectionsPlannedActionOut] = Field(
+        description="The first `limit` of them, by customer."
+    )

@@ -46,7 +46,7 @@ from cspbilling.collections.services.suspending import (
     proof_of_notice_problem,
     suspend_customer,
 )
-from cspbilling.core.bulk import insert_instances
+from cspbilling.core.bulk import build_instances, insert_instances
 from cspbilling.core.money import from_minor_units
 from cspbilling.core.services import transaction_step
 from cspbilling.customers.models import BillingContact, Customer
@@ -132,11 +132,17 @@ class Context:
     contacts: dict[int, list[str]]
     customers: dict[int, Customer]
     notices: list[tuple[Action, EmailToQueue]] = field(default_factory=list)
+    next_days: dict[tuple[int, dt.date], dt.date | None] = field(default_factory=dict)
 
     def next_stage_day(self, stage: Stage, oldest_due: dt.date) -> dt.date | None:
-        later = [s for s in self.stages.values() if s.version_id == stage.version_id]
-        later = sorted((s for s in later if s.position > stage.position), key=lambda s: s.position)
-        return stage_day(oldest_due, later[0], self.calendar) if later else None
+        key = (stage.pk, oldest_due)  # thousands of customers share a due day
+        if key not in self.next_days:
+            later = [s for s in self.stages.values() if s.version_id == stage.version_id]
+            later = sorted(
+                (s for s in later if s.position > stage.position), key=lambda s: s.position
+            )
+            self.next_days[key] = stage_day(oldest_due, later[0], self.calendar) if later else None
+        return self.next_days[key]
 
 
 def _notify(ctx: Context, action: Action, stage: Stage) -> None:
@@ -176,22 +182,54 @@ def _queue_notices(ctx: Context) -> None:
         action.message_id = ids[email.idempotency_key]
 
 
-def _new_action(ctx: Context, p: decisions.Pending, episode_id: int) -> Action:
+def _action_row(ctx: Context, p: decisions.Pending, episode_id: int) -> dict[str, Any]:
     owed = ctx.overdue[p.customer_id]
-    return Action(
-        customer_id=p.customer_id,
-        episode_id=episode_id,
-        stage=ctx.stages[p.stage_id],  # the object: reasons read its code without a query
-        kind=p.kind,
-        status=ActionStatus.DONE,
-        policy_version=ctx.versions[p.version_id].label,
-        invoice_refs=ctx.invoices.get(p.customer_id, []),
-        amount_minor=owed.amount_minor,
-        currency=owed.currency,
-        oldest_due_on=owed.oldest_due,
-        acknowledged=p.acknowledged,
-        as_of=ctx.as_of,
+    return {
+        "customer_id": p.customer_id,
+        "episode_id": episode_id,
+        "stage_id": p.stage_id,
+        "kind": p.kind,
+        "status": ActionStatus.DONE,
+        "policy_version": ctx.versions[p.version_id].label,
+        "invoice_refs": ctx.invoices.get(p.customer_id, []),
+        "amount_minor": owed.amount_minor,
+        "currency": owed.currency,
+        "oldest_due_on": owed.oldest_due,
+        "acknowledged": p.acknowledged,
+        "as_of": ctx.as_of,
+    }
+
+
+REFRESHED = ("invoice_refs", "amount_minor", "currency", "oldest_due_on", "as_of")
+
+
+def _actions_for(ctx: Context, items: list[tuple], existing: dict) -> list[Action]:
+    """An action for each (customer, episode, pending): the one held earlier in this episode,
+    brought up to date, or a new one (built all at once: tens of thousands in a run)."""
+    rows = [_action_row(ctx, p, episode) for cid, episode, p in items]
+    fresh = iter(
+        build_instances(
+            Action,
+            [
+                row
+                for row, (cid, ep, p) in zip(rows, items, strict=True)
+                if (cid, ep, p.stage_id, p.kind) not in existing
+            ],
+        )
     )
+    actions = []
+    for row, (cid, episode, p) in zip(rows, items, strict=True):
+        action = existing.get((cid, episode, p.stage_id, p.kind))
+        if action is not None:
+            action.before = (action.status, action.reason)
+            for name in REFRESHED:
+                setattr(action, name, row[name])
+            action.status, action.reason = ActionStatus.DONE, ""  # decided afresh
+        else:
+            action = next(fresh)
+            action.stage = ctx.stages[p.stage_id]  # reasons read its code without a query
+        actions.append(action)
+    return actions
 
 
 def _decide(ctx: Context, pending: list[decisions.Pending], episodes: dict[int, int]):
@@ -209,25 +247,27 @@ def _decide(ctx: Context, pending: list[decisions.Pending], episodes: dict[int, 
     by_customer: dict[int, list[decisions.Pending]] = defaultdict(list)
     for p in pending:
         by_customer[p.customer_id].append(p)
-    actions, plans = [], []
-    for cid, items in by_customer.items():
-        items = sorted(
+    ordered = {
+        cid: sorted(
             {(p.stage_id, p.kind): p for p in items}.values(),
             key=lambda p: (ctx.stages[p.stage_id].position, p.kind),
         )
+        for cid, items in by_customer.items()
+    }
+    every = _actions_for(
+        ctx,
+        [(cid, episodes[cid], p) for cid, items in ordered.items() for p in items],
+        existing,
+    )
+    actions, plans = [], []
+    position = 0
+    for items in ordered.values():
         to_notify = [p for p in items if p.kind == ActionKind.NOTIFY]
         decided: list[Action] = []  # this customer's, this run
         for p in items:
             stage = ctx.stages[p.stage_id]
-            fresh = _new_action(ctx, p, episodes[cid])
-            action = existing.get((cid, episodes[cid], p.stage_id, p.kind))
-            if action is not None:
-                action.before = (action.status, action.reason)
-                for name in ("invoice_refs", "amount_minor", "currency", "oldest_due_on", "as_of"):
-                    setattr(action, name, getattr(fresh, name))
-                action.status, action.reason = ActionStatus.DONE, ""  # decided afresh below
-            else:
-                action = fresh
+            action = every[position]
+            position += 1
             if p.kind == ActionKind.NOTIFY:
                 if p is not to_notify[-1]:
                     action.status = ActionStatus.SKIPPED
@@ -334,26 +374,31 @@ def _contacts_of(ids: list[int]) -> dict[int, list[str]]:
 
 
 def _write(ctx: Context, actions: list[Action], result: RunResult) -> None:
-    """The decided actions and their audit events. A held action held again for the same reason
-    changed nothing: no write, no event (a second run the same day inserts nothing)."""
+    """The decided actions, and an audit event per customer listing its actions of this run,
+    each with why. A held action held again for the same reason changed nothing: no write, no
+    event (a second run the same day inserts nothing)."""
     actions = [a for a in actions if getattr(a, "before", None) != (a.status, a.reason)]
     _save(actions, timezone.now())
-    described = [_describe(a, ctx.stages[a.stage_id]) for a in actions]
+    by_customer: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    episode_of: dict[int, int | None] = {}
+    for a in actions:
+        description = _describe(a, ctx.stages[a.stage_id])
+        by_customer[a.customer_id].append(description)
+        episode_of[a.customer_id] = a.episode_id
+        result.add(description)
     record_events(
         actor=ctx.actor,
         events=[
             {
                 "action": AuditAction.COLLECTIONS_ACTION,
                 "object_type": "customer",
-                "object_id": a.customer_id,
-                "after": description,
-                "context": {"as_of": ctx.as_of.isoformat(), "episode": a.episode_id},
+                "object_id": customer_id,
+                "after": {"actions": described},
+                "context": {"as_of": ctx.as_of.isoformat(), "episode": episode_of[customer_id]},
             }
-            for a, description in zip(actions, described, strict=True)
+            for customer_id, described in by_customer.items()
         ],
     )
-    for description in described:
-        result.add(description)
 
 
 @transaction_step

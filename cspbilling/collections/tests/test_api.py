@@ -56,5 +56,11 @@ def test_a_dry_run_is_for_finance_and_changes_nothing(
     assert out["dry_run"] is True
     assert out["counts"] == {"notify:done": 1, "notify:skipped": 1, "restrict:done": 1}
     assert Action.objects.count() == 0
+    short = post(
+        "/collections/runs/dry-run", tokens["finance"], {"as_of": "2026-05-11", "limit": 1}
+    ).json()
+    assert short["total"] == 3 and len(short["actions"]) == 1 and short["counts"] == out["counts"]
+    too_many = post("/collections/runs/dry-run", tokens["finance"], {"limit": 10**6})
+    assert too_many.status_code == 422 and "limit" in too_many.text
     far = post("/collections/runs/dry-run", tokens["finance"], {"as_of": "0001-01-01"})
     assert far.status_code == 422

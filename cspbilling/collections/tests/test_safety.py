@@ -70,6 +70,13 @@ def test_a_dry_run_changes_nothing_and_a_second_run_the_same_day_does_nothing(
     assert [(a["stage"], a["action"]) for a in done.actions] == [
         (a["stage"], a["action"]) for a in planned.actions
     ]
+    # One audit event for the customer, listing the run's actions, each with why.
+    [event] = AuditEvent.objects.filter(action="collections.action")
+    assert event.object_id == str(m.customer.pk) and event.context["as_of"] == FINAL.isoformat()
+    assert [(a["stage"], a["action"], a["status"]) for a in event.after["actions"]] == [
+        (a["stage"], a["action"], a["status"]) for a in done.actions
+    ]
+    assert event.after["actions"][0]["reason"].startswith("superseded by the later notice")
     with clock(FINAL, hour=15):
         after = row_counts()
         again = do_collections_run(as_of=FINAL, actor="finance1")

@@ -158,3 +158,34 @@ def test_unsaved_instances_are_inserted_as_bulk_create_would():
         ("c0", 0, "zh-hans"),
         ("c1", 1, "zh-hans"),
     ]
+
+
+@pytest.mark.django_db
+def test_built_instances_equal_the_keyword_constructors_and_share_no_default():
+    from django.forms.models import model_to_dict
+
+    from cspbilling.core.bulk import build_instances, insert_instances
+
+    tenants = [uuid.uuid4(), uuid.uuid4()]
+    built = build_instances(
+        AuditEvent,
+        [{"actor": "a", "action": "x", "object_type": "t", "object_id": "1"}],
+    )[0]
+    made = AuditEvent(actor="a", action="x", object_type="t", object_id="1")
+    moment = {"occurred_at": None}  # a default of "now", called for each
+    assert model_to_dict(built) | moment == model_to_dict(made) | moment and built.pk is None
+    # A mutable default (a JSON field's dict) is each instance's own.
+    first, second = build_instances(
+        AuditEvent,
+        [{"actor": "a", "action": "x", "object_type": "t", "object_id": n} for n in "12"],
+    )
+    first.context["k"] = 1
+    assert second.context == {}
+    customers = build_instances(
+        Customer,
+        [{"tenant_id": t, "company_name": f"c{n}"} for n, t in enumerate(tenants)],
+    )
+    insert_instances(Customer, customers)
+    assert sorted(
+        Customer.objects.filter(tenant_id__in=tenants).values_list("company_name", "language")
+    ) == [("c0", "zh-hans"), ("c1", "zh-hans")]
