@@ -36,13 +36,22 @@ class RichProgress:
         self._task = None
 
     def start(self, label: str, total: int | None = None) -> None:
-        if self._task is not None:
-            self._progress.update(self._task, completed=self._progress.tasks[-1].total or 0)
+        self.finish()
         self._task = self._progress.add_task(label, total=total)
 
     def advance(self, amount: int = 1) -> None:
         if self._task is not None:
             self._progress.advance(self._task, amount)
+
+    def finish(self) -> None:
+        """The current stage is done: its bar full, and a stage that had no total (a spinner)
+        stops, showing how many it did."""
+        if self._task is None:
+            return
+        task = next(t for t in self._progress.tasks if t.id == self._task)
+        done = task.total if task.total is not None else task.completed
+        self._progress.update(self._task, total=done, completed=done)
+        self._task = None
 
 
 @contextmanager
@@ -59,4 +68,6 @@ def progress_bar(*, enabled: bool = True) -> Iterator[ProgressReporter]:
         TimeRemainingColumn(),
     )
     with Progress(*columns, transient=False) as progress:
-        yield RichProgress(progress)
+        reporter = RichProgress(progress)
+        yield reporter
+        reporter.finish()
