@@ -204,16 +204,21 @@ def release_stale_runs(
     stale = model.objects.filter(
         status__in=statuses,
         heartbeat_at__lt=now - silent_for,
-    ).only("pk", "heartbeat_at")
+    ).only("pk", "heartbeat_at", "status")
     extra = {"active": False} if any(f.name == "active" for f in model._meta.fields) else {}
     for run in stale:
+        why = (
+            "no worker picked it up (is `cspbilling worker` running?)"
+            if run.status == RunStatus.QUEUED
+            else "the process running it stopped"
+        )
         released += model.objects.filter(
             pk=run.pk, status__in=ACTIVE_RUN_STATUSES, heartbeat_at=run.heartbeat_at
         ).update(
             status=RunStatus.FAILED,
             finished_at=now,
             error=f"abandoned: no sign of life since {run.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC "
-            "(the process running it stopped)",
+            f"({why})",
             **extra,
         )
     return released

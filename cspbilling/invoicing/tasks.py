@@ -57,6 +57,7 @@ def billing_run(run_id: int) -> str:
     return execute_billing_run(run_id=run_id).status
 
 
+BILLING_RUN_HOUSEKEEPING_JOB = "invoicing.billing_run_housekeeping"
 MONTHLY_BILLING_JOB = "invoicing.monthly_billing_run"
 SCHEDULER = "scheduler"
 
@@ -87,3 +88,17 @@ def billing_interval() -> timedelta | None:
 
 
 register_periodic(MONTHLY_BILLING_JOB, every=billing_interval, task=monthly_billing_run)
+
+
+@task()
+def billing_run_housekeeping() -> str:
+    """Fail the billing runs whose worker stopped, or that no worker picked up, without waiting
+    for someone to open the billing runs page: their month is free again, and why is written."""
+    from cspbilling.invoicing.services import do_fail_abandoned_billing_runs
+
+    return f"{do_fail_abandoned_billing_runs()} abandoned billing run(s) failed"
+
+
+register_periodic(
+    BILLING_RUN_HOUSEKEEPING_JOB, every=timedelta(minutes=15), task=billing_run_housekeeping
+)

@@ -238,3 +238,24 @@ def test_a_killed_run_leaves_no_drafts_and_is_failed_once_its_heartbeat_is_old(
     run.refresh_from_db()
     assert run.status == "failed" and "the process running it stopped" in run.error
     assert do_run_billing(period=OCTOBER, actor="t").summary["billed_lines"] == 6
+
+
+@pytest.mark.django_db
+def test_a_queued_run_no_worker_picked_up_is_failed_by_the_scheduled_housekeeping(
+    month, monkeypatch
+):
+    from cspbilling.core.scheduling import periodic_jobs
+    from cspbilling.invoicing.tasks import BILLING_RUN_HOUSEKEEPING_JOB, billing_run_housekeeping
+
+    assert BILLING_RUN_HOUSEKEEPING_JOB in [job.name for job in periodic_jobs()]
+    run = do_request_billing_run(period=OCTOBER, actor="finance1")  # and no worker runs
+    assert run.status == "queued"
+    real_now = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: real_now + dt.timedelta(minutes=29))
+    assert billing_run_housekeeping.call() == "0 abandoned billing run(s) failed"
+    monkeypatch.setattr(timezone, "now", lambda: real_now + dt.timedelta(minutes=31))
+    assert billing_run_housekeeping.call() == "1 abandoned billing run(s) failed"
+    run.refresh_from_db()
+    assert run.status == "failed"
+    assert "no worker picked it up (is `cspbilling worker` running?)" in run.error
+    assert do_run_billing(period=OCTOBER, actor="t").status == "succeeded"  # the month is free
