@@ -46,7 +46,7 @@ from cspbilling.collections.services.suspending import (
     proof_of_notice_problem,
     suspend_customer,
 )
-from cspbilling.core.bulk import build_instances, insert_instances
+from cspbilling.core.bulk import build_instances, fewer_collections, insert_instances
 from cspbilling.core.money import from_minor_units
 from cspbilling.core.services import transaction_step
 from cspbilling.customers.models import BillingContact, Customer
@@ -472,7 +472,7 @@ def do_collections_run(
 ) -> RunResult:
     """Entry point: one durable transaction; a dry run decides everything, then rolls back.
     `keep`: how many actions to describe in the result (None: all; all are counted)."""
-    with transaction.atomic(durable=True):
+    with fewer_collections(), transaction.atomic(durable=True):
         result = collections_run(as_of=as_of, actor=actor, dry_run=dry_run, keep=keep)
         if dry_run:
             transaction.set_rollback(True)
