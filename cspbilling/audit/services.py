@@ -86,9 +86,12 @@ def record_event(
     return event
 
 
-def record_events(*, actor: str, events: list[dict]) -> int:
+def record_events(*, actor: str, events: list[dict], json_ready: bool = False) -> int:
     """Append many events in one statement (bulk jobs); each dict has the keyword arguments of
-    record_event except actor. Same chain, same guarantees, one lock."""
+    record_event except actor. Same chain, same guarantees, one lock. `json_ready`: the caller
+    built before, after and context from JSON's own types only (str keys, lists, str, int,
+    bool, None), so they are stored and hashed as given, without being checked."""
+    jsonable = (lambda value: value) if json_ready else _jsonable
     if not events:
         return 0
     if not transaction.get_connection().in_atomic_block:
@@ -103,9 +106,9 @@ def record_events(*, actor: str, events: list[dict]) -> int:
             "action": audit_action(item["action"]).value,
             "object_type": item["object_type"],
             "object_id": str(item["object_id"]),
-            "before": _jsonable(item.get("before")),
-            "after": _jsonable(item.get("after")),
-            "context": _jsonable(item.get("context") or {}),
+            "before": jsonable(item.get("before")),
+            "after": jsonable(item.get("after")),
+            "context": jsonable(item.get("context") or {}),
         }
         digest = event_hash(prev_hash=prev_hash, **fields)
         rows.append({"prev_hash": prev_hash, "hash": digest, **fields})
