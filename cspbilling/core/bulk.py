@@ -135,55 +135,6 @@ def _write_prepared(
     return len(prepared)
 
 
-def insert_instances(model: type[models.Model], objects: Sequence[models.Model]) -> int:
-    """INSERT unsaved model instances as `insert_rows` does (their primary keys stay unset: read
-    them back if you need them). For many rows where bulk_create's compiling is the cost."""
-    auto = ("AutoField", "BigAutoField", "SmallAutoField")
-    fields = [
-        f
-        for f in model._meta.concrete_fields
-        if not (f.primary_key and f.get_internal_type() in auto)
-    ]
-    wrapper = connections[DEFAULT_DB_ALIAS]
-    # pre_save as Model.save calls it for the fields that set a moment (auto_now, auto_now_add);
-    # the others' value is the attribute itself.
-    plan = [
-        (
-            f,
-            f.attname,
-            _converter(f, wrapper),
-            getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False),
-        )
-        for f in fields
-    ]
-    prepared = [
-        [
-            convert(field.pre_save(obj, True) if stamped else getattr(obj, attname))
-            for field, attname, convert, stamped in plan
-        ]
-        for obj in objects
-    ]
-    return _write_prepared(model, fields, prepared)
-
-
-def build_instances(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> list[Any]:
-    """Unsaved instances from dicts keyed by attname (`stage_id`, not `stage`); the fields left
-    out get their default. Through the model's positional constructor, which costs a sixth of
-    the keyword one: for the tens of thousands of objects a bulk job decides."""
-    fields = model._meta.concrete_fields
-    plans: dict[frozenset, list] = {}
-
-    def plan_for(keys: frozenset) -> list:
-        return [(f.attname, None) if f.attname in keys else (None, f.get_default) for f in fields]
-
-    built = []
-    for row in rows:
-        keys = frozenset(row)
-        plan = plans.get(keys) or plans.setdefault(keys, plan_for(keys))
-        built.append(model(*[row[key] if key else default() for key, default in plan]))
-    return built
-
-
 @contextmanager
 def fewer_collections(first_generation: int = 50_000) -> Iterator[None]:
     """Python's cyclic garbage collector, run less often while a bulk job builds hundreds of
