@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from itertools import batched
 from pathlib import Path
 
 from django.utils import timezone
@@ -19,6 +20,7 @@ from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
 from cspbilling.core.bulk import insert_rows
 from cspbilling.core.money import MINOR_UNITS, MoneyError, from_minor_units, to_minor_units
+from cspbilling.core.progress import ProgressReporter, SilentProgress
 from cspbilling.core.services import entry_point, one_line, transaction_step
 from cspbilling.customers.locks import lock_customers
 from cspbilling.customers.models import Customer
@@ -123,14 +125,20 @@ def _new_lines(read: list[ReadLine], account: BankAccount) -> tuple[list[_NewLin
     return new, repeated
 
 
-def _match_under_locks(lines: list[_NewLine]) -> tuple[list[Match], dict[int, Customer]]:
+def _match_under_locks(
+    lines: list[_NewLine], progress: ProgressReporter
+) -> tuple[list[Match], dict[int, Customer]]:
     """Lock every customer a line could pay (in key order), then read what is open and match:
     a payment recorded meanwhile by someone else is counted, and no one waits in a circle."""
     reads = [line.read for line in lines]
     matcher = Matcher.for_lines(reads)
     locked = lock_customers(matcher.may_pay(reads))
     matcher.read_open_amounts()
-    matches = [matcher.match(line.read, line.minor, line.currency) for line in lines]
+    progress.start("matching lines to customers and invoices", total=len(lines))
+    matches = []
+    for chunk in batched(lines, 1000):
+        matches += [matcher.match(line.read, line.minor, line.currency) for line in chunk]
+        progress.advance(len(chunk))
     paying = {m.customer_id for m in matches if m.status == StatementLineStatus.MATCHED}
     if not paying <= locked.keys():
         raise RuntimeError("a statement line matched a customer that was not locked")
@@ -139,9 +147,20 @@ def _match_under_locks(lines: list[_NewLine]) -> tuple[list[Match], dict[int, Cu
 
 @transaction_step
 def import_statement(
-    *, path: Path, filename: str, account: BankAccount, actor: str
+    *,
+    path: Path,
+    filename: str,
+    account: BankAccount,
+    actor: str,
+    progress: ProgressReporter | None = None,
 ) -> StatementImport:
+    """Import a bank statement file: every line checked first (a bad one refuses the file,
+    naming row and column), then matched and the matched ones paid, all or nothing.
+    `progress` hears its stages (reading, matching, writing)."""
+    progress = progress or SilentProgress()
+    progress.start(f"reading {one_line(filename, 80)}")
     read, file_format, encoding, mapping = read_statement(path, account)
+    progress.advance(len(read))
     lines, repeated = _new_lines(read, account)  # every line checked before any write
     if mapping and mapping != account.csv_columns:
         account.csv_columns = mapping  # chosen once per account: the next export reads alike
@@ -153,12 +172,13 @@ def import_statement(
         encoding=encoding,
         imported_by=actor,
     )
-    matches, locked = _match_under_locks(lines)
+    matches, locked = _match_under_locks(lines, progress)
     paid = [
         (line, match)
         for line, match in zip(lines, matches, strict=True)
         if match.status == StatementLineStatus.MATCHED
     ]
+    progress.start("recording the payments and the lines", total=len(lines))
     payment_ids = record_planned_payments(
         planned=[
             PlannedPayment(
@@ -199,6 +219,7 @@ def import_statement(
             for line, match in zip(lines, matches, strict=True)
         ],
     )
+    progress.advance(len(lines))
     counts = {status: 0 for status in StatementLineStatus.values}
     for match in matches:
         counts[match.status] += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -59,6 +60,7 @@ class Command(BaseCommand):
     def _import_statement(self, options):
         from pathlib import Path
 
+        from cspbilling.core.progress import progress_bar
         from cspbilling.payments.models import BankAccount
         from cspbilling.payments.services import do_bank_account_named, do_import_statement
         from cspbilling.payments.statements.lines import StatementError
@@ -72,9 +74,14 @@ class Command(BaseCommand):
             name=options["account"], currency=options["currency"].upper(), actor=options["actor"]
         )
         try:
-            statement = do_import_statement(
-                path=path, filename=path.name, account=account, actor=options["actor"]
-            )
+            with progress_bar(enabled=sys.stdout.isatty()) as progress:  # a bar on a terminal
+                statement = do_import_statement(
+                    path=path,
+                    filename=path.name,
+                    account=account,
+                    actor=options["actor"],
+                    progress=progress,
+                )
         except StatementError as exc:
             raise CommandError(f"{path.name}: {exc} (nothing imported)") from None
         summary = statement.summary
