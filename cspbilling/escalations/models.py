@@ -34,6 +34,7 @@ class EscalationStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected by 21Vianet"
     CLOSED = "closed", "Closed"
     CANCELLED = "cancelled", "Cancelled before filing"
+    WITHDRAWN = "withdrawn", "Withdrawn by us after filing"
 
 
 OPEN_STATUSES = (
@@ -44,6 +45,9 @@ OPEN_STATUSES = (
     EscalationStatus.UPHELD,
 )
 WAITING_ON_UPSTREAM = (EscalationStatus.FILED, EscalationStatus.INFO_REQUESTED)
+# Waiting on 21Vianet's outcome: its case is not resolved or closed by hand meanwhile (the
+# agent records the outcome, withdraws it, or cancels it while only prepared).
+AWAITING_OUTCOME = (EscalationStatus.PREPARED, EscalationStatus.FILING, *WAITING_ON_UPSTREAM)
 
 
 class Severity(models.TextChoices):

@@ -39,7 +39,9 @@ from cspbilling.escalations.services import (
     do_record_ticket_number,
     do_record_upheld,
     do_record_upstream_answer,
+    do_withdraw_escalation,
 )
+from cspbilling.escalations.services.withdrawal import still_to_do
 from cspbilling.partnercenter.errors import PartnerCenterError
 
 NAV_LABEL = gettext_noop("Escalations")
@@ -111,6 +113,7 @@ def escalation_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "severities": Severity.choices,
             "may_act": user_has_role(request.user, SUPPORT_ROLES),
             "may_decide": user_has_role(request.user, MONEY_ROLES),
+            "still_to_do": still_to_do(escalation) if escalation.status == "withdrawn" else "",
             "notes": escalation.case.messages.filter(visibility="internal").order_by("pk"),
             "history": events_for(object_type="escalation", object_id=reference).order_by("pk"),
         },
@@ -166,7 +169,12 @@ def _act(action: str, escalation, data, user) -> str:
         return "Recorded: waiting on 21Vianet again."
     if action == "cancel":
         do_cancel_escalation(escalation=escalation, actor=actor, reason=data.get("reason", ""))
-        return "Cancelled."
+        return "Cancelled: the case is yours again."
+    if action == "withdraw":
+        done = do_withdraw_escalation(
+            escalation=escalation, reason=data.get("reason", ""), actor=actor
+        )
+        return f"Withdrawn: the case is yours again. {still_to_do(done)}"
     if action in ("upheld", "rejected") and not user_has_role(user, MONEY_ROLES):
         raise EscalationError("only finance or an admin records 21Vianet's decision")
     if action == "upheld":

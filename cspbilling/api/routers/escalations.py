@@ -22,6 +22,7 @@ from cspbilling.api.schemas.escalations import (
     EscalationOutcomeIn,
     EscalationPage,
     EscalationTicketIn,
+    EscalationWithdrawIn,
 )
 from cspbilling.cases.models import Case
 from cspbilling.core.transitions import TransitionError
@@ -36,6 +37,7 @@ from cspbilling.escalations.services import (
     do_record_ticket_number,
     do_record_upheld,
     do_record_upstream_answer,
+    do_withdraw_escalation,
 )
 
 router = Router(tags=["escalations"])
@@ -166,6 +168,20 @@ def record_answer(request: HttpRequest, reference: str, payload: EscalationAnswe
     except REFUSED as exc:
         raise HttpError(409, str(exc)) from None
     return Status(201, _out(reference))
+
+
+@router.post("/escalations/{reference}/withdraw", response={200: EscalationOut, **WRITE_ERRORS})
+def withdraw_escalation(request: HttpRequest, reference: str, payload: EscalationWithdrawIn):
+    """We no longer ask 21Vianet (support, finance, admins): the escalation's hold is lifted and
+    the case is open again. Portal mode: withdraw the ticket in the 21Vianet portal too; api
+    mode: a note asking 21Vianet to close it goes out through the outbox."""
+    _staff(request, SUPPORT_ROLES)
+    escalation = selectors.get_escalation(reference=reference)
+    try:
+        do_withdraw_escalation(escalation=escalation, reason=payload.reason, actor=actor(request))
+    except REFUSED as exc:
+        raise HttpError(409, str(exc)) from None
+    return _out(reference)
 
 
 @router.post("/escalations/{reference}/outcome", response={200: EscalationOut, **WRITE_ERRORS})

@@ -74,6 +74,10 @@ class EscalationAnswerIn(Schema):
     requests_information: bool = False
 
 
+class EscalationWithdrawIn(Schema):
+    reason: str = Field(..., pattern=TEXT, max_length=5000)
+
+
 class EscalationOutcomeIn(Schema):
     outcome: Literal["upheld", "rejected"]
     promised_credit: str | None = Field(None, pattern=r"^\d{1,15}(\.\d{1,2})?$")

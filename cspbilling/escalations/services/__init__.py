@@ -32,6 +32,10 @@ from cspbilling.escalations.services.tracking import (
     record_information_given,
     record_upstream_answer,
 )
+from cspbilling.escalations.services.withdrawal import (
+    do_withdraw_escalation,
+    withdraw_escalation,
+)
 
 __all__ = [
     "AlreadyEscalated",
@@ -49,6 +53,7 @@ __all__ = [
     "do_record_upstream_answer",
     "do_send_reminders",
     "do_sync_escalations",
+    "do_withdraw_escalation",
     "edit_request",
     "escalate_case",
     "match_credits",
@@ -57,4 +62,5 @@ __all__ = [
     "record_ticket_number",
     "record_upheld",
     "record_upstream_answer",
+    "withdraw_escalation",
 ]

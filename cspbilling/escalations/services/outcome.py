@@ -23,6 +23,7 @@ from cspbilling.core.services import entry_point, transaction_step
 from cspbilling.escalations import texts, transitions
 from cspbilling.escalations.locks import lock_escalation
 from cspbilling.escalations.models import (
+    AWAITING_OUTCOME,
     WAITING_ON_UPSTREAM,
     CreditNoteWhen,
     Escalation,
@@ -50,6 +51,18 @@ def _resolve(escalation: Escalation, *, resolution: str, outcome: str, credit_no
     case = escalation.case
     case.refresh_from_db()
     if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+        return
+    others = Escalation.objects.filter(case=case, status__in=AWAITING_OUTCOME).exclude(
+        pk=escalation.pk
+    )
+    if others.exists():
+        add_note(
+            case=case,
+            body=f"{escalation.reference} is settled, but {case.reference} stays escalated: "
+            f"{', '.join(o.reference for o in others.order_by('pk'))} still waits on 21Vianet. "
+            "Resolve the case once that one is settled too.",
+            actor=actor,
+        )
         return
     is_dispute = case.category == CaseCategory.DISPUTE
     resolve_case(
