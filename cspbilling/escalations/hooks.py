@@ -22,7 +22,7 @@ def _credits_may_have_arrived(batch: ImportBatch) -> None:
     """Inside the import's transaction, in a savepoint: a credit that cannot be turned into a
     credit note (say, its invoice line was credited by hand meanwhile) never fails the import;
     it stays unmatched, shown on the escalations page, and the periodic job tries again."""
-    from cspbilling.escalations.services.outcome import match_credits
+    from cspbilling.escalations.services.matching import match_credits
 
     try:
         with transaction.atomic():

@@ -109,9 +109,6 @@ class Escalation(models.Model):
     promised_credit_minor = models.BigIntegerField(null=True, blank=True)
     credit_upstream_line_id = models.BigIntegerField(unique=True, null=True, blank=True)
     credit_received_at = models.DateTimeField(null=True, blank=True)
-    credit_note = models.ForeignKey(
-        "invoicing.CreditNote", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
     decided_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.CharField(max_length=150)
@@ -142,6 +139,30 @@ class Escalation(models.Model):
         if self.promised_credit_minor is None:
             return None
         return from_minor_units(self.promised_credit_minor, self.currency)
+
+
+class EscalationCreditNote(models.Model):
+    """A credit note given to the customer for an upheld escalation: one per customer invoice
+    whose lines billed the disputed upstream lines (unique: never twice for one invoice)."""
+
+    escalation = models.ForeignKey(
+        Escalation, on_delete=models.PROTECT, related_name="credit_notes"
+    )
+    invoice = models.ForeignKey("invoicing.Invoice", on_delete=models.PROTECT, related_name="+")
+    credit_note = models.OneToOneField(
+        "invoicing.CreditNote", on_delete=models.PROTECT, related_name="escalation_credit"
+    )
+
+    class Meta:
+        ordering = ["invoice_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["escalation", "invoice"], name="escalation_credit_once_per_invoice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.escalation} → {self.credit_note}"
 
 
 class EscalatedLine(models.Model):

@@ -3,12 +3,12 @@ history, and the report (by cause: amount, time to resolution, credits promised 
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from cspbilling.core.money import from_minor_units
-from cspbilling.escalations.models import Cause, Escalation
+from cspbilling.escalations.models import Cause, Escalation, EscalationCreditNote
 
 
 def escalations(*, status: str = "", customer=None) -> QuerySet[Escalation]:
@@ -26,8 +26,20 @@ def escalations(*, status: str = "", customer=None) -> QuerySet[Escalation]:
 
 def get_escalation(*, reference: str) -> Escalation:
     return get_object_or_404(
-        Escalation.objects.select_related("case", "customer", "credit_note"),
+        Escalation.objects.select_related("case", "customer").prefetch_related(
+            credit_notes_prefetch()
+        ),
         reference=reference,
+    )
+
+
+def credit_notes_prefetch() -> Prefetch:
+    """The escalation's credit notes (with their invoices), one query for any number of rows."""
+    return Prefetch(
+        "credit_notes",
+        queryset=EscalationCreditNote.objects.select_related("credit_note", "invoice").order_by(
+            "invoice_id"
+        ),
     )
 
 

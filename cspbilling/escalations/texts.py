@@ -38,12 +38,24 @@ def upheld_credit_pending(language: str, *, amount: Decimal, currency: str) -> s
         ) % {"amount": amount, "currency": currency}
 
 
-def credited(language: str, *, number: str, amount: Decimal, currency: str, invoice: str) -> str:
+def credited(language: str, *, notes: list[tuple[str, Decimal, str, str]]) -> str:
+    """notes: (credit note number, amount, currency, invoice number), one per invoice."""
     with translation.override(language):
+        if len(notes) == 1:
+            [(number, amount, currency, invoice)] = notes
+            return _(
+                "21Vianet upheld your dispute. We have issued credit note %(number)s for "
+                "%(amount)s %(currency)s on invoice %(invoice)s. Thank you for your patience."
+            ) % {"number": number, "amount": amount, "currency": currency, "invoice": invoice}
+        each = "; ".join(
+            _("credit note %(number)s for %(amount)s %(currency)s on invoice %(invoice)s")
+            % {"number": number, "amount": amount, "currency": currency, "invoice": invoice}
+            for number, amount, currency, invoice in notes
+        )
         return _(
-            "21Vianet upheld your dispute. We have issued credit note %(number)s for %(amount)s "
-            "%(currency)s on invoice %(invoice)s. Thank you for your patience."
-        ) % {"number": number, "amount": amount, "currency": currency, "invoice": invoice}
+            "21Vianet upheld your dispute, which concerned several of your invoices. We have "
+            "issued one credit note for each: %(notes)s. Thank you for your patience."
+        ) % {"notes": each}
 
 
 def rejected(language: str, *, reason: str) -> str:

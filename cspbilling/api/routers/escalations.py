@@ -55,6 +55,7 @@ def _money(value) -> str | None:
 
 
 def _summary(e: Escalation) -> dict[str, Any]:
+    numbers = [link.credit_note.number for link in e.credit_notes.all()]
     return {
         "reference": e.reference,
         "case_reference": e.case.reference,
@@ -69,7 +70,8 @@ def _summary(e: Escalation) -> dict[str, Any]:
         "currency": e.currency,
         "promised_credit": _money(e.promised_credit),
         "credit_received_at": e.credit_received_at,
-        "credit_note_number": e.credit_note.number if e.credit_note_id else None,
+        "credit_note_number": numbers[0] if numbers else None,
+        "credit_note_numbers": numbers,
         "last_answer_at": e.last_answer_at,
         "next_reminder_at": e.next_reminder_at,
         "created_at": e.created_at,
@@ -101,7 +103,9 @@ def list_escalations(
     customer = None
     if customer_tenant_id:
         customer = get_object_or_404(Customer, tenant_id=customer_tenant_id)
-    qs = selectors.escalations(status=status, customer=customer).select_related("credit_note")
+    qs = selectors.escalations(status=status, customer=customer).prefetch_related(
+        selectors.credit_notes_prefetch()
+    )
     return {
         "count": qs.count(),
         "limit": limit,

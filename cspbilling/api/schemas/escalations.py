@@ -28,7 +28,12 @@ class EscalationSummaryOut(Schema):
     currency: str
     promised_credit: str | None
     credit_received_at: dt.datetime | None
-    credit_note_number: str | None
+    credit_note_number: str | None = Field(
+        None, description="The first credit note (by invoice); all of them: credit_note_numbers"
+    )
+    credit_note_numbers: list[str] = Field(
+        default_factory=list, description="One credit note per customer invoice credited"
+    )
     last_answer_at: dt.datetime | None
     next_reminder_at: dt.datetime | None
     created_at: dt.datetime

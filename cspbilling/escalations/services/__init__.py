@@ -7,11 +7,10 @@ from cspbilling.escalations.services.filing import (
     do_record_ticket_number,
     record_ticket_number,
 )
+from cspbilling.escalations.services.matching import do_match_credits, match_credits
 from cspbilling.escalations.services.outcome import (
-    do_match_credits,
     do_record_rejected,
     do_record_upheld,
-    match_credits,
     record_rejected,
     record_upheld,
 )
