@@ -141,6 +141,7 @@ class AuditAction(StrEnum):
     ESCALATION_UPHELD = "escalation.upheld"
     ESCALATION_REJECTED = "escalation.rejected"
     ESCALATION_CREDIT_MATCHED = "escalation.credit_matched"
+    ESCALATION_CREDIT_FLAGGED = "escalation.credit_flagged"
     ESCALATION_CREDITED = "escalation.credited"
     ESCALATION_CLOSED = "escalation.closed"
 

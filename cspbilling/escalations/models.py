@@ -108,7 +108,15 @@ class Escalation(models.Model):
     outcome_reason = models.TextField(blank=True)
     promised_credit_minor = models.BigIntegerField(null=True, blank=True)
     credit_upstream_line_id = models.BigIntegerField(unique=True, null=True, blank=True)
+    credit_received_minor = models.BigIntegerField(
+        null=True, blank=True, help_text="What 21Vianet's matched credit gave back (before tax)."
+    )
     credit_received_at = models.DateTimeField(null=True, blank=True)
+    oversized_credit_line_id = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="A credit larger than promised, found but not matched: staff check it.",
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.CharField(max_length=150)
@@ -139,6 +147,25 @@ class Escalation(models.Model):
         if self.promised_credit_minor is None:
             return None
         return from_minor_units(self.promised_credit_minor, self.currency)
+
+    @property
+    def credit_received(self) -> Decimal | None:
+        if self.credit_received_minor is None:
+            return None
+        return from_minor_units(self.credit_received_minor, self.currency)
+
+    @property
+    def credit_short(self) -> Decimal | None:
+        """How much less 21Vianet credited than it promised (None: not short, or not yet)."""
+        if self.credit_received_minor is None or self.promised_credit_minor is None:
+            return None
+        short = self.promised_credit_minor - self.credit_received_minor
+        return from_minor_units(short, self.currency) if short > 0 else None
+
+    @property
+    def credit_to_check(self) -> bool:
+        """Staff should look: the credit came short, or a larger one waits unmatched."""
+        return self.credit_short is not None or self.oversized_credit_line_id is not None
 
 
 class EscalationCreditNote(models.Model):

@@ -1,9 +1,10 @@
-"""The read side of escalations: the list (age, upstream status, next reminder), a customer's
-history, and the report (by cause: amount, time to resolution, credits promised and received)."""
+"""The read side of escalations: the list (age, upstream status, next reminder, credits to
+check), a customer's history, and the report (by cause: amount, time to resolution, credits
+promised, received and short)."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -17,6 +18,11 @@ def escalations(*, status: str = "", customer=None) -> QuerySet[Escalation]:
     )
     if status == "open":
         qs = qs.filter(closed_at=None)
+    elif status == "credit_to_check":
+        qs = qs.filter(
+            Q(credit_received_minor__lt=F("promised_credit_minor"))
+            | Q(oversized_credit_line_id__isnull=False)
+        )
     elif status:
         qs = qs.filter(status=status)
     if customer is not None:
@@ -60,7 +66,13 @@ def report() -> list[dict]:
             open=Count("pk", filter=Q(closed_at=None)),
             disputed=Sum("disputed_minor"),
             promised=Sum("promised_credit_minor"),
-            received=Sum("promised_credit_minor", filter=~Q(credit_upstream_line_id=None)),
+            received=Sum("credit_received_minor"),
+            short=Sum(
+                F("promised_credit_minor") - F("credit_received_minor"),
+                filter=Q(credit_received_minor__lt=F("promised_credit_minor")),
+            ),
+            short_count=Count("pk", filter=Q(credit_received_minor__lt=F("promised_credit_minor"))),
+            oversized=Count("pk", filter=Q(oversized_credit_line_id__isnull=False)),
         )
         .order_by("cause", "currency")
     )
@@ -81,6 +93,9 @@ def report() -> list[dict]:
                 "disputed": from_minor_units(row["disputed"] or 0, currency),
                 "promised": from_minor_units(row["promised"] or 0, currency),
                 "received": from_minor_units(row["received"] or 0, currency),
+                "short": from_minor_units(row["short"] or 0, currency),
+                "short_count": row["short_count"],
+                "oversized": row["oversized"],
                 "days_to_decision": round(sum(days) / len(days), 1) if days else None,
             }
         )

@@ -30,6 +30,7 @@ from cspbilling.escalations.request_text import PORTAL_STEPS_ZH
 from cspbilling.escalations.services import (
     AlreadyEscalated,
     EscalationError,
+    do_accept_larger_credit,
     do_cancel_escalation,
     do_edit_request,
     do_escalate_case,
@@ -64,7 +65,12 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "status": status,
             "customer": customer,
-            "statuses": [("open", "Open"), ("", "All"), *EscalationStatus.choices],
+            "statuses": [
+                ("open", "Open"),
+                ("credit_to_check", "Credit to check"),
+                ("", "All"),
+                *EscalationStatus.choices,
+            ],
         },
     )
 
@@ -175,8 +181,11 @@ def _act(action: str, escalation, data, user) -> str:
             escalation=escalation, reason=data.get("reason", ""), actor=actor
         )
         return f"Withdrawn: the case is yours again. {still_to_do(done)}"
-    if action in ("upheld", "rejected") and not user_has_role(user, MONEY_ROLES):
+    if action in ("upheld", "rejected", "accept_credit") and not user_has_role(user, MONEY_ROLES):
         raise EscalationError("only finance or an admin records 21Vianet's decision")
+    if action == "accept_credit":
+        done = do_accept_larger_credit(escalation=escalation, actor=actor)
+        return f"Credit accepted: upstream line {done.credit_upstream_line_id} matched."
     if action == "upheld":
         do_record_upheld(
             escalation=escalation,

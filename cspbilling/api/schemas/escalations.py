@@ -28,6 +28,13 @@ class EscalationSummaryOut(Schema):
     currency: str
     promised_credit: str | None
     credit_received_at: dt.datetime | None
+    credit_received: str | None = Field(None, description="What 21Vianet's credit gave back")
+    credit_short: str | None = Field(
+        None, description="How much less than promised 21Vianet credited (null: not short)"
+    )
+    oversized_credit_line_id: int | None = Field(
+        None, description="A credit larger than promised, found but not matched: staff check it"
+    )
     credit_note_number: str | None = Field(
         None, description="The first credit note (by invoice); all of them: credit_note_numbers"
     )

@@ -7,7 +7,12 @@ from cspbilling.escalations.services.filing import (
     do_record_ticket_number,
     record_ticket_number,
 )
-from cspbilling.escalations.services.matching import do_match_credits, match_credits
+from cspbilling.escalations.services.matching import (
+    accept_larger_credit,
+    do_accept_larger_credit,
+    do_match_credits,
+    match_credits,
+)
 from cspbilling.escalations.services.outcome import (
     do_record_rejected,
     do_record_upheld,
@@ -37,6 +42,8 @@ from cspbilling.escalations.services.withdrawal import (
 )
 
 __all__ = [
+    "accept_larger_credit",
+    "do_accept_larger_credit",
     "AlreadyEscalated",
     "EscalationError",
     "cancel_escalation",
