@@ -4,12 +4,21 @@ promised, received and short)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from cspbilling.core.money import from_minor_units
-from cspbilling.escalations.models import Cause, Escalation, EscalationCreditNote
+from cspbilling.escalations.models import (
+    Cause,
+    Escalation,
+    EscalationCreditNote,
+    EscalationStatus,
+)
+from cspbilling.escalations.texts import CUSTOMER_STATUS
 
 
 def escalations(*, status: str = "", customer=None) -> QuerySet[Escalation]:
@@ -100,3 +109,52 @@ def report() -> list[dict]:
             }
         )
     return rows
+
+
+def for_customer(*, customer, limit: int = 20) -> list[Escalation]:
+    """The customer's escalations, newest first, for its page in the console (the section
+    links to the whole list)."""
+    return list(escalations(customer=customer).prefetch_related(credit_notes_prefetch())[:limit])
+
+
+@dataclass(frozen=True)
+class CustomerEscalation:
+    """What the customer may read of an escalation of its case: when, where it stands in plain
+    words (its language), and when we write next. Never our notes nor 21Vianet's words."""
+
+    reference: str
+    escalated_on: date
+    status: str
+    next_update_on: date | None
+
+
+def _plain_status(escalation: Escalation, credited: bool) -> str:
+    status = escalation.status
+    if status in (EscalationStatus.CLOSED, EscalationStatus.REJECTED):
+        return str(CUSTOMER_STATUS["credited" if credited else "confirmed"])
+    if status == EscalationStatus.UPHELD:
+        return str(CUSTOMER_STATUS["credited" if credited else "credit_pending"])
+    return str(CUSTOMER_STATUS.get(status, CUSTOMER_STATUS[EscalationStatus.FILED]))
+
+
+def for_customer_case(*, case) -> list[CustomerEscalation]:
+    """The escalations of one of the customer's cases, oldest first, as the customer reads
+    them (the caller found the case among the customer's own)."""
+    rows = (
+        Escalation.objects.filter(case=case)
+        .annotate(credited=Count("credit_notes"))
+        .order_by("created_at", "pk")
+    )
+    return [
+        CustomerEscalation(
+            reference=e.reference,
+            escalated_on=timezone.localtime(e.filed_at or e.created_at).date(),
+            status=_plain_status(e, credited=e.credited > 0),
+            next_update_on=(
+                timezone.localtime(e.next_customer_update_at).date()
+                if e.is_open and e.next_customer_update_at
+                else None
+            ),
+        )
+        for e in rows
+    ]
