@@ -11,6 +11,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from cspbilling.api.tests.helpers import post
 from cspbilling.audit.models import AuditEvent
 from cspbilling.cases.models import CaseStatus, Visibility
 from cspbilling.cases.services import (
@@ -43,7 +44,7 @@ def _said(response) -> list[str]:
 
 
 def test_a_case_waiting_on_21vianet_is_not_resolved_or_closed_by_hand(
-    dispute_case, staff_users, client_for
+    dispute_case, staff_users, client_for, tokens
 ):
     escalation = do_escalate_case(case=dispute_case(line=0), actor="agent")
     do_record_ticket_number(escalation=escalation, ticket_number="240801000321", actor="agent")
@@ -62,6 +63,12 @@ def test_a_case_waiting_on_21vianet_is_not_resolved_or_closed_by_hand(
         {"action": "resolve", "body": "已处理。", "outcome": "upheld"},
     )
     assert any("Record 21Vianet's outcome" in text for text in _said(answer))
+    refused = post(
+        f"/cases/{case.reference}/resolve",
+        tokens["support"],
+        {"resolution": "已处理。", "outcome": "upheld"},
+    )
+    assert refused.status_code == 409 and escalation.reference in refused.json()["detail"]
     case.refresh_from_db()
     assert case.status == CaseStatus.ESCALATED
     assert not case.messages.filter(is_resolution=True).exists()  # nothing was sent
