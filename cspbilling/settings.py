@@ -400,7 +400,16 @@ PARTNER_CENTER = {
     # instead of holding a worker asleep.
     "RETRY_AFTER_MAX_SECONDS": env_float("CSPBILLING_PC_RETRY_AFTER_MAX_SECONDS", 300.0),
     "LOCALE": env_str("CSPBILLING_PC_LOCALE", "en-US"),
+    # The name Partner Center writes on the notes the partner adds to a service request
+    # (`createdByName`): polling skips those (they are ours, not 21Vianet's answers). The
+    # sandbox (`cspbilling sandbox`, the test fixtures) signs the partner's notes with it too.
+    "PARTNER_AUTHOR_NAME": env_str("CSPBILLING_PC_PARTNER_AUTHOR_NAME", "Sandbox CSP Partner"),
 }
+if not PARTNER_CENTER["PARTNER_AUTHOR_NAME"].strip():
+    raise ImproperlyConfigured(
+        "CSPBILLING_PC_PARTNER_AUTHOR_NAME is empty: name the author Partner Center writes on "
+        "the partner's own service-request notes"
+    )
 SANDBOX_PORT = env_int("CSPBILLING_SANDBOX_PORT", 8765)
 # 21Vianet's terms: net 30 from the invoice date (verify against the current program guide).
 UPSTREAM_PAYMENT_TERMS_DAYS = env_int("CSPBILLING_UPSTREAM_PAYMENT_TERMS_DAYS", 30)

@@ -118,6 +118,7 @@ class AuditAction(StrEnum):
     CASE_CUSTOMER_WROTE = "case.customer_wrote"
     CASE_WAITING_ON_CUSTOMER = "case.waiting_on_customer"
     CASE_ESCALATED = "case.escalated"
+    CASE_ESCALATION_ENDED = "case.escalation_ended"
     CASE_ROUTED_TO_TECHNICAL = "case.routed_to_technical"
     CASE_RESOLVED = "case.resolved"
     CASE_REOPENED = "case.reopened"
@@ -129,6 +130,7 @@ class AuditAction(StrEnum):
     ESCALATION_PREPARED = "escalation.prepared"
     ESCALATION_EDITED = "escalation.edited"
     ESCALATION_CANCELLED = "escalation.cancelled"
+    ESCALATION_WITHDRAWN = "escalation.withdrawn"
     ESCALATION_FILING = "escalation.filing"
     ESCALATION_FILED = "escalation.filed"
     ESCALATION_ANSWERED = "escalation.answered"
@@ -139,6 +141,7 @@ class AuditAction(StrEnum):
     ESCALATION_UPHELD = "escalation.upheld"
     ESCALATION_REJECTED = "escalation.rejected"
     ESCALATION_CREDIT_MATCHED = "escalation.credit_matched"
+    ESCALATION_CREDIT_FLAGGED = "escalation.credit_flagged"
     ESCALATION_CREDITED = "escalation.credited"
     ESCALATION_CLOSED = "escalation.closed"
 

@@ -14,7 +14,6 @@ from cspbilling.cases.services import (
     do_assign_case,
     do_change_priority,
     do_close_case_as,
-    do_escalate_case,
     do_identify_customer,
     do_recategorize_case,
     do_reply_to_case,
@@ -83,11 +82,6 @@ def _category(*, case: Case, data, user) -> str:
     return "Category changed."
 
 
-def _escalate(*, case: Case, data, user) -> str:
-    do_escalate_case(case=case, actor=user.username, note=data.get("note", ""))
-    return "Escalated."
-
-
 def _resolve(*, case: Case, data, user) -> str:
     credit_note = None
     number = (data.get("credit_note") or "").strip()
@@ -128,7 +122,6 @@ ACTIONS: dict[str, Callable[..., str]] = {
     "assign": _assign,
     "priority": _priority,
     "category": _category,
-    "escalate": _escalate,
     "resolve": _resolve,
     "close": _close,
     "identify": _identify,

@@ -1,4 +1,5 @@
-"""Demo cases: one in each state, a dispute holding collections, one unknown sender in triage,
+"""Demo cases: one in each state (the escalated one is the escalations demo's: only an escalation
+to 21Vianet makes a case escalated), a dispute holding collections, one unknown sender in triage,
 and one that arrived by email: a customer's Foxmail message (GB18030) dropped into the inbound
 side of the local mail catcher (the Maildir VAR_DIR/mail/inbound, which `cspbilling mail
 ingest` reads) and ingested from there. Safe to run again: nothing is added twice."""
@@ -37,9 +38,9 @@ def load_demo_cases(*, mail_dir: Path | None = None) -> str:
     from cspbilling.accounts.models import User
     from cspbilling.cases.intake.maildir import ingest_maildir
     from cspbilling.cases.services import (
+        do_add_note,
         do_assign_case,
         do_confirm_resolution,
-        do_escalate_case,
         do_open_case,
         do_rate_case,
         do_reply_to_case,
@@ -105,7 +106,7 @@ def load_demo_cases(*, mail_dir: Path | None = None) -> str:
         contact_email=second.email,
     )
     waiting = open_one(first, "发票抬头需要修改", "请将发票抬头改为我们的新公司名称。")
-    escalated = open_one(second, "Azure usage higher than expected", "October Azure usage doubled.")
+    usage = open_one(second, "Azure usage higher than expected", "October Azure usage doubled.")
     resolved = open_one(
         first,
         "Credit for cancelled licences",
@@ -114,7 +115,7 @@ def load_demo_cases(*, mail_dir: Path | None = None) -> str:
     )
     closed = open_one(second, "Invoice PDF missing", "The September PDF does not open.")
     by_email = Case.objects.filter(channel="email", customer=first.customer).first()
-    for case in (by_email, waiting, escalated, resolved, closed):
+    for case in (by_email, waiting, usage, resolved, closed):
         if agent and case is not None:
             do_assign_case(case=case, assignee=agent, actor="support")
     do_reply_to_case(
@@ -123,7 +124,7 @@ def load_demo_cases(*, mail_dir: Path | None = None) -> str:
         actor="support",
         wait_on_customer=True,
     )
-    do_escalate_case(case=escalated, actor="support", note="ask 21Vianet for the usage lines")
+    do_add_note(case=usage, body="Ask 21Vianet for the usage lines.", actor="support")
     do_resolve_case(
         case=resolved, resolution="A credit note for the 3 licences is on its way.", actor="support"
     )

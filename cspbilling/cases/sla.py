@@ -2,9 +2,11 @@
 weekends, business hours from settings.BUSINESS_HOURS).
 
 First response: from opening to the first public staff reply; it never pauses. Resolution: from
-opening to resolution, paused while the case waits on the customer (`business_seconds_used`
-keeps what ran before the pause; `resolution_due_at` is empty while paused). These functions
-change the instance only; the services save it.
+opening to resolution, paused while the case waits on someone else: the customer, or 21Vianet
+while it is escalated to them (`business_seconds_used` keeps what ran before the pause;
+`resolution_due_at` is empty while paused). The customer still hears from us while escalated:
+the escalation's own customer-update clock runs on. These functions change the instance only;
+the services save it.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def _run_until(case: Case, now: datetime, calendar: ChinaCalendar) -> None:
 
 
 def pause(case: Case, *, now: datetime, calendar: ChinaCalendar | None = None) -> None:
-    """Waiting on the customer: the resolution clock stops."""
+    """Waiting on the customer, or on 21Vianet (escalated): the resolution clock stops."""
     _run_until(case, now, calendar or china_calendar())
     case.resolution_due_at = None
 

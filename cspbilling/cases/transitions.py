@@ -1,6 +1,8 @@
 """The case's state machine, as a table (DESIGN.md): new → open → waiting_on_customer |
 escalated → resolved → closed; a resolved case reopens; merge, duplicate and spam close from
-any open state. The functions change the instance; the services save it."""
+any open state. An escalated case waits on 21Vianet: it goes back to open (the escalation was
+withdrawn) or is resolved, never to waiting on the customer. The functions change the
+instance; the services save it."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ MACHINE = StateMachine(
         S.NEW: {S.OPEN, S.WAITING_ON_CUSTOMER, S.ESCALATED, S.RESOLVED, S.CLOSED},
         S.OPEN: {S.WAITING_ON_CUSTOMER, S.ESCALATED, S.RESOLVED, S.CLOSED},
         S.WAITING_ON_CUSTOMER: {S.OPEN, S.ESCALATED, S.RESOLVED, S.CLOSED},
-        S.ESCALATED: {S.OPEN, S.WAITING_ON_CUSTOMER, S.RESOLVED, S.CLOSED},
+        S.ESCALATED: {S.OPEN, S.RESOLVED, S.CLOSED},
         S.RESOLVED: {S.OPEN, S.CLOSED},
         S.CLOSED: set(),
     },

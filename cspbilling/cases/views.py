@@ -27,6 +27,7 @@ from cspbilling.cases.models import (
     CloseReason,
 )
 from cspbilling.cases.services import CaseError, do_save_canned_response
+from cspbilling.cases.upstream_escalations import pending_escalations
 from cspbilling.core.transitions import TransitionError
 
 QUEUE_LABELS = {
@@ -81,6 +82,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
                 if v in ("merged", "duplicate", "spam")
             ],
             "resolvable": case.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED),
+            "pending_escalations": pending_escalations(case),
             "history": events_for(object_type="case", object_id=case.reference).order_by("pk"),
         },
     )
@@ -89,8 +91,9 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 @require_roles(*SUPPORT_ROLES)
 def case_act(request: HttpRequest, reference: str) -> HttpResponse:
-    """One action of the case page (reply, note, assign, priority, escalate, resolve, close,
-    identify customer); a refusal is shown, nothing changes."""
+    """One action of the case page (reply, note, assign, priority, category, resolve, close,
+    identify customer); a refusal is shown, nothing changes. Escalating is the escalations
+    app's page ("Escalate to 21Vianet…"): it makes the escalation record."""
     case = selectors.get_case(reference=reference)
     action = ACTIONS.get(request.POST.get("action", ""))
     if action is None:

@@ -130,7 +130,7 @@ def load_demo_escalations() -> str:
     with tempfile.TemporaryDirectory() as folder:
         do_import_reconciliation_file(path=_credit_file(Path(folder), credited), actor="demo")
     credited.refresh_from_db()
-    note = credited.credit_note.number if credited.credit_note_id else "none"
+    note = ", ".join(link.credit_note.number for link in credited.credit_notes.all()) or "none"
     return (
         f", {Escalation.objects.count()} escalations to 21Vianet (one answered by email, "
         f"one credited: credit note {note})"

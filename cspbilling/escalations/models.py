@@ -34,6 +34,7 @@ class EscalationStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected by 21Vianet"
     CLOSED = "closed", "Closed"
     CANCELLED = "cancelled", "Cancelled before filing"
+    WITHDRAWN = "withdrawn", "Withdrawn by us after filing"
 
 
 OPEN_STATUSES = (
@@ -44,6 +45,9 @@ OPEN_STATUSES = (
     EscalationStatus.UPHELD,
 )
 WAITING_ON_UPSTREAM = (EscalationStatus.FILED, EscalationStatus.INFO_REQUESTED)
+# Waiting on 21Vianet's outcome: its case is not resolved or closed by hand meanwhile (the
+# agent records the outcome, withdraws it, or cancels it while only prepared).
+AWAITING_OUTCOME = (EscalationStatus.PREPARED, EscalationStatus.FILING, *WAITING_ON_UPSTREAM)
 
 
 class Severity(models.TextChoices):
@@ -104,9 +108,14 @@ class Escalation(models.Model):
     outcome_reason = models.TextField(blank=True)
     promised_credit_minor = models.BigIntegerField(null=True, blank=True)
     credit_upstream_line_id = models.BigIntegerField(unique=True, null=True, blank=True)
+    credit_received_minor = models.BigIntegerField(
+        null=True, blank=True, help_text="What 21Vianet's matched credit gave back (before tax)."
+    )
     credit_received_at = models.DateTimeField(null=True, blank=True)
-    credit_note = models.ForeignKey(
-        "invoicing.CreditNote", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    oversized_credit_line_id = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="A credit larger than promised, found but not matched: staff check it.",
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -138,6 +147,49 @@ class Escalation(models.Model):
         if self.promised_credit_minor is None:
             return None
         return from_minor_units(self.promised_credit_minor, self.currency)
+
+    @property
+    def credit_received(self) -> Decimal | None:
+        if self.credit_received_minor is None:
+            return None
+        return from_minor_units(self.credit_received_minor, self.currency)
+
+    @property
+    def credit_short(self) -> Decimal | None:
+        """How much less 21Vianet credited than it promised (None: not short, or not yet)."""
+        if self.credit_received_minor is None or self.promised_credit_minor is None:
+            return None
+        short = self.promised_credit_minor - self.credit_received_minor
+        return from_minor_units(short, self.currency) if short > 0 else None
+
+    @property
+    def credit_to_check(self) -> bool:
+        """Staff should look: the credit came short, or a larger one waits unmatched."""
+        return self.credit_short is not None or self.oversized_credit_line_id is not None
+
+
+class EscalationCreditNote(models.Model):
+    """A credit note given to the customer for an upheld escalation: one per customer invoice
+    whose lines billed the disputed upstream lines (unique: never twice for one invoice)."""
+
+    escalation = models.ForeignKey(
+        Escalation, on_delete=models.PROTECT, related_name="credit_notes"
+    )
+    invoice = models.ForeignKey("invoicing.Invoice", on_delete=models.PROTECT, related_name="+")
+    credit_note = models.OneToOneField(
+        "invoicing.CreditNote", on_delete=models.PROTECT, related_name="escalation_credit"
+    )
+
+    class Meta:
+        ordering = ["invoice_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["escalation", "invoice"], name="escalation_credit_once_per_invoice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.escalation} → {self.credit_note}"
 
 
 class EscalatedLine(models.Model):

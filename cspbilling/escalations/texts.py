@@ -7,6 +7,29 @@ from decimal import Decimal
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+# An escalation's state as the customer reads it on its case (portal), in plain words.
+CUSTOMER_STATUS = {
+    "prepared": gettext_lazy("We are preparing the request to 21Vianet."),
+    "filing": gettext_lazy("We are preparing the request to 21Vianet."),
+    "filed": gettext_lazy("21Vianet is reviewing the charges you disputed."),
+    "info_requested": gettext_lazy(
+        "21Vianet asked us for more details, and we are providing them."
+    ),
+    "credit_pending": gettext_lazy(
+        "21Vianet agreed with you. We will issue your credit note as soon as their credit "
+        "reaches us."
+    ),
+    "credited": gettext_lazy("21Vianet agreed with you, and your credit note has been issued."),
+    "confirmed": gettext_lazy("21Vianet reviewed the charges and confirmed them."),
+    "withdrawn": gettext_lazy(
+        "We withdrew the request to 21Vianet and are handling your case ourselves."
+    ),
+    "cancelled": gettext_lazy(
+        "We did not send the request to 21Vianet after all and are handling your case ourselves."
+    ),
+}
 
 
 def escalated(language: str, *, case: str, escalation: str, days: int) -> str:
@@ -38,12 +61,24 @@ def upheld_credit_pending(language: str, *, amount: Decimal, currency: str) -> s
         ) % {"amount": amount, "currency": currency}
 
 
-def credited(language: str, *, number: str, amount: Decimal, currency: str, invoice: str) -> str:
+def credited(language: str, *, notes: list[tuple[str, Decimal, str, str]]) -> str:
+    """notes: (credit note number, amount, currency, invoice number), one per invoice."""
     with translation.override(language):
+        if len(notes) == 1:
+            [(number, amount, currency, invoice)] = notes
+            return _(
+                "21Vianet upheld your dispute. We have issued credit note %(number)s for "
+                "%(amount)s %(currency)s on invoice %(invoice)s. Thank you for your patience."
+            ) % {"number": number, "amount": amount, "currency": currency, "invoice": invoice}
+        each = "; ".join(
+            _("credit note %(number)s for %(amount)s %(currency)s on invoice %(invoice)s")
+            % {"number": number, "amount": amount, "currency": currency, "invoice": invoice}
+            for number, amount, currency, invoice in notes
+        )
         return _(
-            "21Vianet upheld your dispute. We have issued credit note %(number)s for %(amount)s "
-            "%(currency)s on invoice %(invoice)s. Thank you for your patience."
-        ) % {"number": number, "amount": amount, "currency": currency, "invoice": invoice}
+            "21Vianet upheld your dispute, which concerned several of your invoices. We have "
+            "issued one credit note for each: %(notes)s. Thank you for your patience."
+        ) % {"notes": each}
 
 
 def rejected(language: str, *, reason: str) -> str:

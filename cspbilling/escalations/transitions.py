@@ -1,6 +1,7 @@
 """The escalation's state machine, as a table: prepared → filing (api: sent, not confirmed) →
-filed ⇄ info_requested → upheld | rejected → closed; a prepared request can be cancelled.
-The functions change the instance; the services save it."""
+filed ⇄ info_requested → upheld | rejected → closed; a prepared request can be cancelled, a
+filed one withdrawn (by us, before 21Vianet decided). The functions change the instance; the
+services save it."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ MACHINE = StateMachine(
     {
         S.PREPARED: {S.FILING, S.FILED, S.CANCELLED},
         S.FILING: {S.FILED},
-        S.FILED: {S.INFO_REQUESTED, S.UPHELD, S.REJECTED},
-        S.INFO_REQUESTED: {S.FILED, S.UPHELD, S.REJECTED},
+        S.FILED: {S.INFO_REQUESTED, S.UPHELD, S.REJECTED, S.WITHDRAWN},
+        S.INFO_REQUESTED: {S.FILED, S.UPHELD, S.REJECTED, S.WITHDRAWN},
         S.UPHELD: {S.CLOSED},
         S.REJECTED: {S.CLOSED},
         S.CLOSED: set(),
         S.CANCELLED: set(),
+        S.WITHDRAWN: set(),
     },
 )
 
@@ -61,4 +63,9 @@ def close(escalation: Escalation, *, at: datetime) -> None:
 
 def cancel(escalation: Escalation, *, at: datetime) -> None:
     MACHINE.move(escalation, S.CANCELLED)
+    escalation.closed_at = at
+
+
+def withdraw(escalation: Escalation, *, at: datetime) -> None:
+    MACHINE.move(escalation, S.WITHDRAWN)
     escalation.closed_at = at

@@ -30,6 +30,7 @@ from cspbilling.escalations.request_text import PORTAL_STEPS_ZH
 from cspbilling.escalations.services import (
     AlreadyEscalated,
     EscalationError,
+    do_accept_larger_credit,
     do_cancel_escalation,
     do_edit_request,
     do_escalate_case,
@@ -39,7 +40,9 @@ from cspbilling.escalations.services import (
     do_record_ticket_number,
     do_record_upheld,
     do_record_upstream_answer,
+    do_withdraw_escalation,
 )
+from cspbilling.escalations.services.withdrawal import still_to_do
 from cspbilling.partnercenter.errors import PartnerCenterError
 
 NAV_LABEL = gettext_noop("Escalations")
@@ -62,7 +65,12 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "status": status,
             "customer": customer,
-            "statuses": [("open", "Open"), ("", "All"), *EscalationStatus.choices],
+            "statuses": [
+                ("open", "Open"),
+                ("credit_to_check", "Credit to check"),
+                ("", "All"),
+                *EscalationStatus.choices,
+            ],
         },
     )
 
@@ -111,6 +119,7 @@ def escalation_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "severities": Severity.choices,
             "may_act": user_has_role(request.user, SUPPORT_ROLES),
             "may_decide": user_has_role(request.user, MONEY_ROLES),
+            "still_to_do": still_to_do(escalation) if escalation.status == "withdrawn" else "",
             "notes": escalation.case.messages.filter(visibility="internal").order_by("pk"),
             "history": events_for(object_type="escalation", object_id=reference).order_by("pk"),
         },
@@ -166,9 +175,17 @@ def _act(action: str, escalation, data, user) -> str:
         return "Recorded: waiting on 21Vianet again."
     if action == "cancel":
         do_cancel_escalation(escalation=escalation, actor=actor, reason=data.get("reason", ""))
-        return "Cancelled."
-    if action in ("upheld", "rejected") and not user_has_role(user, MONEY_ROLES):
+        return "Cancelled: the case is yours again."
+    if action == "withdraw":
+        done = do_withdraw_escalation(
+            escalation=escalation, reason=data.get("reason", ""), actor=actor
+        )
+        return f"Withdrawn: the case is yours again. {still_to_do(done)}"
+    if action in ("upheld", "rejected", "accept_credit") and not user_has_role(user, MONEY_ROLES):
         raise EscalationError("only finance or an admin records 21Vianet's decision")
+    if action == "accept_credit":
+        done = do_accept_larger_credit(escalation=escalation, actor=actor)
+        return f"Credit accepted: upstream line {done.credit_upstream_line_id} matched."
     if action == "upheld":
         do_record_upheld(
             escalation=escalation,

@@ -23,6 +23,7 @@ from cspbilling.cases.services import (
     do_reopen_case,
 )
 from cspbilling.cases.texts import PORTAL_CATEGORIES, TEXTS
+from cspbilling.escalations import selectors as escalation_selectors
 from cspbilling.portal.access import portal_view
 
 
@@ -101,6 +102,13 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "conversation": selectors.public_messages(case),
             "resolved": case.status == CaseStatus.RESOLVED,
             "ratings": (5, 4, 3, 2, 1),
+            # Sections other apps add to the case page: (template, what it shows).
+            "sections": [
+                (
+                    "escalations/portal/_case_escalations.html",
+                    escalation_selectors.for_customer_case(case=case),
+                )
+            ],
         },
     )
 

@@ -15,6 +15,7 @@ from cspbilling.cases import selectors as case_selectors
 from cspbilling.customers import selectors as customer_selectors
 from cspbilling.customers.billing_settings import BILLING_SETTINGS_FIELDS
 from cspbilling.customers.services import do_update_customer_billing_settings
+from cspbilling.escalations import selectors as escalation_selectors
 from cspbilling.invoicing import selectors as invoicing_selectors
 from cspbilling.invoicing.forms import AssignGroupForm
 from cspbilling.payments import selectors as payment_selectors
@@ -95,6 +96,7 @@ def customer_detail(request: HttpRequest, tenant_id) -> HttpResponse:
         "group_form": AssignGroupForm(initial={"group": customer.group_id}),
         "customer_numbers": upstream_matching.customer_numbers_of(customer),
         "open_cases": case_selectors.open_cases_for_customer(customer=customer),
+        "customer_escalations": escalation_selectors.for_customer(customer=customer),
     }
     return render(request, "console/customer_detail.html", context)
 

@@ -22,6 +22,7 @@ from cspbilling.api.schemas.escalations import (
     EscalationOutcomeIn,
     EscalationPage,
     EscalationTicketIn,
+    EscalationWithdrawIn,
 )
 from cspbilling.cases.models import Case
 from cspbilling.core.transitions import TransitionError
@@ -36,6 +37,7 @@ from cspbilling.escalations.services import (
     do_record_ticket_number,
     do_record_upheld,
     do_record_upstream_answer,
+    do_withdraw_escalation,
 )
 
 router = Router(tags=["escalations"])
@@ -53,6 +55,7 @@ def _money(value) -> str | None:
 
 
 def _summary(e: Escalation) -> dict[str, Any]:
+    numbers = [link.credit_note.number for link in e.credit_notes.all()]
     return {
         "reference": e.reference,
         "case_reference": e.case.reference,
@@ -67,7 +70,11 @@ def _summary(e: Escalation) -> dict[str, Any]:
         "currency": e.currency,
         "promised_credit": _money(e.promised_credit),
         "credit_received_at": e.credit_received_at,
-        "credit_note_number": e.credit_note.number if e.credit_note_id else None,
+        "credit_received": _money(e.credit_received),
+        "credit_short": _money(e.credit_short),
+        "oversized_credit_line_id": e.oversized_credit_line_id,
+        "credit_note_number": numbers[0] if numbers else None,
+        "credit_note_numbers": numbers,
         "last_answer_at": e.last_answer_at,
         "next_reminder_at": e.next_reminder_at,
         "created_at": e.created_at,
@@ -99,7 +106,9 @@ def list_escalations(
     customer = None
     if customer_tenant_id:
         customer = get_object_or_404(Customer, tenant_id=customer_tenant_id)
-    qs = selectors.escalations(status=status, customer=customer).select_related("credit_note")
+    qs = selectors.escalations(status=status, customer=customer).prefetch_related(
+        selectors.credit_notes_prefetch()
+    )
     return {
         "count": qs.count(),
         "limit": limit,
@@ -166,6 +175,20 @@ def record_answer(request: HttpRequest, reference: str, payload: EscalationAnswe
     except REFUSED as exc:
         raise HttpError(409, str(exc)) from None
     return Status(201, _out(reference))
+
+
+@router.post("/escalations/{reference}/withdraw", response={200: EscalationOut, **WRITE_ERRORS})
+def withdraw_escalation(request: HttpRequest, reference: str, payload: EscalationWithdrawIn):
+    """We no longer ask 21Vianet (support, finance, admins): the escalation's hold is lifted and
+    the case is open again. Portal mode: withdraw the ticket in the 21Vianet portal too; api
+    mode: a note asking 21Vianet to close it goes out through the outbox."""
+    _staff(request, SUPPORT_ROLES)
+    escalation = selectors.get_escalation(reference=reference)
+    try:
+        do_withdraw_escalation(escalation=escalation, reason=payload.reason, actor=actor(request))
+    except REFUSED as exc:
+        raise HttpError(409, str(exc)) from None
+    return _out(reference)
 
 
 @router.post("/escalations/{reference}/outcome", response={200: EscalationOut, **WRITE_ERRORS})

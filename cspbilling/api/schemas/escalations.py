@@ -28,7 +28,19 @@ class EscalationSummaryOut(Schema):
     currency: str
     promised_credit: str | None
     credit_received_at: dt.datetime | None
-    credit_note_number: str | None
+    credit_received: str | None = Field(None, description="What 21Vianet's credit gave back")
+    credit_short: str | None = Field(
+        None, description="How much less than promised 21Vianet credited (null: not short)"
+    )
+    oversized_credit_line_id: int | None = Field(
+        None, description="A credit larger than promised, found but not matched: staff check it"
+    )
+    credit_note_number: str | None = Field(
+        None, description="The first credit note (by invoice); all of them: credit_note_numbers"
+    )
+    credit_note_numbers: list[str] = Field(
+        default_factory=list, description="One credit note per customer invoice credited"
+    )
     last_answer_at: dt.datetime | None
     next_reminder_at: dt.datetime | None
     created_at: dt.datetime
@@ -72,6 +84,10 @@ class EscalationTicketIn(Schema):
 class EscalationAnswerIn(Schema):
     text: str = Field(..., pattern=TEXT, max_length=100_000)
     requests_information: bool = False
+
+
+class EscalationWithdrawIn(Schema):
+    reason: str = Field(..., pattern=TEXT, max_length=5000)
 
 
 class EscalationOutcomeIn(Schema):

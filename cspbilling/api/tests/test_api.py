@@ -216,6 +216,7 @@ def test_openapi_schema_is_served_and_valid():
         "/api/v1/escalations/{reference}/ticket",
         "/api/v1/escalations/{reference}/answers",
         "/api/v1/escalations/{reference}/outcome",
+        "/api/v1/escalations/{reference}/withdraw",
     }
     errors = schema["paths"]["/api/v1/customers"]["get"]["responses"]["404"]["content"]
     assert list(errors) == ["application/problem+json"]

@@ -26,6 +26,7 @@ from cspbilling.cases.models import (
 )
 from cspbilling.cases.services.events import record_case_event
 from cspbilling.cases.services.mail import queue_case_message_email, queue_staff_email
+from cspbilling.cases.upstream_escalations import pending_escalations
 from cspbilling.collections.models import HoldSource
 from cspbilling.collections.services import place_dispute_hold, release_dispute_hold
 from cspbilling.core.money import MoneyError, to_minor_units
@@ -335,11 +336,19 @@ def recategorize_case(
 
 @transaction_step
 def escalate_case(*, case: Case, actor: str, note: str = "") -> Case:
-    """The case needs 21Vianet (or a person above the agent): it waits on them."""
+    """The case waits on 21Vianet: only escalations calls this, in the transaction that
+    prepared the escalation record (a case is never `escalated` without one). The resolution
+    clock pauses while 21Vianet has it (sla.py)."""
     case = lock_case(case.pk)
+    pending = pending_escalations(case)
+    if not pending:
+        raise CaseError(
+            f"{case.reference} is escalated only by escalating it to 21Vianet (“Escalate to "
+            "21Vianet…”, which prepares the request): there is no escalation of it to wait on"
+        )
     before = case.status
     transitions.escalate(case)
-    sla.resume(case, now=timezone.now())
+    sla.pause(case, now=timezone.now())
     case.updated_at = timezone.now()
     case.save()
     record_case_event(
@@ -347,9 +356,43 @@ def escalate_case(*, case: Case, actor: str, note: str = "") -> Case:
         AuditAction.CASE_ESCALATED,
         actor=actor,
         before={"status": before},
+        after={"status": case.status, "note": note or ", ".join(p.reference for p in pending)},
+    )
+    return case
+
+
+@transaction_step
+def end_escalation(*, case: Case, actor: str, note: str) -> Case:
+    """Its escalation to 21Vianet was withdrawn or cancelled: when nothing else of the case
+    waits on 21Vianet, the case is ours again (open) and its resolution clock runs on."""
+    case = lock_case(case.pk)
+    if case.status != CaseStatus.ESCALATED or pending_escalations(case):
+        return case
+    transitions.open_case(case)
+    now = timezone.now()
+    sla.resume(case, now=now)
+    case.updated_at = now
+    case.save()
+    record_case_event(
+        case,
+        AuditAction.CASE_ESCALATION_ENDED,
+        actor=actor,
+        before={"status": CaseStatus.ESCALATED},
         after={"status": case.status, "note": note},
     )
     return case
+
+
+def refuse_if_escalated(case: Case, *, doing: str) -> None:
+    """A case whose escalation still waits on 21Vianet is not resolved or closed by hand."""
+    pending = pending_escalations(case)
+    if pending:
+        raise CaseError(
+            f"{case.reference} cannot be {doing}: its escalation to 21Vianet "
+            f"{'; '.join(p.summary for p in pending)} is still open. Record 21Vianet's outcome "
+            "on the escalation, "
+            "or withdraw it, first"
+        )
 
 
 def publish_staff_message(case: Case, *, body: str, actor: str, channel: str) -> CaseMessage:
@@ -370,6 +413,5 @@ do_open_case = entry_point(open_case)
 do_assign_case = entry_point(assign_case)
 do_change_priority = entry_point(change_priority)
 do_identify_customer = entry_point(identify_customer)
-do_escalate_case = entry_point(escalate_case)
 do_recategorize_case = entry_point(recategorize_case)
 do_route_to_technical_support = entry_point(route_to_technical_support)

@@ -25,7 +25,12 @@ from cspbilling.cases.models import (
     DisputeOutcome,
     Visibility,
 )
-from cspbilling.cases.services.cases import CaseError, _clean, publish_staff_message
+from cspbilling.cases.services.cases import (
+    CaseError,
+    _clean,
+    publish_staff_message,
+    refuse_if_escalated,
+)
 from cspbilling.cases.services.events import record_case_event
 from cspbilling.collections.models import HoldSource
 from cspbilling.collections.services import place_dispute_hold, release_dispute_hold
@@ -64,6 +69,7 @@ def resolve_case(
     and rate). A dispute records its outcome and releases its hold on collections."""
     resolution = _clean(resolution, what="resolution message", limit=100_000)
     case = lock_case(case.pk)
+    refuse_if_escalated(case, doing="resolved")
     _check_outcome(case, outcome, credit_note)
     now = timezone.now()
     before = case.status
@@ -263,6 +269,7 @@ def close_case_as(*, case: Case, reason: str, actor: str, into: Case | None = No
         case = lock_case(case.pk)
     if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         raise CaseError(f"{case.reference} is already {case.status}")
+    refuse_if_escalated(case, doing=f"closed as {reason}")
     now = timezone.now()
     before = case.status
     with translation.override(case.language):

@@ -41,6 +41,11 @@ def reply_to_case(
             f"{case.reference} is in triage: say whose customer it is first (or close it as "
             "spam); an unknown sender is never answered"
         )
+    if wait_on_customer and case.status == CaseStatus.ESCALATED:
+        raise CaseError(
+            f"{case.reference} is escalated: it waits on 21Vianet, not on the customer (its "
+            "clock is paused already); send the reply without “wait on the customer”"
+        )
     now = timezone.now()
     before = case.status
     message = publish_staff_message(case, body=body, actor=actor, channel=channel)

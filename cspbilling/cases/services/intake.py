@@ -34,7 +34,7 @@ from cspbilling.cases.services.cases import open_case, publish_staff_message
 from cspbilling.cases.services.closing import confirm_resolution
 from cspbilling.cases.services.conversation import record_customer_message
 from cspbilling.cases.services.events import record_case_event
-from cspbilling.cases.upstream_mail import UpstreamThread, match_upstream_mail
+from cspbilling.cases.upstream_mail import UpstreamThread, UpstreamUnmatched, match_upstream_mail
 from cspbilling.core.services import transaction_step
 from cspbilling.customers.models import BillingContact
 
@@ -211,6 +211,28 @@ def _upstream_note(
     return IntakeResult("upstream_note", case.reference)
 
 
+def _unplaced_upstream(
+    unmatched: UpstreamUnmatched,
+    mail: InboundMail,
+    message_id: str,
+    kept: list[StoredAttachment],
+    refused: list[str],
+) -> IntakeResult:
+    """Upstream support wrote, about no case we can tell: a triage case (never answered: its
+    sender is no customer's contact) saying why, for a person to place."""
+    case = _new_case(mail, message_id, [])
+    _attach(case.messages.order_by("pk").first(), kept, refused)
+    CaseMessage.objects.create(
+        case=case,
+        visibility=Visibility.INTERNAL,
+        author_kind=AuthorKind.SYSTEM,
+        author=ACTOR,
+        channel=Channel.SYSTEM,
+        body=unmatched.reason,
+    )
+    return IntakeResult("triage", case.reference, unmatched.reason)
+
+
 @transaction_step
 def record_inbound_email(
     *, mail: InboundMail, message_id: str, kept: list[StoredAttachment], refused: list[str]
@@ -218,8 +240,10 @@ def record_inbound_email(
     if CaseMessage.objects.filter(message_id=message_id).exists():
         return IntakeResult("duplicate", reason=message_id)
     thread = match_upstream_mail(mail)
-    if thread is not None:
+    if isinstance(thread, UpstreamThread):
         return _upstream_note(thread, mail, message_id, kept, refused)
+    if isinstance(thread, UpstreamUnmatched):
+        return _unplaced_upstream(thread, mail, message_id, kept, refused)
     customer_ids = _sender_customer_ids(mail.sender)
     case = _find_case(mail)
     if case is not None and _may_write_on(case, mail.sender, customer_ids):

@@ -13,7 +13,6 @@ from cspbilling.cases.services import (
     CaseError,
     do_add_note,
     do_assign_case,
-    do_escalate_case,
     do_record_customer_message,
     do_reply_to_case,
 )
@@ -43,8 +42,15 @@ def test_the_state_machine_refuses_moves_outside_its_table(
     case = make_case()
     case = do_assign_case(case=case, assignee=staff_users["support"], actor="lead")
     assert case.status == CaseStatus.OPEN
-    case = do_escalate_case(case=case, actor="agent")
-    assert case.status == CaseStatus.ESCALATED
+    # No plain "escalate": a case is escalated only by an escalation to 21Vianet (a record).
+    from django.db import transaction
+
+    from cspbilling.cases.services import escalate_case
+
+    with pytest.raises(CaseError, match="Escalate to 21Vianet"), transaction.atomic():
+        escalate_case(case=case, actor="agent")
+    case.refresh_from_db()
+    assert case.status == CaseStatus.OPEN
     with pytest.raises(CaseError, match="not staff"):
         do_assign_case(case=case, assignee=portal_user_a, actor="x")
     case.status = CaseStatus.CLOSED

@@ -27,12 +27,16 @@ NOTE = "INTERNAL: credit limit under review"
 
 
 @pytest.fixture
-def busy_queues(make_case, customer_b, staff_users):
-    """Cases in every queue: mine, unassigned, waiting, escalated, triage."""
-    from cspbilling.cases.services import do_escalate_case, do_open_case
+def busy_queues(make_case, customer_b, staff_users, issued_invoice, customer_a):
+    """Cases in every queue: mine, unassigned, waiting, escalated (to 21Vianet), triage."""
+    from cspbilling.cases.services import do_open_case
+    from cspbilling.escalations.services import do_escalate_case
 
     agent = staff_users["support"]
-    cases = [make_case(subject=f"Question {n}") for n in range(6)]
+    line = issued_invoice(amounts=("100",), customer=customer_a).lines.get()
+    cases = [
+        make_case(subject=f"Question {n}", invoice_lines=[line] if n == 2 else []) for n in range(6)
+    ]
     cases += [make_case(customer=customer_b, subject="Fabrikam question")]
     for case in cases[:3]:
         do_assign_case(case=case, assignee=agent, actor="lead")
@@ -244,7 +248,9 @@ def test_sla_warnings_go_once_and_figures_count_per_agent(
     staff_users["support"].save()
     later = timezone.now() + dt.timedelta(days=30)
     warned = do_warn_sla(now=later)
-    assert len(warned) == 7  # all but the one waiting on the customer (its clock is paused)
+    # All but the one waiting on the customer and the one escalated to 21Vianet (their clocks
+    # are paused).
+    assert len(warned) == 6 and busy_queues[2].reference not in warned
     assert do_warn_sla(now=later) == []  # nothing twice
     mail = OutboundMessage.objects.filter(idempotency_key__startswith="case-sla:").first()
     assert "past its resolution target" in mail.payload["subject"]

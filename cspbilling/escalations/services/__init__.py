@@ -7,11 +7,15 @@ from cspbilling.escalations.services.filing import (
     do_record_ticket_number,
     record_ticket_number,
 )
-from cspbilling.escalations.services.outcome import (
+from cspbilling.escalations.services.matching import (
+    accept_larger_credit,
+    do_accept_larger_credit,
     do_match_credits,
+    match_credits,
+)
+from cspbilling.escalations.services.outcome import (
     do_record_rejected,
     do_record_upheld,
-    match_credits,
     record_rejected,
     record_upheld,
 )
@@ -32,8 +36,14 @@ from cspbilling.escalations.services.tracking import (
     record_information_given,
     record_upstream_answer,
 )
+from cspbilling.escalations.services.withdrawal import (
+    do_withdraw_escalation,
+    withdraw_escalation,
+)
 
 __all__ = [
+    "accept_larger_credit",
+    "do_accept_larger_credit",
     "AlreadyEscalated",
     "EscalationError",
     "cancel_escalation",
@@ -49,6 +59,7 @@ __all__ = [
     "do_record_upstream_answer",
     "do_send_reminders",
     "do_sync_escalations",
+    "do_withdraw_escalation",
     "edit_request",
     "escalate_case",
     "match_credits",
@@ -57,4 +68,5 @@ __all__ = [
     "record_ticket_number",
     "record_upheld",
     "record_upstream_answer",
+    "withdraw_escalation",
 ]

@@ -13,6 +13,7 @@ from django.utils import timezone
 from cspbilling.audit.actions import AuditAction
 from cspbilling.cases.locks import lock_case
 from cspbilling.cases.models import Case, CaseStatus, Channel
+from cspbilling.cases.services import end_escalation
 from cspbilling.cases.services import escalate_case as move_case_to_escalated
 from cspbilling.cases.services.cases import publish_staff_message
 from cspbilling.core.services import entry_point, transaction_step
@@ -217,7 +218,11 @@ def edit_request(
 
 @transaction_step
 def cancel_escalation(*, escalation: Escalation, actor: str, reason: str) -> Escalation:
-    """A prepared request that will not be filed: its lines are free again."""
+    """A prepared request that will not be filed: its lines are free again, and its case is
+    ours again (open, its clock running) unless another escalation of it waits on 21Vianet."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise EscalationError("say why the request is not filed: it is kept in the history")
     escalation = lock_escalation(escalation.pk)
     transitions.cancel(escalation, at=timezone.now())
     escalation.save()
@@ -226,6 +231,7 @@ def cancel_escalation(*, escalation: Escalation, actor: str, reason: str) -> Esc
     record_escalation_event(
         escalation, AuditAction.ESCALATION_CANCELLED, actor=actor, after={"reason": reason}
     )
+    end_escalation(case=escalation.case, actor=actor, note=f"{escalation.reference} cancelled")
     return escalation
 
 

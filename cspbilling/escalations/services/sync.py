@@ -29,8 +29,6 @@ from cspbilling.partnercenter.client import PartnerCenterClient
 from cspbilling.partnercenter.errors import PartnerCenterError, PartnerCenterThrottled
 from cspbilling.partnercenter.resources import ServiceRequest
 
-PARTNER_AUTHOR = "Sandbox CSP Partner"
-
 
 def poll_interval() -> timedelta:
     return timedelta(minutes=max(settings.ESCALATIONS_POLL_MINUTES, 1))
@@ -43,7 +41,8 @@ def apply_upstream(*, escalation: Escalation, request: ServiceRequest) -> Escala
     if escalation.status not in WAITING_ON_UPSTREAM:
         return escalation
     new_notes = request.notes[escalation.upstream_notes_seen :]
-    theirs = [n for n in new_notes if (n.created_by_name or "") != PARTNER_AUTHOR]
+    ours = settings.PARTNER_CENTER["PARTNER_AUTHOR_NAME"].strip().casefold()
+    theirs = [n for n in new_notes if (n.created_by_name or "").strip().casefold() != ours]
     for note in theirs:
         add_note(
             case=escalation.case,

@@ -5,9 +5,11 @@ not answered in N business days; the customer hears from us every N business day
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cspbilling.audit.actions import AuditAction
@@ -16,7 +18,7 @@ from cspbilling.cases.models import CaseMessage, Channel
 from cspbilling.cases.services import add_note
 from cspbilling.cases.services.cases import publish_staff_message
 from cspbilling.cases.services.mail import queue_staff_email
-from cspbilling.cases.upstream_mail import UpstreamThread
+from cspbilling.cases.upstream_mail import UpstreamThread, UpstreamUnmatched
 from cspbilling.core.services import entry_point, transaction_step
 from cspbilling.escalations import texts, transitions
 from cspbilling.escalations.clock import business_days_later
@@ -29,8 +31,12 @@ from cspbilling.escalations.models import (
 )
 from cspbilling.escalations.services.events import EscalationError, record_escalation_event
 
-REFERENCE = re.compile(r"\bESC-(\d{6,})\b", re.IGNORECASE)
+# Ours and theirs in Chinese text: no word boundary between a CJK character and a letter or a
+# digit ("参考号ESC-000001的"), so the edges are ASCII letters and digits, not \b.
+REFERENCE = re.compile(r"(?<![0-9A-Za-z])ESC-([0-9]{6,})(?![0-9])", re.IGNORECASE)
 TOKEN = re.compile(r"[0-9A-Za-z-]{6,40}")
+DIGITS = re.compile(r"[0-9]{6,40}")
+DIGIT = re.compile(r"[0-9]")
 
 
 def answered(escalation: Escalation, *, requests_information: bool, actor: str) -> None:
@@ -88,21 +94,47 @@ def _from_upstream(sender: str) -> bool:
     )
 
 
-def match_upstream_mail(mail: InboundMail) -> UpstreamThread | None:
-    """The escalation a 21Vianet email is about: our reference, else a ticket number it names."""
+def escalations_named(text: str) -> list[Escalation]:
+    """The escalations a text names, by our reference or by 21Vianet's ticket number. Full-width
+    digits and letters (（２４１１…）, ＥＳＣ) count as their ASCII twins (NFKC)."""
+    text = unicodedata.normalize("NFKC", text or "")
+    references = {f"ESC-{int(n):06d}" for n in REFERENCE.findall(text)}
+    tokens = {t for t in set(TOKEN.findall(text)) | set(DIGITS.findall(text)) if DIGIT.search(t)}
+    tokens = set(sorted(tokens)[:500])  # a ticket number has digits; a long mail, many words
+    if not references and not tokens:
+        return []
+    return list(
+        Escalation.objects.select_related("case")
+        .filter(Q(reference__in=references) | Q(ticket_number__in=tokens))
+        .order_by("pk")
+    )
+
+
+def match_upstream_mail(mail: InboundMail) -> UpstreamThread | UpstreamUnmatched | None:
+    """The escalation a 21Vianet email is about: the one its new text (subject and body) names
+    by our reference or their ticket number, else the one its quoted history names (a reply
+    that only quotes the ticket). Several at once, or none: not guessed (UpstreamUnmatched)."""
     if not _from_upstream(mail.sender):
         return None
-    text = f"{mail.subject}\n{mail.body}\n{mail.quoted}"
-    escalations = Escalation.objects.select_related("case")
     found = None
-    references = [f"ESC-{int(n):06d}" for n in REFERENCE.findall(text)]
-    if references:
-        found = escalations.filter(reference__in=references).order_by("-pk").first()
+    for where, text in (("text", f"{mail.subject}\n{mail.body}"), ("quoted history", mail.quoted)):
+        named = escalations_named(text)
+        if len(named) > 1:
+            which = ", ".join(f"{e.reference} (ticket {e.ticket_number or '—'})" for e in named)
+            return UpstreamUnmatched(
+                f"Mail from 21Vianet ({mail.sender}) whose {where} names several escalations: "
+                f"{which}. It is not threaded into any of them: record what it says on the "
+                "right escalation by hand."
+            )
+        if named:
+            found = named[0]
+            break
     if found is None:
-        tokens = set(TOKEN.findall(text)) - {None}
-        found = escalations.filter(ticket_number__in=tokens).order_by("-pk").first()
-    if found is None:
-        return None
+        return UpstreamUnmatched(
+            f"Mail from 21Vianet ({mail.sender}) that names none of our escalations (no "
+            "ESC- reference and no ticket number we filed). Find the escalation it answers "
+            "and record what it says there by hand."
+        )
     escalation_pk = found.pk
 
     def recorded(message: CaseMessage) -> None:

@@ -10,6 +10,8 @@ import httpx
 import pytest
 from django.utils import timezone
 
+from cspbilling.upstream.tests.fixtures import LICENSE_HEADER, license_row, write_csv
+
 
 @pytest.fixture
 def dispute_case(make_case, issued_invoice, customer_a):
@@ -103,3 +105,37 @@ def clock(monkeypatch):
     clock = Clock()
     monkeypatch.setattr(timezone, "now", lambda: real_now() + clock.offset)
     return clock
+
+
+def credit_file(tmp_path, customer, rows: list[tuple[str, str]], *, invoice: str = "D0NOV2026"):
+    """A later 21Vianet reconciliation file (its November invoice `invoice`) with lines
+    (subscription, amount before tax)."""
+    made = []
+    for i, (subscription, amount) in enumerate(rows, start=1):
+        row = license_row(
+            i,
+            tenant=str(customer.tenant_id),
+            qty=1,
+            price=amount,
+            tax="0",
+            invoice=invoice,
+        )
+        row.update(
+            SubscriptionId=subscription,
+            SyndicationPartnerSubscriptionNumber=subscription,
+            ChargeStartDate="2026-11-01",
+            ChargeEndDate="2026-11-30",
+            ChargeType="Credit",
+            Currency="CNY",
+        )
+        made.append(row)
+    return write_csv(tmp_path / f"{invoice}.csv", LICENSE_HEADER, made)
+
+
+def filed_escalation(dispute_case, vianet, line=0):
+    """The dispute case's escalation, filed in the sandbox's portal with its ticket number."""
+    from cspbilling.escalations.services import do_escalate_case, do_record_ticket_number
+
+    escalation = do_escalate_case(case=dispute_case(line=line), actor="agent")
+    ticket = vianet.file_in_portal(title=escalation.title)
+    return do_record_ticket_number(escalation=escalation, ticket_number=ticket, actor="agent")

@@ -111,3 +111,29 @@ def test_polling_threads_answers_in_and_backs_off_on_429(
     escalation.refresh_from_db()
     assert escalation.poll_backoff_seconds == 0
     assert escalation.case.messages.filter(body__contains="下期发票中贷记").exists()
+
+
+def test_polling_skips_the_notes_the_partner_wrote_under_its_configured_name(
+    api_mode, dispute_case, pc_sandbox, make_pc_client, settings
+):
+    """The partner's author name is a setting (CSPBILLING_PC_PARTNER_AUTHOR_NAME) and the
+    sandbox signs the partner's notes with the same value: our own note (added through the API,
+    as an agent would) never comes back as an answer from 21Vianet; theirs does."""
+    name = "云伙伴计费部 Cloud Partner Billing"
+    settings.PARTNER_CENTER = {**settings.PARTNER_CENTER, "PARTNER_AUTHOR_NAME": name}
+    pc_sandbox.reset(partner_author=name)
+    api_mode.api(True)
+    client = make_pc_client(max_retries=0)
+    escalation = do_escalate_case(case=dispute_case(line=0), actor="agent")
+    escalation = do_file_through_api(escalation=escalation, actor="agent", client=client)
+    ticket = escalation.ticket_number
+
+    ours = client.add_service_request_note(ticket, "补充：客户的订购记录见附件。")
+    assert ours.notes[-1].created_by_name == name
+    api_mode.note(ticket, "已收到补充材料，正在核实。", status="open")
+    assert do_sync_escalations(client=client) == {"polled": 1}
+    case_notes = [m.body for m in escalation.case.messages.filter(visibility=Visibility.INTERNAL)]
+    assert any("正在核实" in body for body in case_notes)
+    assert not any("订购记录见附件" in body for body in case_notes)
+    escalation.refresh_from_db()
+    assert escalation.upstream_notes_seen == 2 and escalation.last_answer_at is not None

@@ -30,7 +30,8 @@ def test_the_demo_has_an_answered_and_a_credited_escalation(pc_sandbox, settings
     assert "重复计费" in reply.body and answered.last_answer_at
     credited = Escalation.objects.get(ticket_number="2411250000102")
     assert credited.status == EscalationStatus.CLOSED and credited.credit_received_at
-    assert credited.credit_note.status == "issued"
-    assert credited.case.status == "resolved" and credited.case.credit_note == credited.credit_note
+    [note] = [link.credit_note for link in credited.credit_notes.all()]
+    assert note.status == "issued"
+    assert credited.case.status == "resolved" and credited.case.credit_note == note
     assert "2 escalations" in load_demo_data()  # again: no more
     assert Escalation.objects.count() == 2

@@ -10,7 +10,7 @@ import pytest
 from cspbilling.cases.models import CaseStatus, Visibility
 from cspbilling.cases.services import do_confirm_resolution
 from cspbilling.collections.models import DisputeHold
-from cspbilling.escalations.models import Escalation, EscalationStatus
+from cspbilling.escalations.models import EscalationStatus
 from cspbilling.escalations.services import (
     EscalationError,
     do_escalate_case,
@@ -18,42 +18,17 @@ from cspbilling.escalations.services import (
     do_record_ticket_number,
     do_record_upheld,
 )
+from cspbilling.escalations.tests.fixtures import credit_file, filed_escalation
 from cspbilling.invoicing.models import CreditNote
 from cspbilling.upstream.services import do_import_reconciliation_file
-from cspbilling.upstream.tests.fixtures import LICENSE_HEADER, license_row, write_csv
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _credit_file(tmp_path, customer, rows: list[tuple[str, str]]):
-    """A later 21Vianet invoice (November) with lines (subscription, amount)."""
-    made = []
-    for i, (subscription, amount) in enumerate(rows, start=1):
-        row = license_row(
-            i, tenant=str(customer.tenant_id), qty=1, price=amount, tax="0", invoice="D0NOV2026"
-        )
-        row.update(
-            SubscriptionId=subscription,
-            SyndicationPartnerSubscriptionNumber=subscription,
-            ChargeStartDate="2026-11-01",
-            ChargeEndDate="2026-11-30",
-            ChargeType="Credit",
-            Currency="CNY",
-        )
-        made.append(row)
-    return write_csv(tmp_path / "november.csv", LICENSE_HEADER, made)
-
-
-def _filed(dispute_case, vianet, line=0) -> Escalation:
-    escalation = do_escalate_case(case=dispute_case(line=line), actor="agent")
-    ticket = vianet.file_in_portal(title=escalation.title)
-    return do_record_ticket_number(escalation=escalation, ticket_number=ticket, actor="agent")
 
 
 def test_upheld_credit_arrives_on_a_later_invoice_and_becomes_a_credit_note(
     dispute_case, vianet, customer_a, tmp_path, smtp_server, deliver_outbox
 ):
-    escalation = _filed(dispute_case, vianet)
+    escalation = filed_escalation(dispute_case, vianet)
     case = escalation.case
     with pytest.raises(EscalationError, match="at most the disputed"):
         do_record_upheld(escalation=escalation, promised_credit=Decimal("500"), actor="agent")
@@ -65,13 +40,13 @@ def test_upheld_credit_arrives_on_a_later_invoice_and_becomes_a_credit_note(
     assert not CreditNote.objects.exists()
 
     # The next upstream invoice: a decoy (other amount) and the promised credit.
-    path = _credit_file(tmp_path, customer_a, [("sub-0", "-99.00"), ("sub-0", "-100.00")])
+    path = credit_file(tmp_path, customer_a, [("sub-0", "-99.00"), ("sub-0", "-100.00")])
     do_import_reconciliation_file(path=path, actor="t")
     escalation.refresh_from_db()
     case.refresh_from_db()
     assert escalation.status == EscalationStatus.CLOSED
     assert escalation.credit_upstream_line_id is not None and escalation.credit_received_at
-    note = escalation.credit_note
+    [note] = [link.credit_note for link in escalation.credit_notes.all()]
     assert note.status == "issued" and note.invoice == dispute_case.invoice
     assert note.subtotal_minor == 10000 and note.total_minor == 10600  # what we billed: +6 %
     assert case.status == CaseStatus.RESOLVED and case.credit_note == note
@@ -91,14 +66,16 @@ def test_credit_note_on_approval_and_the_arrival_recorded_later(
     dispute_case, vianet, customer_a, tmp_path, settings
 ):
     settings.ESCALATIONS_CREDIT_NOTE_WHEN = "on_approval"
-    escalation = _filed(dispute_case, vianet)
+    escalation = filed_escalation(dispute_case, vianet)
     do_record_upheld(escalation=escalation, promised_credit=Decimal("50"), actor="agent")
     escalation.refresh_from_db()
     assert escalation.status == EscalationStatus.CLOSED
-    assert escalation.credit_note.subtotal_minor == 5000  # half the dispute, half the line
+    assert (
+        escalation.credit_notes.get().credit_note.subtotal_minor == 5000
+    )  # half the dispute, half the line
     assert escalation.case.status == CaseStatus.RESOLVED
     do_import_reconciliation_file(
-        path=_credit_file(tmp_path, customer_a, [("sub-0", "-50.00")]), actor="t"
+        path=credit_file(tmp_path, customer_a, [("sub-0", "-50.00")]), actor="t"
     )
     escalation.refresh_from_db()
     assert escalation.credit_upstream_line_id is not None
@@ -154,4 +131,4 @@ def test_the_sandbox_21vianet_puts_the_promised_credit_on_its_next_invoice(
     credit_line = UpstreamLineItem.objects.get(pk=escalation.credit_upstream_line_id)
     assert credit_line.invoice.invoice_id == issued["id"] and credit_line.amount_minor == -10000
     assert escalation.status == EscalationStatus.CLOSED
-    assert escalation.credit_note.total_minor == 10600
+    assert escalation.credit_notes.get().credit_note.total_minor == 10600

@@ -123,3 +123,19 @@ def test_cli_lists_and_records_a_ticket(dispute_case, capsys):
     assert row["ticket_number"] == "240801000555" and row["status"] == "filed"
     call_command("escalations", "remind")
     assert json.loads(capsys.readouterr().out) == {"reminders": 0, "customer_updates": 0}
+
+
+def test_api_withdraws_with_a_reason_and_role_checks(dispute_case, tokens):
+    escalation = do_escalate_case(case=dispute_case(line=0), actor="a")
+    path = f"/escalations/{escalation.reference}/withdraw"
+    assert post(path, tokens["support"], {"reason": "x"}).status_code == 409  # not filed yet
+    do_record_ticket_number(escalation=escalation, ticket_number="240801000888", actor="a")
+    assert post(path, tokens["readonly"], {"reason": "x"}).status_code == 403
+    assert post(path, tokens["portal"], {"reason": "x"}).status_code == 403
+    assert post(path, tokens["support"], {"reason": "   "}).status_code == 422
+    escalation.refresh_from_db()
+    assert escalation.status == EscalationStatus.FILED
+    done = post(path, tokens["support"], {"reason": "客户撤回争议"})
+    assert done.status_code == 200 and done.json()["status"] == "withdrawn"
+    escalation.case.refresh_from_db()
+    assert escalation.case.status == "open"

@@ -22,9 +22,10 @@ def cloud(db) -> TaxCategory:
 
 @pytest.fixture
 def issued_invoice(make_customer, cloud):
-    """issued_invoice(amounts=("100", "50.05"), customer=None, **customer_fields) -> an issued
-    Invoice of that customer (or a new one) for October 2026, one line per amount (a
-    subscription each), priced at cost + 6 % VAT, issued on 2026-11-03."""
+    """issued_invoice(amounts=("100", "50.05"), customer=None, period=None, **customer_fields)
+    -> an issued Invoice of that customer (or a new one) for October 2026 (or the month
+    `period`), one line per amount (a subscription each), priced at cost + 6 % VAT, issued on
+    the 3rd of the next month (2026-11-03)."""
     from cspbilling.invoicing.models import Invoice
     from cspbilling.invoicing.services import (
         do_create_price_rule,
@@ -36,7 +37,8 @@ def issued_invoice(make_customer, cloud):
     october = dt.date(2026, 10, 1)
     rule_made = []
 
-    def make(amounts=("100", "50.05"), customer=None, **customer_fields) -> Invoice:
+    def make(amounts=("100", "50.05"), customer=None, period=None, **customer_fields) -> Invoice:
+        period = period or october
         if not rule_made:
             do_create_price_rule(
                 actor="t",
@@ -48,7 +50,7 @@ def issued_invoice(make_customer, cloud):
             )
             rule_made.append(True)
         customer = customer or make_customer(**customer_fields)
-        invoice, batch = upstream_invoice(october)
+        invoice, batch = upstream_invoice(period)
         add_lines(
             invoice,
             batch,
@@ -57,9 +59,10 @@ def issued_invoice(make_customer, cloud):
                 for n, amount in enumerate(amounts)
             ],
         )
-        do_run_billing(period=october, customer=customer, actor="t")
+        do_run_billing(period=period, customer=customer, actor="t")
         draft = Invoice.objects.get(customer=customer, status="draft")
-        [issued] = do_issue_invoices(invoices=[draft], actor="t", on=dt.date(2026, 11, 3))
+        issue_on = (period + dt.timedelta(days=32)).replace(day=3)
+        [issued] = do_issue_invoices(invoices=[draft], actor="t", on=issue_on)
         return issued
 
     return make

@@ -21,7 +21,6 @@ from cspbilling.partnercenter.sandbox.http_util import (
 )
 from cspbilling.partnercenter.sandbox.state import SandboxError, SandboxState
 
-PARTNER_AGENT = "Sandbox CSP Partner"
 NOT_IN_CHINA = (
     "Service requests and service updates don't apply to Partner Center operated by 21Vianet: "
     "all support requests are handled through Partner Center operated by 21Vianet "
@@ -78,7 +77,9 @@ def patch_service_request(state: SandboxState, req: Request) -> Reply:
     text = next((v for k, v in note.items() if str(k).lower() == "text"), None)
     sr = state.service_request(req.params["srid"])
     status = "open" if sr["status"] == "attention_needed" else None
-    return ok(state.add_note(req.params["srid"], str(text or ""), by=PARTNER_AGENT, status=status))
+    return ok(
+        state.add_note(req.params["srid"], str(text or ""), by=state.partner_author, status=status)
+    )
 
 
 @global_only

@@ -22,6 +22,7 @@ from cspbilling.partnercenter.sandbox import (
 from cspbilling.partnercenter.sandbox.faults import Fault
 from cspbilling.partnercenter.sandbox.http_util import Reply, Request, encode_json
 from cspbilling.partnercenter.sandbox.state import (
+    DEFAULT_PARTNER_AUTHOR,
     DEFAULT_TOKEN,
     SandboxError,
     SandboxState,
@@ -281,13 +282,15 @@ def start_sandbox(
     anchor: date | None = None,
     cloud: str = "china",
     state_file: str | Path | None = None,
+    partner_author: str = DEFAULT_PARTNER_AUTHOR,
 ) -> SandboxHandle:
     """Seed and serve a sandbox in a background thread (port 0 picks a free port).
 
     ``cloud`` is ``china`` (Partner Center operated by 21Vianet: no service-request API) or
     ``global``. With ``state_file``, the state is loaded from it when it exists (seeding
     options are then ignored) and written back after each change and on ``stop()``; a file
-    that cannot be read raises ``StateFileError`` (a ValueError).
+    that cannot be read raises ``StateFileError`` (a ValueError). ``partner_author`` is the
+    name it writes on the notes the partner adds to a service request.
     """
     state = SandboxState(
         customers=customers,
@@ -296,6 +299,7 @@ def start_sandbox(
         anchor=anchor,
         cloud=cloud,
         state_file=state_file,
+        partner_author=partner_author,
     )
     if faults:
         state.faults.update(faults)

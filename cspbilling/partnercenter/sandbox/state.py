@@ -18,6 +18,9 @@ from cspbilling.partnercenter.sandbox import seed as seeding
 from cspbilling.partnercenter.sandbox.faults import FaultConfig
 
 DEFAULT_TOKEN = "sandbox-token"  # noqa: S105 (a fixed local test token, not a secret)
+# Who Partner Center says wrote the notes the partner adds (cspbilling passes its setting
+# PARTNER_CENTER["PARTNER_AUTHOR_NAME"], so that the sandbox and the poller agree).
+DEFAULT_PARTNER_AUTHOR = "Sandbox CSP Partner"
 
 CLOUDS = ("china", "global")
 
@@ -67,8 +70,10 @@ class SandboxState:
         anchor: date | None = None,
         cloud: str = "china",
         state_file: str | Path | None = None,
+        partner_author: str = DEFAULT_PARTNER_AUTHOR,
     ) -> None:
         self.lock = threading.RLock()
+        self.partner_author = partner_author or DEFAULT_PARTNER_AUTHOR
         self.customers_count, self.seed, self.anchor, self.token = customers, seed, anchor, token
         self.cloud = check_cloud(cloud)
         self.state_file = Path(state_file) if state_file else None
@@ -93,9 +98,12 @@ class SandboxState:
         customers: int | None = None,
         seed: int | None = None,
         cloud: str | None = None,
+        partner_author: str | None = None,
     ) -> None:
         """Back to freshly seeded data, no faults, empty request log."""
         with self.lock:
+            if partner_author:
+                self.partner_author = partner_author
             if customers is not None:
                 self.customers_count = customers
             if seed is not None:

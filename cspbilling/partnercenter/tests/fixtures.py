@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
 
 from cspbilling.partnercenter.auth import SandboxTokenProvider
 from cspbilling.partnercenter.client import PartnerCenterClient
@@ -19,7 +20,11 @@ PC_SANDBOX_CLOUD = "china"  # as in production; pc_sandbox_global switches a tes
 @pytest.fixture(scope="session")
 def pc_sandbox_server() -> Iterator[SandboxHandle]:
     handle = start_sandbox(
-        port=0, customers=PC_SANDBOX_CUSTOMERS, seed=PC_SANDBOX_SEED, cloud=PC_SANDBOX_CLOUD
+        port=0,
+        customers=PC_SANDBOX_CUSTOMERS,
+        seed=PC_SANDBOX_SEED,
+        cloud=PC_SANDBOX_CLOUD,
+        partner_author=settings.PARTNER_CENTER["PARTNER_AUTHOR_NAME"],
     )
     yield handle
     handle.stop()
@@ -35,7 +40,10 @@ def pc_sandbox(pc_sandbox_server: SandboxHandle) -> Iterator[SandboxHandle]:
     ``.requests(path_prefix, method)``, ``.state`` (the data, under ``.state.lock``).
     """
     pc_sandbox_server.reset(
-        customers=PC_SANDBOX_CUSTOMERS, seed=PC_SANDBOX_SEED, cloud=PC_SANDBOX_CLOUD
+        customers=PC_SANDBOX_CUSTOMERS,
+        seed=PC_SANDBOX_SEED,
+        cloud=PC_SANDBOX_CLOUD,
+        partner_author=settings.PARTNER_CENTER["PARTNER_AUTHOR_NAME"],
     )
     yield pc_sandbox_server
     pc_sandbox_server.clear_faults()

@@ -18,7 +18,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         listing = sub.add_parser("list", help="list escalations")
-        listing.add_argument("--status", default="", choices=["", "open", *EscalationStatus.values])
+        listing.add_argument(
+            "--status",
+            default="",
+            choices=["", "open", "credit_to_check", *EscalationStatus.values],
+            help="open, credit_to_check (short of the promise, or a larger one unmatched), or "
+            "a status",
+        )
         listing.add_argument("--customer", default="", help="the customer's tenant id")
         listing.add_argument("--json", action="store_true")
         ticket = sub.add_parser("ticket", help="record the ticket number of a portal filing")

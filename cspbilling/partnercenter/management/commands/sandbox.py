@@ -95,6 +95,7 @@ class Command(BaseCommand):
                 seed=opts["seed"],
                 token=token,
                 faults=faults,
+                partner_author=settings.PARTNER_CENTER["PARTNER_AUTHOR_NAME"],
             )
         except OSError as exc:
             raise CommandError(f"cannot listen on {opts['host']}:{opts['port']}: {exc}") from exc
