@@ -20,7 +20,8 @@ class HoldSource(models.TextChoices):
 class DisputeHold(models.Model):
     """An amount of one invoice taken out of the collections clock while a dispute is open.
 
-    At most one open hold per source (`source`, `source_ref`): placing again changes its amount.
+    At most one open hold per source (`source`, `source_ref`) and invoice: a dispute spanning
+    several invoices holds its part of each; placing again changes that invoice's amount.
     Released, never deleted: the timeline shows when the clock stopped and started again."""
 
     customer = models.ForeignKey(
@@ -46,9 +47,9 @@ class DisputeHold(models.Model):
                 condition=models.Q(amount_minor__gt=0), name="dispute_hold_positive"
             ),
             models.UniqueConstraint(
-                fields=["source", "source_ref"],
+                fields=["source", "source_ref", "invoice"],
                 condition=models.Q(released_at__isnull=True),
-                name="dispute_hold_one_open_per_source",
+                name="dispute_hold_one_open_per_source_invoice",
             ),
         ]
         indexes = [

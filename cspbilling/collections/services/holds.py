@@ -34,7 +34,8 @@ def place_dispute_hold(
     actor: str,
 ) -> DisputeHold:
     """Hold `amount` of `invoice` out of collections for the dispute `source`/`source_ref`.
-    Placing again for the same open source changes the amount (a dispute narrowed or widened)."""
+    Placing again for the same open source and invoice changes the amount (a dispute narrowed
+    or widened); a dispute spanning several invoices places a hold on each."""
     if source not in HoldSource.values:
         raise HoldError(f"{source!r} is not a source of holds ({', '.join(HoldSource.values)})")
     lock_customer(invoice.customer_id)
@@ -53,12 +54,10 @@ def place_dispute_hold(
             f"{invoice.total} {invoice.currency}"
         )
     hold = DisputeHold.objects.filter(
-        source=source, source_ref=source_ref, released_at=None
+        source=source, source_ref=source_ref, invoice=invoice, released_at=None
     ).first()
     before = None
     if hold is not None:
-        if hold.invoice_id != invoice.pk:
-            raise HoldError(f"{source} {source_ref} already holds invoice {hold.invoice.number}")
         before = {"amount_minor": hold.amount_minor}
         hold.amount_minor, hold.reason = minor, reason
         hold.save(update_fields=["amount_minor", "reason"])
@@ -90,28 +89,37 @@ def place_dispute_hold(
 @transaction_step
 def release_dispute_hold(
     *, source: HoldSource | str, source_ref: str, reason: str, actor: str
-) -> DisputeHold | None:
-    """The dispute is settled: its amount is back on the clock. None when nothing was held."""
-    hold = DisputeHold.objects.filter(
-        source=source, source_ref=source_ref, released_at=None
-    ).first()
-    if hold is None:
-        return None
-    lock_customer(hold.customer_id)
-    hold.released_at, hold.released_by, hold.release_reason = timezone.now(), actor, reason
-    hold.save(update_fields=["released_at", "released_by", "release_reason"])
-    record_event(
-        actor=actor,
-        action=AuditAction.DISPUTE_HOLD_RELEASED,
-        object_type="invoice",
-        object_id=hold.invoice_id,
-        before={"amount_minor": hold.amount_minor, "source": hold.source, "source_ref": source_ref},
-        context={"customer": hold.customer_id, "reason": reason},
+) -> list[DisputeHold]:
+    """The dispute is settled: its amounts (on every invoice it held) are back on the clock.
+    Returns the holds released (none when nothing was held)."""
+    holds = list(
+        DisputeHold.objects.filter(source=source, source_ref=source_ref, released_at=None).order_by(
+            "invoice_id"
+        )
     )
-    # The amount is back on the clock; a settled dispute may also take the customer out of the
-    # suspension condition: re-evaluate in the worker (the task row commits with the release).
-    reevaluate_customer.enqueue(hold.customer_id, f"dispute settled: {reason}")
-    return hold
+    if not holds:
+        return []
+    lock_customer(holds[0].customer_id)
+    now = timezone.now()
+    for hold in holds:
+        hold.released_at, hold.released_by, hold.release_reason = now, actor, reason
+        hold.save(update_fields=["released_at", "released_by", "release_reason"])
+        record_event(
+            actor=actor,
+            action=AuditAction.DISPUTE_HOLD_RELEASED,
+            object_type="invoice",
+            object_id=hold.invoice_id,
+            before={
+                "amount_minor": hold.amount_minor,
+                "source": hold.source,
+                "source_ref": source_ref,
+            },
+            context={"customer": hold.customer_id, "reason": reason},
+        )
+    # The amounts are back on the clock; a settled dispute may also take the customer out of
+    # the suspension condition: re-evaluate in the worker (the task row commits with it).
+    reevaluate_customer.enqueue(holds[0].customer_id, f"dispute settled: {reason}")
+    return holds
 
 
 do_place_dispute_hold = entry_point(place_dispute_hold)

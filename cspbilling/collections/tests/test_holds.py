@@ -56,13 +56,11 @@ def test_a_dispute_holds_part_of_an_invoice_until_released(issued_invoice) -> No
             reason="x",
             actor="agent1",
         )
-    released = do_release_dispute_hold(
+    [released] = do_release_dispute_hold(
         source="case", source_ref="CASE-1", reason="credit note issued", actor="agent1"
     )
-    assert released is not None and not released.is_open
-    assert (
-        do_release_dispute_hold(source="case", source_ref="CASE-1", reason="x", actor="a") is None
-    )
+    assert not released.is_open
+    assert do_release_dispute_hold(source="case", source_ref="CASE-1", reason="x", actor="a") == []
     assert DisputeHold.objects.count() == 1
     actions = list(
         AuditEvent.objects.filter(action__startswith="collections.").values_list(
@@ -74,3 +72,27 @@ def test_a_dispute_holds_part_of_an_invoice_until_released(issued_invoice) -> No
         "collections.hold_placed",
         "collections.hold_released",
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dispute_spanning_two_invoices_holds_its_part_of_each_and_releases_both(
+    issued_invoice,
+) -> None:
+    first = issued_invoice(amounts=("100",))
+    second = issued_invoice(amounts=("50",), customer=first.customer)
+    for invoice, amount in ((first, "30"), (second, "20")):
+        do_place_dispute_hold(
+            invoice=invoice,
+            amount=Decimal(amount),
+            source="escalation",
+            source_ref="ESC-000001",
+            reason="escalated",
+            actor="agent1",
+        )
+    held = DisputeHold.objects.filter(released_at=None).order_by("invoice_id")
+    assert [(h.invoice_id, h.amount_minor) for h in held] == [(first.pk, 3000), (second.pk, 2000)]
+    released = do_release_dispute_hold(
+        source="escalation", source_ref="ESC-000001", reason="rejected", actor="agent1"
+    )
+    assert len(released) == 2 and not DisputeHold.objects.filter(released_at=None).exists()
+    assert AuditEvent.objects.filter(action="collections.hold_released").count() == 2

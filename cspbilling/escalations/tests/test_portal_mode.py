@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from decimal import Decimal
 
@@ -237,3 +238,20 @@ def test_the_disputed_lines_csv_never_carries_a_formula_from_upstream(dispute_ca
     escalation = do_escalate_case(case=case, actor="agent")
     [row] = list(csv.DictReader(io.StringIO(escalation.lines_csv)))
     assert row["offer_name"] == '\'=HYPERLINK("http://x","y")'
+
+
+def test_an_escalation_of_lines_on_two_invoices_holds_its_part_of_each_until_rejected(
+    make_case, issued_invoice, customer_a
+):
+    september = issued_invoice(amounts=("80",), customer=customer_a, period=dt.date(2026, 9, 1))
+    october = issued_invoice(amounts=("100",), customer=customer_a)
+    lines = [september.lines.get(), october.lines.get()]
+    case = make_case(invoice_lines=lines)
+    escalation = do_escalate_case(case=case, actor="agent")
+    held = DisputeHold.objects.filter(
+        source="escalation", source_ref=escalation.reference, released_at=None
+    ).order_by("invoice_id")
+    assert [(h.invoice, h.amount_minor) for h in held] == [(september, 8480), (october, 10600)]
+    do_record_ticket_number(escalation=escalation, ticket_number="240801000322", actor="agent")
+    do_record_rejected(escalation=escalation, reason="费用无误", actor="agent")
+    assert not DisputeHold.objects.filter(released_at=None).exists()  # both back on the clock
