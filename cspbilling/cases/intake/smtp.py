@@ -8,7 +8,7 @@ import asyncio
 import logging
 
 from aiosmtpd.controller import Controller
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from cspbilling.cases.services.intake import do_ingest_email
 
@@ -21,7 +21,9 @@ def _ingest(raw: bytes) -> str:
     try:
         return do_ingest_email(raw=raw).outcome
     finally:
-        close_old_connections()
+        # This runs in a pool thread that outlives the message: its connection is closed, not
+        # kept idle for ever (it would hold the database: a test database could not be dropped).
+        connections.close_all()
 
 
 class IntakeHandler:
