@@ -73,6 +73,7 @@ class AuditAction(StrEnum):
     CREDIT_NOTE_DRAFTED = "credit_note.drafted"
     CREDIT_NOTE_ISSUED = "credit_note.issued"
     CREDIT_NOTE_DISCARDED = "credit_note.discarded"
+    UPSTREAM_LINE_SETTLED = "upstream_line.settled_outside_billing"
     FAPIAO_REQUESTED = "fapiao.requested"
     FAPIAO_ISSUED = "fapiao.issued"
     FAPIAO_RED_LETTERED = "fapiao.red_lettered"
@@ -143,6 +144,7 @@ class AuditAction(StrEnum):
     ESCALATION_CREDIT_MATCHED = "escalation.credit_matched"
     ESCALATION_CREDIT_FLAGGED = "escalation.credit_flagged"
     ESCALATION_CREDITED = "escalation.credited"
+    ESCALATION_CREDIT_BILLED = "escalation.credit_billed"
     ESCALATION_CLOSED = "escalation.closed"
 
 
