@@ -74,6 +74,7 @@ class AuditAction(StrEnum):
     CREDIT_NOTE_ISSUED = "credit_note.issued"
     CREDIT_NOTE_DISCARDED = "credit_note.discarded"
     UPSTREAM_LINE_SETTLED = "upstream_line.settled_outside_billing"
+    UPSTREAM_LINE_SETTLEMENT_RETRACED = "upstream_line.settlement_retraced"
     FAPIAO_REQUESTED = "fapiao.requested"
     FAPIAO_ISSUED = "fapiao.issued"
     FAPIAO_RED_LETTERED = "fapiao.red_lettered"

@@ -344,9 +344,17 @@ class SettledUpstreamLine(models.Model):
     """An upstream line whose money reached the customer outside billing (say, 21Vianet's credit
     for an upheld escalation, given by the escalation's credit note): no billing run bills it;
     each lists it as unbilled, "settled outside billing", and staff read `reason`. Once per line
-    (unique), never changed (`services/settlements.py` writes it, audited)."""
+    (unique); only re-pointed, audited, when a re-issue replaced the line (`services/
+    settlements.py` writes it)."""
 
     upstream_line_id = models.BigIntegerField(unique=True)
+    # What finds the line again when 21Vianet re-issues its invoice (its lines get new ids).
+    upstream_invoice = models.ForeignKey(
+        "upstream.UpstreamInvoice", on_delete=models.PROTECT, related_name="+"
+    )
+    line_key = models.JSONField(
+        default=dict, help_text="Customer, subscription, offer, charge type and period, amount."
+    )
     reason = models.CharField(
         max_length=300, help_text="How the customer got it, e.g. credited by credit note CN-…"
     )

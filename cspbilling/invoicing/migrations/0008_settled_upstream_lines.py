@@ -9,6 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('invoicing', '0007_supplementary_invoices'),
+        ('upstream', '0006_upload_file_retention'),
     ]
 
     operations = [
@@ -22,11 +23,13 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('upstream_line_id', models.BigIntegerField(unique=True)),
+                ('line_key', models.JSONField(default=dict, help_text='Customer, subscription, offer, charge type and period, amount.')),
                 ('reason', models.CharField(help_text='How the customer got it, e.g. credited by credit note CN-…', max_length=300)),
                 ('reference', models.CharField(help_text="The record that settled it, e.g. an escalation's reference.", max_length=64)),
                 ('settled_by', models.CharField(max_length=150)),
                 ('settled_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('credit_note', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='settled_upstream_lines', to='invoicing.creditnote')),
+                ('upstream_invoice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='upstream.upstreaminvoice')),
             ],
             options={
                 'ordering': ['-settled_at', '-id'],

@@ -13,10 +13,18 @@ bills it), then settles it (`settle_upstream_line`):
   recorded (the customer never saw a draft; issuing it, or a run making it again, leaves the
   line out);
 - billed on an issued invoice: the customer has it already; refused (the caller decides).
+
+21Vianet re-issuing the invoice that carries a settled line replaces its lines (new ids): the
+settlement is re-pointed to the line that replaced it (same customer, subscription, offer,
+charge type and period; the same amount first), audited, when the re-issue is imported and
+again before every billing run of the month (`retrace_settled_lines`), so that the new line is
+not billed either.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -37,10 +45,10 @@ from cspbilling.invoicing.models import (
     SettledUpstreamLine,
 )
 from cspbilling.invoicing.pricing import price_by_percent, price_by_unit
-from cspbilling.invoicing.services.billing_drafts import month_of
 from cspbilling.invoicing.services.corrections import reprice_line
-from cspbilling.upstream.models import UpstreamLineItem
+from cspbilling.upstream.models import ImportBatch, InvoiceContent, UpstreamLineItem
 
+log = logging.getLogger(__name__)
 MAX_REASON = 300
 
 
@@ -53,6 +61,7 @@ class LineBilling:
     """Where one upstream line stands in billing."""
 
     upstream_line_id: int
+    upstream: UpstreamLineItem
     invoice_line: InvoiceLine | None  # the line of ours that bills it, if any
     net_minor: int  # what that line gives the customer for it, net (a credit: negative)
     tax_minor: int
@@ -101,15 +110,15 @@ def upstream_line_billing(*, upstream_line_id: int) -> LineBilling:
     require_transaction("upstream_line_billing")
     upstream = UpstreamLineItem.objects.select_related("invoice").get(pk=upstream_line_id)
     if upstream.invoice.billing_period_start is not None:
-        locks.lock_billing_period(month_of(upstream.invoice.billing_period_start)[0])
+        locks.lock_billing_period(upstream.invoice.billing_period_start.replace(day=1))
     settlement = SettledUpstreamLine.objects.filter(upstream_line_id=upstream_line_id).first()
     trace = BilledUpstreamLine.objects.filter(upstream_line_id=upstream_line_id).first()
     if trace is None:
-        return LineBilling(upstream_line_id, None, 0, 0, settlement)
+        return LineBilling(upstream_line_id, upstream, None, 0, 0, settlement)
     line = InvoiceLine.objects.get(pk=trace.invoice_line_id)
     [line.invoice] = locks.lock_invoices([line.invoice_id])  # issued meanwhile: seen here
     net, tax = _priced_alone(line, upstream)
-    return LineBilling(upstream_line_id, line, net, tax, settlement)
+    return LineBilling(upstream_line_id, upstream, line, net, tax, settlement)
 
 
 def _take_off_draft(line: InvoiceLine, upstream_line_id: int) -> dict:
@@ -200,6 +209,8 @@ def settle_upstream_line(
     )
     settled = SettledUpstreamLine.objects.create(
         upstream_line_id=upstream_line_id,
+        upstream_invoice_id=billing.upstream.invoice_id,
+        line_key=_key(billing.upstream),
         reason=reason,
         reference=reference,
         credit_note=credit_note,
@@ -218,3 +229,95 @@ def settle_upstream_line(
         },
     )
     return settled
+
+
+KEY_FIELDS = (
+    "customer_tenant_id",
+    "customer_number",
+    "subscription_id",
+    "offer_id",
+    "durable_offer_id",
+    "charge_type",
+    "charge_start",
+    "charge_end",
+)
+
+
+def _key(line: UpstreamLineItem) -> dict:
+    """What finds the line again among the lines of a re-issue of its invoice."""
+    key = {name: getattr(line, name) for name in KEY_FIELDS}
+    key = {name: None if value is None else str(value) for name, value in key.items()}
+    return {**key, "amount_minor": line.amount_minor}
+
+
+def _replacement(settled: SettledUpstreamLine) -> UpstreamLineItem | None:
+    """The line of the re-issued invoice that replaced the settled one: the same key, neither
+    billed nor settled; of the same amount, else the only one."""
+    key = settled.line_key
+    same = UpstreamLineItem.objects.filter(
+        invoice_id=settled.upstream_invoice_id,
+        **{name: key.get(name) for name in KEY_FIELDS},
+    ).order_by("pk")
+    found = list(same.values_list("pk", "amount_minor"))
+    taken = set(
+        BilledUpstreamLine.objects.filter(upstream_line_id__in=[pk for pk, _ in found]).values_list(
+            "upstream_line_id", flat=True
+        )
+    ) | set(
+        SettledUpstreamLine.objects.filter(
+            upstream_line_id__in=[pk for pk, _ in found]
+        ).values_list("upstream_line_id", flat=True)
+    )
+    free = [(pk, amount) for pk, amount in found if pk not in taken]
+    exact = [pk for pk, amount in free if amount == key.get("amount_minor")]
+    pk = exact[0] if exact else free[0][0] if len(free) == 1 else None
+    return same.get(pk=pk) if pk is not None else None
+
+
+@transaction_step
+def retrace_settled_lines(*, upstream_invoice_ids: Iterable[int], actor: str) -> int:
+    """Settlements on these upstream invoices whose line a re-issue replaced: re-pointed to
+    the line that replaced it (audited). One with no replacement (21Vianet took the line off)
+    stays as it was: there is nothing to bill twice. Returns how many were re-pointed."""
+    settled = list(
+        SettledUpstreamLine.objects.filter(upstream_invoice_id__in=list(upstream_invoice_ids))
+    )
+    present = set(
+        UpstreamLineItem.objects.filter(pk__in=[s.upstream_line_id for s in settled]).values_list(
+            "pk", flat=True
+        )
+    )
+    moved = 0
+    for item in sorted(settled, key=lambda s: s.pk):
+        if item.upstream_line_id in present:
+            continue
+        line = _replacement(item)
+        if line is None:
+            continue
+        before = {"upstream_line": item.upstream_line_id, "line_key": item.line_key}
+        item.upstream_line_id, item.line_key = line.pk, _key(line)
+        item.save(update_fields=["upstream_line_id", "line_key"])
+        record_event(
+            actor=actor,
+            action=AuditAction.UPSTREAM_LINE_SETTLEMENT_RETRACED,
+            object_type="upstream_line",
+            object_id=line.pk,
+            before=before,
+            after={"upstream_line": line.pk, "line_key": item.line_key, "reason": item.reason},
+        )
+        moved += 1
+    return moved
+
+
+def retrace_after_import(batch: ImportBatch) -> None:
+    """Upstream's import listener (inside the import's transaction, in a savepoint): the
+    settlements on the invoices this batch re-issued follow their lines. One that fails never
+    fails the import: the month's next billing run retraces them first."""
+    from django.db import transaction
+
+    invoices = InvoiceContent.objects.filter(batch=batch).values_list("invoice_id", flat=True)
+    try:
+        with transaction.atomic():
+            retrace_settled_lines(upstream_invoice_ids=invoices, actor=f"import:{batch.pk}")
+    except Exception:
+        log.exception("re-pointing settled upstream lines after import %s failed", batch.pk)

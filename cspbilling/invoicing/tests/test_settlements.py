@@ -25,6 +25,7 @@ from cspbilling.invoicing.services import (
     settle_upstream_line,
 )
 from cspbilling.invoicing.tests.upstream_lines import add_lines, upstream_invoice
+from cspbilling.upstream.tests.fixtures import LICENSE_HEADER, license_row, write_csv
 
 pytestmark = pytest.mark.django_db
 NOVEMBER = dt.date(2026, 11, 1)
@@ -132,3 +133,71 @@ def test_a_line_billed_on_an_issued_invoice_is_refused(november):
         _settle(credit)
     assert not SettledUpstreamLine.objects.exists()
     assert not AuditEvent.objects.filter(action="upstream_line.settled_outside_billing").exists()
+
+
+def _november_file(tmp_path, tenant, charge: str, *, name: str):
+    """21Vianet's November invoice D0NOV2026 as a file: a charge and a credit of -100.00."""
+    rows = []
+    for i, (price, kind) in enumerate(((charge, "Cycle fee"), ("-100.00", "Credit")), start=1):
+        row = license_row(i, tenant=str(tenant), qty=1, price=price, tax="0", invoice="D0NOV2026")
+        row.update(
+            ChargeType=kind,
+            ChargeStartDate="2026-11-01",
+            ChargeEndDate="2026-11-30",
+            SyndicationPartnerSubscriptionNumber="e3",
+            Currency="CNY",
+        )
+        rows.append(row)
+    return write_csv(tmp_path / name, LICENSE_HEADER, rows)
+
+
+def test_a_settled_line_follows_a_reissue_of_its_invoice(tmp_path, make_customer, cloud):
+    """21Vianet re-issues the invoice (another line changed): every line gets a new id; the
+    settlement follows the credit, which is still not billed."""
+    from cspbilling.upstream.models import UpstreamLineItem
+    from cspbilling.upstream.services import do_import_reconciliation_file
+
+    do_create_price_rule(
+        actor="t",
+        name="at cost",
+        method="percent",
+        percent="0",
+        tax_category=cloud,
+        effective_from=dt.date(2026, 1, 1),
+    )
+    contoso = make_customer("Contoso")
+    do_import_reconciliation_file(
+        path=_november_file(tmp_path, contoso.tenant_id, "200.00", name="v1.csv"), actor="t"
+    )
+    credit = UpstreamLineItem.objects.get(charge_type="Credit")
+    _settle(credit.pk)
+    do_import_reconciliation_file(
+        path=_november_file(tmp_path, contoso.tenant_id, "210.00", name="v2.csv"), actor="t"
+    )
+    again = UpstreamLineItem.objects.get(charge_type="Credit")
+    assert again.pk != credit.pk
+    assert SettledUpstreamLine.objects.get().upstream_line_id == again.pk
+    event = AuditEvent.objects.get(action="upstream_line.settlement_retraced")
+    assert (event.before["upstream_line"], event.after["upstream_line"]) == (credit.pk, again.pk)
+
+    run = do_run_billing(period=NOVEMBER, actor="t")
+    assert run.summary["unbilled_by_reason"] == {UnbilledReason.SETTLED_OUTSIDE_BILLING: 1}
+    assert Invoice.objects.get(customer=contoso).subtotal_minor == 21000
+
+
+def test_the_billing_run_retraces_a_settlement_the_import_did_not(november):
+    """Lines replaced without the import's listener (or it failed): the run retraces first."""
+    from cspbilling.upstream.models import UpstreamInvoice, UpstreamLineItem
+
+    contoso, (charge, credit, other) = november
+    _settle(credit)
+    old = UpstreamLineItem.objects.get(pk=credit)
+    invoice = UpstreamInvoice.objects.get(pk=old.invoice_id)
+    [replaced] = add_lines(
+        invoice, old.batch, [{"tenant": contoso.tenant_id, "subscription": "e3", "amount": "-30"}]
+    )
+    UpstreamLineItem.objects.filter(pk=credit).delete()
+    run = do_run_billing(period=NOVEMBER, actor="t")
+    assert SettledUpstreamLine.objects.get().upstream_line_id == replaced
+    assert run.summary["unbilled_by_reason"] == {UnbilledReason.SETTLED_OUTSIDE_BILLING: 1}
+    assert Invoice.objects.get(customer=contoso).subtotal_minor == 19799
