@@ -73,6 +73,8 @@ class AuditAction(StrEnum):
     CREDIT_NOTE_DRAFTED = "credit_note.drafted"
     CREDIT_NOTE_ISSUED = "credit_note.issued"
     CREDIT_NOTE_DISCARDED = "credit_note.discarded"
+    UPSTREAM_LINE_SETTLED = "upstream_line.settled_outside_billing"
+    UPSTREAM_LINE_SETTLEMENT_RETRACED = "upstream_line.settlement_retraced"
     FAPIAO_REQUESTED = "fapiao.requested"
     FAPIAO_ISSUED = "fapiao.issued"
     FAPIAO_RED_LETTERED = "fapiao.red_lettered"
@@ -143,6 +145,7 @@ class AuditAction(StrEnum):
     ESCALATION_CREDIT_MATCHED = "escalation.credit_matched"
     ESCALATION_CREDIT_FLAGGED = "escalation.credit_flagged"
     ESCALATION_CREDITED = "escalation.credited"
+    ESCALATION_CREDIT_BILLED = "escalation.credit_billed"
     ESCALATION_CLOSED = "escalation.closed"
 
 

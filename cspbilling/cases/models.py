@@ -67,6 +67,7 @@ class CloseReason(models.TextChoices):
 
 class DisputeOutcome(models.TextChoices):
     CREDIT_NOTE = "credit_note", "Credit note issued"
+    ON_INVOICE = "on_invoice", "Credited on a later invoice"
     UPHELD = "upheld", "Charge upheld"
 
 

@@ -73,6 +73,14 @@ class CreditNoteWhen(models.TextChoices):
     ON_ARRIVAL = "on_arrival", "Only once 21Vianet's credit has arrived"
 
 
+class FlaggedCredit(models.TextChoices):
+    """Why a credit found on a later upstream invoice waits for staff instead of being matched."""
+
+    LARGER = "larger", "larger than promised"
+    UNMARKED = "unmarked", "not marked as a credit or adjustment"
+    PERIOD = "period", "for another charge period"
+
+
 class Escalation(models.Model):
     reference = models.CharField(max_length=20, unique=True, null=True, blank=True)
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="escalations")
@@ -115,7 +123,31 @@ class Escalation(models.Model):
     oversized_credit_line_id = models.BigIntegerField(
         null=True,
         blank=True,
-        help_text="A credit larger than promised, found but not matched: staff check it.",
+        help_text="A credit found but not matched (larger than promised, or not surely this "
+        "escalation's: `flagged_credit`): staff check it.",
+    )
+    flagged_credit = models.CharField(
+        max_length=10, choices=FlaggedCredit.choices, blank=True, default=FlaggedCredit.LARGER
+    )
+    # The billing run passed 21Vianet's credit on to the customer before it was matched.
+    credit_billed_invoice = models.ForeignKey(
+        "invoicing.Invoice",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Our issued invoice that already gave the customer 21Vianet's credit.",
+    )
+    credit_billed_minor = models.BigIntegerField(
+        null=True, blank=True, help_text="What that invoice gave the customer for it (net)."
+    )
+    credit_billed_total_minor = models.BigIntegerField(
+        null=True, blank=True, help_text="The same, tax included (what the customer read)."
+    )
+    credited_twice_minor = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="Given twice (a credit note at approval, then the billed credit): recover it.",
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -163,9 +195,32 @@ class Escalation(models.Model):
         return from_minor_units(short, self.currency) if short > 0 else None
 
     @property
+    def credit_billed(self) -> Decimal | None:
+        if self.credit_billed_minor is None:
+            return None
+        return from_minor_units(self.credit_billed_minor, self.currency)
+
+    @property
+    def credit_billed_total(self) -> Decimal | None:
+        if self.credit_billed_total_minor is None:
+            return None
+        return from_minor_units(self.credit_billed_total_minor, self.currency)
+
+    @property
+    def credited_twice(self) -> Decimal | None:
+        if not self.credited_twice_minor:
+            return None
+        return from_minor_units(self.credited_twice_minor, self.currency)
+
+    @property
     def credit_to_check(self) -> bool:
-        """Staff should look: the credit came short, or a larger one waits unmatched."""
-        return self.credit_short is not None or self.oversized_credit_line_id is not None
+        """Staff should look: the credit came short, one waits unmatched, or the customer was
+        credited twice."""
+        return (
+            self.credit_short is not None
+            or self.oversized_credit_line_id is not None
+            or bool(self.credited_twice_minor)
+        )
 
 
 class EscalationCreditNote(models.Model):

@@ -22,15 +22,16 @@ from cspbilling.escalations.texts import CUSTOMER_STATUS
 
 
 def escalations(*, status: str = "", customer=None) -> QuerySet[Escalation]:
-    qs = Escalation.objects.select_related("case", "customer", "case__assignee").order_by(
-        "-created_at", "-pk"
-    )
+    qs = Escalation.objects.select_related(
+        "case", "customer", "case__assignee", "credit_billed_invoice"
+    ).order_by("-created_at", "-pk")
     if status == "open":
         qs = qs.filter(closed_at=None)
     elif status == "credit_to_check":
         qs = qs.filter(
             Q(credit_received_minor__lt=F("promised_credit_minor"))
             | Q(oversized_credit_line_id__isnull=False)
+            | Q(credited_twice_minor__gt=0)
         )
     elif status:
         qs = qs.filter(status=status)
@@ -41,9 +42,9 @@ def escalations(*, status: str = "", customer=None) -> QuerySet[Escalation]:
 
 def get_escalation(*, reference: str) -> Escalation:
     return get_object_or_404(
-        Escalation.objects.select_related("case", "customer").prefetch_related(
-            credit_notes_prefetch()
-        ),
+        Escalation.objects.select_related(
+            "case", "customer", "credit_billed_invoice"
+        ).prefetch_related(credit_notes_prefetch()),
         reference=reference,
     )
 
@@ -130,6 +131,8 @@ class CustomerEscalation:
 
 def _plain_status(escalation: Escalation, credited: bool) -> str:
     status = escalation.status
+    if not credited and escalation.credit_billed_invoice_id and escalation.credit_billed_minor:
+        return str(CUSTOMER_STATUS["credited_on_invoice"])
     if status in (EscalationStatus.CLOSED, EscalationStatus.REJECTED):
         return str(CUSTOMER_STATUS["credited" if credited else "confirmed"])
     if status == EscalationStatus.UPHELD:

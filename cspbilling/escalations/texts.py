@@ -22,6 +22,9 @@ CUSTOMER_STATUS = {
         "reaches us."
     ),
     "credited": gettext_lazy("21Vianet agreed with you, and your credit note has been issued."),
+    "credited_on_invoice": gettext_lazy(
+        "21Vianet agreed with you, and its credit was deducted on a later invoice of yours."
+    ),
     "confirmed": gettext_lazy("21Vianet reviewed the charges and confirmed them."),
     "withdrawn": gettext_lazy(
         "We withdrew the request to 21Vianet and are handling your case ourselves."
@@ -61,24 +64,58 @@ def upheld_credit_pending(language: str, *, amount: Decimal, currency: str) -> s
         ) % {"amount": amount, "currency": currency}
 
 
-def credited(language: str, *, notes: list[tuple[str, Decimal, str, str]]) -> str:
-    """notes: (credit note number, amount, currency, invoice number), one per invoice."""
+def credited(
+    language: str,
+    *,
+    notes: list[tuple[str, Decimal, str, str]],
+    billed: tuple[str, Decimal, str] | None = None,
+) -> str:
+    """notes: (credit note number, amount, currency, invoice number), one per invoice; billed:
+    (invoice number, amount, currency) when part of the credit was already deducted on a later
+    invoice of ours."""
     with translation.override(language):
+        if billed is not None:
+            return _credited_rest(notes, billed)
         if len(notes) == 1:
             [(number, amount, currency, invoice)] = notes
             return _(
                 "21Vianet upheld your dispute. We have issued credit note %(number)s for "
                 "%(amount)s %(currency)s on invoice %(invoice)s. Thank you for your patience."
             ) % {"number": number, "amount": amount, "currency": currency, "invoice": invoice}
-        each = "; ".join(
-            _("credit note %(number)s for %(amount)s %(currency)s on invoice %(invoice)s")
-            % {"number": number, "amount": amount, "currency": currency, "invoice": invoice}
-            for number, amount, currency, invoice in notes
-        )
         return _(
             "21Vianet upheld your dispute, which concerned several of your invoices. We have "
             "issued one credit note for each: %(notes)s. Thank you for your patience."
-        ) % {"notes": each}
+        ) % {"notes": _each(notes)}
+
+
+def _each(notes: list[tuple[str, Decimal, str, str]]) -> str:
+    return "; ".join(
+        _("credit note %(number)s for %(amount)s %(currency)s on invoice %(invoice)s")
+        % {"number": number, "amount": amount, "currency": currency, "invoice": invoice}
+        for number, amount, currency, invoice in notes
+    )
+
+
+def _credited_rest(
+    notes: list[tuple[str, Decimal, str, str]], billed: tuple[str, Decimal, str]
+) -> str:
+    invoice, amount, currency = billed
+    return _(
+        "21Vianet upheld your dispute. Part of its credit, %(amount)s %(currency)s, is already "
+        "deducted on your invoice %(invoice)s. For the rest we have issued %(notes)s. Thank you "
+        "for your patience."
+    ) % {"amount": amount, "currency": currency, "invoice": invoice, "notes": _each(notes)}
+
+
+def credited_on_invoice(language: str, *, invoice: str, amount: Decimal, currency: str) -> str:
+    """21Vianet's credit was already deducted on `invoice`, a later invoice of ours."""
+    with translation.override(language):
+        return _(
+            "21Vianet upheld your dispute. Its credit, %(amount)s %(currency)s, is already "
+            "deducted on your invoice %(invoice)s, so no separate credit note is needed; the "
+            "invoice you disputed is due again under your payment terms. Thank you for your "
+            "patience."
+        ) % {"amount": amount, "currency": currency, "invoice": invoice}
 
 
 def rejected(language: str, *, reason: str) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from cspbilling.customers.models import Customer
-from cspbilling.invoicing.models import BilledUpstreamLine
+from cspbilling.invoicing.models import BilledUpstreamLine, SettledUpstreamLine
 from cspbilling.upstream.models import (
     CustomerNumberMapping,
     UpstreamInvoice,
@@ -54,6 +54,12 @@ def billed() -> str:
     """Whether line `l` is billed already (by an issued invoice: the drafts are gone by then)."""
     trace = table_name(BilledUpstreamLine)
     return f"EXISTS (SELECT 1 FROM {trace} b WHERE b.upstream_line_id = l.id)"  # noqa: S608
+
+
+def settled() -> str:
+    """Whether line `l` was settled outside billing (`SettledUpstreamLine`): never billed."""
+    table = table_name(SettledUpstreamLine)
+    return f"EXISTS (SELECT 1 FROM {table} s WHERE s.upstream_line_id = l.id)"  # noqa: S608
 
 
 @dataclass(frozen=True)

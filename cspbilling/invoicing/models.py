@@ -227,6 +227,7 @@ class UnbilledReason(models.TextChoices):
     EXCLUDED_OFFER = "excluded_offer", "Excluded offer"
     CURRENCY_MISMATCH = "currency_mismatch", "Fixed price in another currency"
     ALREADY_BILLED = "already_billed", "Already billed"
+    SETTLED_OUTSIDE_BILLING = "settled_outside_billing", "Settled outside billing"
 
 
 class UnbilledUpstreamLine(models.Model):
@@ -337,6 +338,44 @@ class CreditNoteLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.credit_note_id}: line {self.invoice_line_id}"
+
+
+class SettledUpstreamLine(models.Model):
+    """An upstream line whose money reached the customer outside billing (say, 21Vianet's credit
+    for an upheld escalation, given by the escalation's credit note): no billing run bills it;
+    each lists it as unbilled, "settled outside billing", and staff read `reason`. Once per line
+    (unique); only re-pointed, audited, when a re-issue replaced the line (`services/
+    settlements.py` writes it)."""
+
+    upstream_line_id = models.BigIntegerField(unique=True)
+    # What finds the line again when 21Vianet re-issues its invoice (its lines get new ids).
+    upstream_invoice = models.ForeignKey(
+        "upstream.UpstreamInvoice", on_delete=models.PROTECT, related_name="+"
+    )
+    line_key = models.JSONField(
+        default=dict, help_text="Customer, subscription, offer, charge type and period, amount."
+    )
+    reason = models.CharField(
+        max_length=300, help_text="How the customer got it, e.g. credited by credit note CN-…"
+    )
+    reference = models.CharField(
+        max_length=64, help_text="The record that settled it, e.g. an escalation's reference."
+    )
+    credit_note = models.ForeignKey(
+        CreditNote,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="settled_upstream_lines",
+    )
+    settled_by = models.CharField(max_length=150)
+    settled_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-settled_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.upstream_line_id}: {self.reason}"
 
 
 class FapiaoKind(models.TextChoices):

@@ -23,6 +23,7 @@ from cspbilling.invoicing.models import (
     InvoiceLine,
     InvoiceStatus,
     PriceRule,
+    SettledUpstreamLine,
     UnbilledReason,
 )
 from cspbilling.upstream.models import UpstreamLineItem
@@ -121,6 +122,19 @@ def unbilled_reasons(run: BillingRun) -> list[tuple[str, int]]:
         (UnbilledReason(reason).label if reason in UnbilledReason.values else reason, count)
         for reason, count in run.summary.get("unbilled_by_reason", {}).items()
     ]
+
+
+def settled_lines(run: BillingRun, limit: int = 50) -> list[SettledUpstreamLine]:
+    """The upstream lines this run left unbilled because they were settled outside billing,
+    with how (a credit note of an escalation, say)."""
+    seen = run.unbilled.filter(reason=UnbilledReason.SETTLED_OUTSIDE_BILLING).values(
+        "upstream_line_id"
+    )
+    return list(
+        SettledUpstreamLine.objects.filter(upstream_line_id__in=seen).order_by("upstream_line_id")[
+            :limit
+        ]
+    )
 
 
 def billing_run_progress(run: BillingRun) -> dict[str, Any]:

@@ -220,6 +220,7 @@ def billing_run(request: HttpRequest, pk: int) -> HttpResponse:
         "run": run,
         "progress": selectors.billing_run_progress(run),
         "unbilled": selectors.unbilled_reasons(run),
+        "settled": selectors.settled_lines(run),
     }
     return render(request, template, context)
 

@@ -73,6 +73,12 @@ def _summary(e: Escalation) -> dict[str, Any]:
         "credit_received": _money(e.credit_received),
         "credit_short": _money(e.credit_short),
         "oversized_credit_line_id": e.oversized_credit_line_id,
+        "flagged_credit": e.flagged_credit if e.oversized_credit_line_id else "",
+        "credit_billed_invoice_number": (
+            e.credit_billed_invoice.number if e.credit_billed_invoice_id else None
+        ),
+        "credit_billed": _money(e.credit_billed),
+        "credited_twice": _money(e.credited_twice),
         "credit_note_number": numbers[0] if numbers else None,
         "credit_note_numbers": numbers,
         "last_answer_at": e.last_answer_at,

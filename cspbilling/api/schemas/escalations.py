@@ -33,7 +33,21 @@ class EscalationSummaryOut(Schema):
         None, description="How much less than promised 21Vianet credited (null: not short)"
     )
     oversized_credit_line_id: int | None = Field(
-        None, description="A credit larger than promised, found but not matched: staff check it"
+        None,
+        description="A credit found but not matched (why: flagged_credit): staff check it",
+    )
+    flagged_credit: str = Field(
+        "",
+        description="larger (than promised), unmarked (not a credit by its charge type) or "
+        "period (another charge period)",
+    )
+    credit_billed_invoice_number: str | None = Field(
+        None,
+        description="Our issued invoice that already passed 21Vianet's credit on to the customer",
+    )
+    credit_billed: str | None = Field(None, description="What that invoice gave for it (net)")
+    credited_twice: str | None = Field(
+        None, description="Given twice (credit note at approval and billed credit): recover it"
     )
     credit_note_number: str | None = Field(
         None, description="The first credit note (by invoice); all of them: credit_note_numbers"

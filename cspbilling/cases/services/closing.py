@@ -45,14 +45,14 @@ def _check_outcome(case: Case, outcome: str, credit_note: CreditNote | None) -> 
             raise CaseError("only a dispute records an outcome")
         return
     if outcome not in DisputeOutcome.values:
-        raise CaseError("a dispute is resolved with an outcome: credit_note or upheld")
+        raise CaseError("a dispute is resolved with an outcome: credit_note, on_invoice or upheld")
     if outcome == DisputeOutcome.CREDIT_NOTE:
         if credit_note is None or credit_note.status != CreditNoteStatus.ISSUED:
             raise CaseError("name the issued credit note that settles the dispute")
         if credit_note.invoice_id != case.disputed_invoice_id:
             raise CaseError(f"credit note {credit_note.number} is not on the disputed invoice")
     elif credit_note is not None:
-        raise CaseError("an upheld charge has no credit note")
+        raise CaseError(f"a dispute resolved as {outcome} has no credit note")
 
 
 @transaction_step

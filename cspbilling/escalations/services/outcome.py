@@ -1,7 +1,9 @@
 """21Vianet's decision, back to money and to the case.
 
-Upheld: the credit 21Vianet promised is recorded; the customer's credit notes are issued at once
-(`on_approval`) or once a later upstream invoice carries the credit (`on_arrival`: matching.py).
+Upheld: the credit 21Vianet promised is recorded; if a later upstream invoice carries it already,
+it is matched at once (matching.py: credited once, whether or not a billing run passed it on);
+else the customer's credit notes are issued at once (`on_approval`) or once a later upstream
+invoice carries the credit (`on_arrival`: matching.py).
 Rejected: the hold on collections is lifted and the customer is told why. Either way the case is
 resolved through cases' resolve path, with the customer-visible resolution message."""
 
@@ -24,6 +26,7 @@ from cspbilling.escalations.models import WAITING_ON_UPSTREAM, CreditNoteWhen, E
 from cspbilling.escalations.services.crediting import issue_credit_notes
 from cspbilling.escalations.services.events import EscalationError, record_escalation_event
 from cspbilling.escalations.services.holds import release_escalation_hold
+from cspbilling.escalations.services.matching import match_credit_of
 from cspbilling.escalations.services.settling import close_escalation, resolve_case_of
 
 
@@ -56,7 +59,9 @@ def record_upheld(
     record_escalation_event(
         escalation, AuditAction.ESCALATION_UPHELD, actor=actor, after={"promised_minor": promised}
     )
-    if settings.ESCALATIONS_CREDIT_NOTE_WHEN == CreditNoteWhen.ON_APPROVAL:
+    if match_credit_of(escalation, actor=actor):
+        pass  # the credit was on an upstream invoice already: credited once, and closed
+    elif settings.ESCALATIONS_CREDIT_NOTE_WHEN == CreditNoteWhen.ON_APPROVAL:
         issue_credit_notes(escalation, actor=actor)
         close_escalation(escalation, actor=actor)
     else:

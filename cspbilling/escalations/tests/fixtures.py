@@ -139,3 +139,91 @@ def filed_escalation(dispute_case, vianet, line=0):
     escalation = do_escalate_case(case=dispute_case(line=line), actor="agent")
     ticket = vianet.file_in_portal(title=escalation.title)
     return do_record_ticket_number(escalation=escalation, ticket_number=ticket, actor="agent")
+
+
+@pytest.fixture
+def sandbox_dispute(pc_sandbox, pc_client, make_customer, issued_invoice, make_case, vianet):
+    """A customer of the sandbox's 21Vianet whose October invoice (100.00 at cost + 6 % VAT, on
+    one of its sandbox subscriptions) it disputes; the escalation filed in the portal. Helpers:
+    .credit_next_invoice(amount, charge_type) (the 21Vianet side puts a line on its next invoice,
+    which we fetch over HTTP: the import matches credits), .bill(issue=False) (the billing run
+    of that invoice's month, for this customer; its draft issued if asked), .credited() (what
+    the customer was credited, tax included, in minor units: its issued credit notes and the
+    negative lines of its invoices)."""
+    import httpx
+    from django.db.models import Sum
+
+    from cspbilling.escalations.services import do_escalate_case, do_record_ticket_number
+    from cspbilling.invoicing.models import CreditNote, Invoice, InvoiceLine
+    from cspbilling.invoicing.services import do_issue_invoices, do_run_billing
+    from cspbilling.upstream.models import UpstreamLineItem
+    from cspbilling.upstream.services import do_fetch_invoices
+
+    pc_sandbox.reset(customers=4)
+    with pc_sandbox.state.lock:
+        tenant, subscription = next(
+            (cid, sid)
+            for cid, subs in pc_sandbox.state.world.subscriptions.items()
+            for sid, sub in subs.items()
+            if sub["status"] == "active" and not sub.get("parentSubscriptionId")
+        )
+    customer = make_customer(tenant_id=tenant, language="en")
+    invoice = issued_invoice(amounts=("100",), customer=customer)
+    UpstreamLineItem.objects.filter(customer_tenant_id=tenant).update(subscription_id=subscription)
+    invoice.lines.update(subscription_id=subscription)
+    line = invoice.lines.get()
+    case = make_case(
+        customer=customer,
+        category="dispute",
+        disputed_invoice=invoice,
+        disputed_amount=Decimal("106.00"),
+        invoice_lines=[line],
+    )
+    escalation = do_escalate_case(case=case, actor="agent")
+    ticket = vianet.file_in_portal(title=escalation.title)
+    escalation = do_record_ticket_number(escalation=escalation, ticket_number=ticket, actor="agent")
+
+    class Scenario:
+        pass
+
+    s = Scenario()
+    s.customer, s.invoice, s.case, s.escalation = customer, invoice, case, escalation
+    s.tenant, s.subscription, s.period = tenant, subscription, None
+
+    def credit_next_invoice(amount: str, charge_type: str = "Credit") -> dict:
+        base = pc_sandbox.base_url
+        queued = httpx.post(
+            f"{base}/_sandbox/invoices",
+            json={
+                "kind": "credit",
+                "customer_id": tenant,
+                "subscription_id": subscription,
+                "amount": amount,
+                "charge_type": charge_type,
+            },
+        )
+        assert queued.status_code == 202, queued.text
+        issued = httpx.post(f"{base}/_sandbox/invoices", json={"kind": "invoice"}).json()
+        s.period = dt.date.fromisoformat(issued["billingPeriodStartDate"][:10])
+        do_fetch_invoices(actor="t", invoice_id=issued["id"], client=pc_client)
+        return issued
+
+    def bill(issue: bool = False):
+        run = do_run_billing(period=s.period, customer=customer, actor="t")
+        assert run.status == "succeeded", run.error
+        draft = Invoice.objects.filter(customer=customer, period=s.period, status="draft").first()
+        if issue and draft is not None:
+            [draft] = do_issue_invoices(invoices=[draft], actor="t", on=s.period.replace(day=28))
+        return run, draft
+
+    def credited() -> int:
+        notes = CreditNote.objects.filter(customer=customer, status="issued").aggregate(
+            total=Sum("total_minor")
+        )["total"]
+        lines = InvoiceLine.objects.filter(invoice__customer=customer, net_minor__lt=0).aggregate(
+            net=Sum("net_minor"), tax=Sum("tax_minor")
+        )
+        return (notes or 0) - (lines["net"] or 0) - (lines["tax"] or 0)
+
+    s.credit_next_invoice, s.bill, s.credited = credit_next_invoice, bill, credited
+    return s

@@ -121,6 +121,7 @@ def test_the_sandbox_21vianet_puts_the_promised_credit_on_its_next_invoice(
             "customer_id": tenant,
             "subscription_id": subscription,
             "amount": "100.00",
+            "charge_type": "Credit",  # an ordinary "Cancel instance prorate" is not matched
         },
     )
     assert queued.status_code == 202, queued.text

@@ -36,6 +36,12 @@ from cspbilling.invoicing.services.price_rules import (
     do_end_price_rule,
     end_price_rule,
 )
+from cspbilling.invoicing.services.settlements import (
+    LineBilling,
+    SettlementError,
+    settle_upstream_line,
+    upstream_line_billing,
+)
 
 __all__ = [
     "credit_invoice",
@@ -67,4 +73,8 @@ __all__ = [
     "do_create_price_rule",
     "do_end_price_rule",
     "end_price_rule",
+    "LineBilling",
+    "SettlementError",
+    "settle_upstream_line",
+    "upstream_line_billing",
 ]

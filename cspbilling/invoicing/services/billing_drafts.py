@@ -34,8 +34,9 @@ from cspbilling.invoicing.models import (
 from cspbilling.invoicing.price_rules import RuleBook, rule_book
 from cspbilling.invoicing.pricing_minor import net_by_percent, net_by_unit, scaled, tax_on
 from cspbilling.invoicing.selectors import BILLING_STAGES as STAGES
-from cspbilling.invoicing.services import billing_writes
+from cspbilling.invoicing.services import billing_writes, settlements
 from cspbilling.invoicing.services.corrections import correct_issued_invoices
+from cspbilling.upstream.models import UpstreamInvoice
 
 MICRO = -6
 PROGRESS_STEP = 5000  # groups priced, or lines written, between two progress reports
@@ -284,8 +285,15 @@ def bill_period(*, run: BillingRun, progress: ProgressReporter) -> dict[str, Any
     start, end = month_of(run.period)
     replaced = delete_drafts(start, run.customer_id)
     lines = PeriodLines(start, end, run.customer_id)
-    # Before the lines are read: the issued lines it re-traces are then billed already.
+    # Before the lines are read: the issued lines it re-traces are then billed already, and
+    # the settled lines a re-issue replaced are settled still.
     corrections = correct_issued_invoices(lines, run, run.requested_by)
+    settlements.retrace_settled_lines(
+        upstream_invoice_ids=UpstreamInvoice.objects.filter(
+            billing_period_start__gte=start, billing_period_start__lt=end
+        ).values_list("id", flat=True),
+        actor=run.requested_by,
+    )
     # A stage that is one statement counts as one step (so a bar shows it done).
     progress.start(STAGES[0], total=1)
     total = billing_writes.fill_run_lines(lines)

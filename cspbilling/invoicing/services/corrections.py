@@ -34,6 +34,7 @@ from cspbilling.invoicing.models import (
     InvoiceLine,
     InvoiceStatus,
     PricingMethod,
+    SettledUpstreamLine,
 )
 from cspbilling.invoicing.pricing import price_by_percent, price_by_unit
 from cspbilling.invoicing.services.credit_notes import draft_credit_note
@@ -98,11 +99,14 @@ def _current_upstream(line: InvoiceLine, lines: PeriodLines) -> list[tuple[int, 
     ).filter(Q(customer_tenant_id=customer.tenant_id) | Q(customer_number__in=numbers))
     traced = BilledUpstreamLine.objects.filter(invoice_line=line).values("upstream_line_id")
     billed = BilledUpstreamLine.objects.values("upstream_line_id")
-    current = same_charge.filter(Q(id__in=traced) | ~Q(id__in=billed))
+    settled = SettledUpstreamLine.objects.values("upstream_line_id")  # never billed
+    current = same_charge.filter(Q(id__in=traced) | ~Q(id__in=billed)).exclude(id__in=settled)
     return list(current.values_list("id", "amount", "quantity").order_by("id"))
 
 
-def _reprice(line: InvoiceLine, current: list[tuple[int, Decimal, Decimal]]) -> Correction:
+def reprice_line(line: InvoiceLine, current: list[tuple[int, Decimal, Decimal]]) -> Correction:
+    """What `line` comes to over `current` upstream lines (id, amount, quantity), priced with
+    the terms it recorded."""
     currency = line.invoice.currency
     # Exact on both engines: Decimal sums of values as stored (6 places).
     amount = sum((Decimal(a).quantize(MICRO) for _, a, _ in current), Decimal(0))
@@ -228,7 +232,7 @@ def correct_issued_invoices(lines: PeriodLines, run: BillingRun, actor: str) -> 
     more: dict[Invoice, list[Correction]] = defaultdict(list)
     stale = _stale_lines(lines)
     for line in stale:
-        correction = _reprice(line, _current_upstream(line, lines))
+        correction = reprice_line(line, _current_upstream(line, lines))
         _retrace(correction)
         if correction.difference < 0:
             less[line.invoice].append(correction)

@@ -22,8 +22,8 @@ class Command(BaseCommand):
             "--status",
             default="",
             choices=["", "open", "credit_to_check", *EscalationStatus.values],
-            help="open, credit_to_check (short of the promise, or a larger one unmatched), or "
-            "a status",
+            help="open, credit_to_check (short of the promise, one found but not surely this "
+            "escalation's, or credited twice), or a status",
         )
         listing.add_argument("--customer", default="", help="the customer's tenant id")
         listing.add_argument("--json", action="store_true")
