@@ -94,7 +94,12 @@ def customer_timeline(customer: Customer, *, today: dt.date) -> list[Event]:
             )
     for p in Payment.objects.filter(customer=customer):
         events.append(
-            Event(p.received_on, "Payment received", f"{p.amount} {p.currency}", kind="payment")
+            Event(
+                p.received_on,
+                "Payment received",
+                f"{p.amount} {p.currency}" + (f" ({p.reference})" if p.reference else ""),
+                kind="payment",
+            )
         )
     owed = decisions.overdue_customers(today, customer_id=customer.pk).get(customer.pk)
     for day, stage in future_stages(customer.pk, owed, today, calendar):

@@ -5,6 +5,7 @@ that was suspended and then paid, its subscriptions back at once."""
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from cspbilling.collections.models import Action
@@ -17,7 +18,7 @@ from cspbilling.subscriptions.tests.fixtures import upstream_subscription
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_the_demo_has_a_customer_suspended_by_collections_and_one_its_payment_reactivated(
-    pc_sandbox, settings, cloud, smtp_server, tmp_path
+    pc_sandbox, settings, cloud, smtp_server, tmp_path, make_user, client_for
 ):
     settings.VAR_DIR = tmp_path
     settings.PARTNER_CENTER = {
@@ -57,3 +58,17 @@ def test_the_demo_has_a_customer_suspended_by_collections_and_one_its_payment_re
     assert any(m["To"] for m in smtp_server.received)
     # Today's customers, one per stage (the suspension stage held for its notice's days).
     assert "6 customers overdue" in said
+    # Staff read the whole story on the reactivated customer's timeline.
+    paid = back[0].subscription.customer
+    page = client_for(make_user("finance")).get(
+        reverse("collections:customer", args=[paid.tenant_id])
+    )
+    text = page.content.decode()
+    for words in (
+        "Friendly reminder: Notice",
+        "Suspension of the subscriptions: Suspension",
+        "Reactivated",
+        "Payment received",
+        "(DEMO-PAID-INV-",
+    ):
+        assert words in text, words
