@@ -54,6 +54,16 @@ def newer_version(version: PolicyVersion) -> PolicyVersion | None:
     )
 
 
+def published_versions() -> list[PolicyVersion]:
+    """Every published version, newest policy version first within each policy (a signed copy
+    may be of any of them)."""
+    return list(
+        PolicyVersion.objects.filter(status=PolicyVersionStatus.PUBLISHED)
+        .select_related("policy")
+        .order_by("policy__name", "-number")
+    )
+
+
 def is_paused() -> PauseSwitch | None:
     """The switch when suspensions are paused, else None."""
     switch = PauseSwitch.objects.first()

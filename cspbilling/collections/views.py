@@ -186,5 +186,6 @@ def customer(request: HttpRequest, tenant_id) -> HttpResponse:
             "events": customer_timeline(customer, today=today),
             "today": today,
             "may_act": user_has_role(request.user, MONEY_ROLES),
+            "published": selectors.published_versions(),
         },
     )

@@ -83,3 +83,26 @@ def test_a_draft_is_edited_as_yaml_and_a_published_version_only_copied(
     client.post(reverse("collections:publish", args=[draft.pk]))
     draft.refresh_from_db()
     assert draft.is_published and draft.stages.get(code="suspension").offset_days == 20
+
+
+def test_staff_record_a_signed_copy_choosing_the_version_by_name(
+    staff_users, client_for, default_policy, customer_a
+):
+    finance = client_for(staff_users["finance"])
+    url = reverse("collections:customer", args=[customer_a.tenant_id])
+    page = finance.get(url).content.decode()
+    assert f'<option value="{default_policy.pk}" selected>Standard v1</option>' in page
+    assert "not acknowledged" in page
+    finance.post(
+        reverse("collections:signed_copy", args=[customer_a.tenant_id]),
+        {"version": default_policy.pk, "signed_by": "王芳, CFO", "signed_on": "2026-11-20"},
+    )
+    from cspbilling.collections.models import Acknowledgement
+
+    ack = Acknowledgement.objects.get(customer=customer_a)
+    assert (ack.method, ack.acknowledged_by, ack.version) == (
+        "signed_copy",
+        "王芳, CFO",
+        default_policy,
+    )
+    assert "not acknowledged" not in finance.get(url).content.decode()
