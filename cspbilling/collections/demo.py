@@ -34,8 +34,8 @@ from cspbilling.core.money import from_minor_units
 from cspbilling.customers.models import BillingContact
 from cspbilling.invoicing.models import Invoice, InvoiceStatus
 from cspbilling.invoicing.services import do_issue_invoices
-from cspbilling.notifications.models import MessageKind, MessageStatus, OutboundMessage
-from cspbilling.notifications.services import do_deliver_message
+from cspbilling.notifications.models import MessageKind
+from cspbilling.notifications.services import do_deliver_pending_now
 from cspbilling.payments.services import do_record_payment
 from cspbilling.subscriptions.models import Subscription
 from cspbilling.workdays.calendar import ChinaCalendar, china_calendar
@@ -66,16 +66,6 @@ def _default_version():
     return version
 
 
-def _deliver_pending(kind: str) -> None:
-    """Carry out the outbox's pending messages of `kind` now (under the replay's clock)."""
-    for message_id in list(
-        OutboundMessage.objects.filter(kind=kind, status=MessageStatus.PENDING).values_list(
-            "pk", flat=True
-        )
-    ):
-        do_deliver_message(message_id=message_id, worker_id="demo")
-
-
 def _replay_history(drafts: list[Invoice], stages: list[Stage], today: dt.date, cal) -> int:
     """Issue `drafts` so that each reached the suspension stage some days ago, then replay each
     stage's day: the run of that day and the delivery of what it queued, under that day's clock.
@@ -91,8 +81,8 @@ def _replay_history(drafts: list[Invoice], stages: list[Stage], today: dt.date, 
         with moved_clock(day, hour=9):
             do_collections_run(as_of=day, actor="demo", keep=0)
         with moved_clock(day, hour=10):
-            _deliver_pending(MessageKind.EMAIL)
-            _deliver_pending(MessageKind.PARTNER_CENTER)
+            do_deliver_pending_now(kind=MessageKind.EMAIL, worker_id="demo")
+            do_deliver_pending_now(kind=MessageKind.PARTNER_CENTER, worker_id="demo")
     return (
         Action.objects.filter(
             kind="suspend", customer__in=[d.customer_id for d in drafts], status="done"
@@ -118,7 +108,7 @@ def _pay_in_full(invoice: Invoice) -> None:
     # demo data; do it now (the queued one then finds nothing left to do) and carry out the
     # reactivation commands, so Partner Center agrees at once.
     reevaluate_customer.call(invoice.customer_id, "demo: paid in full")
-    _deliver_pending(MessageKind.PARTNER_CENTER)
+    do_deliver_pending_now(kind=MessageKind.PARTNER_CENTER, worker_id="demo")
 
 
 def collections_demo() -> str:

@@ -177,8 +177,8 @@ def _create_demo_logins() -> None:
 
 def _suspend_one_for_non_payment() -> str:
     """One suspended subscription, so the suspension pages and the portal notice have a case."""
-    from cspbilling.notifications.models import MessageKind, MessageStatus, OutboundMessage
-    from cspbilling.notifications.services import do_deliver_message
+    from cspbilling.notifications.models import MessageKind
+    from cspbilling.notifications.services import do_deliver_pending_now
     from cspbilling.subscriptions.models import (
         OPEN_SUSPENSION_STATUSES,
         Subscription,
@@ -205,9 +205,5 @@ def _suspend_one_for_non_payment() -> str:
         note="Demo: invoice overdue by 45 days",
     )
     # Carry the commands out now (the parent's and its add-ons'), so the sandbox agrees at once.
-    commands = OutboundMessage.objects.filter(
-        kind=MessageKind.PARTNER_CENTER, status=MessageStatus.PENDING
-    ).values_list("pk", flat=True)
-    for message_id in list(commands):
-        do_deliver_message(message_id=message_id, worker_id="demo")
+    do_deliver_pending_now(kind=MessageKind.PARTNER_CENTER, worker_id="demo")
     return f"{suspension.subscription} of {customer}"

@@ -12,6 +12,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from cspbilling.core.tests.progress import RecordedProgress
 from cspbilling.invoicing.models import BilledUpstreamLine, BillingRun, Invoice
 from cspbilling.invoicing.services import (
     BillingRunBusy,
@@ -52,21 +53,9 @@ def month(make_customer, cloud):
     return ids
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, int | None]] = []
-        self.advanced = 0
-
-    def start(self, label: str, total: int | None = None) -> None:
-        self.seen.append((label, total))
-
-    def advance(self, amount: int = 1) -> None:
-        self.advanced += amount
-
-
 @pytest.mark.django_db
 def test_a_run_reports_its_five_stages_and_ends_succeeded(month):
-    bar = Recorder()
+    bar = RecordedProgress()
     run = do_run_billing(period=OCTOBER, actor="t", progress=bar)
     assert [label for label, _ in bar.seen] == [
         "unbilled reasons",

@@ -144,3 +144,15 @@ def do_deliver_message(*, message_id: int, worker_id: str) -> str:
         return do_record_failure(claim=claim, error=_describe(exc), permanent=False)
     do_record_delivered(claim=claim)
     return MessageStatus.DELIVERED
+
+
+def do_deliver_pending_now(*, kind: str, worker_id: str) -> int:
+    """One attempt at every pending message of `kind`, in this process (the demo's set-up, which
+    runs before the worker starts, so the sandbox and the mail catcher agree at once)."""
+    from cspbilling.notifications.models import OutboundMessage
+
+    pending = OutboundMessage.objects.filter(kind=kind, status=MessageStatus.PENDING)
+    ids = list(pending.order_by("pk").values_list("pk", flat=True))
+    for message_id in ids:
+        do_deliver_message(message_id=message_id, worker_id=worker_id)
+    return len(ids)

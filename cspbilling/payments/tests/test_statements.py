@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from cspbilling.core.tests.progress import RecordedProgress
 from cspbilling.payments import balances
 from cspbilling.payments.models import (
     BankAccount,
@@ -383,19 +384,6 @@ def test_a_shortened_bank_reference_refuses_the_statement(issued_invoice, accoun
     assert not StatementLine.objects.exists()
 
 
-class _Stages:
-    """What a progress bar would show: each stage with its total and how far it got."""
-
-    def __init__(self) -> None:
-        self.seen: list[list] = []
-
-    def start(self, label: str, total: int | None = None) -> None:
-        self.seen.append([label, total, 0])
-
-    def advance(self, amount: int = 1) -> None:
-        self.seen[-1][2] += amount
-
-
 @pytest.mark.django_db
 def test_a_statement_import_reports_its_stages_to_the_progress_bar(
     issued_invoice, account, tmp_path
@@ -403,9 +391,9 @@ def test_a_statement_import_reports_its_stages_to_the_progress_bar(
     issued_invoice(("100",))
     rows = [["2026-11-20", f"R{n}", "谁", "1", "", f"{n}.00", ""] for n in range(1, 2501)]
     path = _icbc_csv(tmp_path / "big.csv", rows)
-    stages = _Stages()
+    stages = RecordedProgress()
     do_import_statement(path=path, filename="big.csv", account=account, actor="f", progress=stages)
-    assert stages.seen == [
+    assert stages.stages == [
         ["reading big.csv", None, 2500],
         ["matching lines to customers and invoices", 2500, 2500],
         ["recording the payments and the lines", 2500, 2500],
