@@ -31,6 +31,7 @@ from cspbilling.collections.models import (
 )
 from cspbilling.collections.schedule import stage_cutoff
 from cspbilling.invoicing.models import CreditNote, Invoice
+from cspbilling.notifications.models import MessageStatus, OutboundMessage
 from cspbilling.payments.models import Allocation
 from cspbilling.workdays.calendar import ChinaCalendar
 
@@ -135,6 +136,17 @@ def steps_as_of(as_of: dt.date, calendar: ChinaCalendar) -> list[Step]:
     return steps
 
 
+# A suspension held for proof of notice is not worth deciding again while its notice's message
+# is still on its way, nor, waiting on no message, before the day it is possible from: a run
+# then decides only what can have changed (a day after queueing 100,000 notices, the second run
+# no longer re-reads them all).
+_WAITING = f"""(
+    CASE WHEN a.waiting_for_id IS NOT NULL
+         THEN EXISTS (SELECT 1 FROM {_t(OutboundMessage)} m WHERE m.id = a.waiting_for_id
+                      AND m.status IN ('{MessageStatus.PENDING}', '{MessageStatus.SENDING}'))
+         ELSE a.possible_from IS NOT NULL AND a.possible_from > %s END)"""  # noqa: S608
+
+
 @dataclass(frozen=True)
 class Pending:
     customer_id: int
@@ -182,12 +194,13 @@ def pending_actions(
         WHERE NOT EXISTS (
             SELECT 1 FROM {_t(Action)} a
             WHERE a.customer_id = c.customer_id AND a.episode_id = ep.id
-              AND a.stage_id = st.stage_id AND a.kind = st.kind AND a.status IN ({settled})
+              AND a.stage_id = st.stage_id AND a.kind = st.kind
+              AND (a.status IN ({settled}) OR (a.status = 'held' AND {_WAITING}))
         )
         ORDER BY c.customer_id, st.stage_id
     """  # noqa: S608 (table names from the models; values are parameters)
     day = ops.adapt_datefield_value(as_of)
-    params = [day, *step_params, day, day, default_version_id, default_version_id]
+    params = [day, *step_params, day, day, default_version_id, default_version_id, day]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

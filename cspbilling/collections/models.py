@@ -309,6 +309,17 @@ class Action(models.Model):
         related_name="+",
     )
     suspension_ids = models.JSONField(default=list, blank=True)
+    # A suspension held for proof of notice: the day it is possible from at the earliest, and
+    # the notice's outbox message it waits on (while that is undelivered, or before that day
+    # when it waits on nothing, the daily run does not decide it again).
+    possible_from = models.DateField(null=True, blank=True)
+    waiting_for = models.ForeignKey(
+        "notifications.OutboundMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.CharField(max_length=150, blank=True)

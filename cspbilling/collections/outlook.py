@@ -29,11 +29,21 @@ class Event:
     kind: str = ""
 
 
-def _done_stage_ids(customer_id: int) -> set[tuple[int, str]]:
+def _acted_on(customer_id: int) -> tuple[set[tuple[int, str]], dict[int, dt.date]]:
+    """This episode's (stage, kind) acted on, and the day each stage's held suspension is
+    possible from at the earliest (proof of notice)."""
     episode = Episode.objects.filter(customer_id=customer_id, closed_on=None).first()
     if episode is None:
-        return set()
-    return set(episode.actions.exclude(status=ActionStatus.HELD).values_list("stage_id", "kind"))
+        return set(), {}
+    done, possible_from = set(), {}
+    for stage_id, kind, status, day in episode.actions.values_list(
+        "stage_id", "kind", "status", "possible_from"
+    ):
+        if status != ActionStatus.HELD:
+            done.add((stage_id, kind))
+        elif day is not None:
+            possible_from[stage_id] = day
+    return done, possible_from
 
 
 def future_stages(
@@ -45,14 +55,15 @@ def future_stages(
     version, _ = version_for(customer_id)
     if version is None:
         return []
-    done = _done_stage_ids(customer_id)
+    done, possible_from = _acted_on(customer_id)
     result = []
     for stage in version.stages.all():
         if owed.amount_minor < stage.min_overdue_minor:
             continue
         if all((stage.pk, kind) in done for kind in stage.action_kinds):
             continue
-        result.append((max(stage_day(owed.oldest_due, stage, calendar), today), stage))
+        day = max(stage_day(owed.oldest_due, stage, calendar), today)
+        result.append((max(day, possible_from.get(stage.pk, day)), stage))
     return result
 
 

@@ -45,7 +45,7 @@ from cspbilling.collections.services.suspending import (
     apply_breaker,
     awaiting_delivery,
     notices_by_episode,
-    proof_of_notice_problem,
+    proof_of_notice_wait,
     suspend_customer,
 )
 from cspbilling.core.bulk import copy_rows, fewer_collections
@@ -205,6 +205,8 @@ class NewAction:
     message_id: int | None = None
     suspension_ids: list[int] = field(default_factory=list)
     decided_at: dt.datetime | None = None
+    possible_from: dt.date | None = None
+    waiting_notice: Any = None  # a held suspension's notice: its message is `waiting_for`
     pk = None  # not in the database yet
 
     @property
@@ -288,10 +290,10 @@ def _decide(ctx: Context, pending: list[decisions.Pending], episodes: dict[int, 
                 sent_now = [
                     a for a in decided if a.kind == "notify" and a.status == ActionStatus.DONE
                 ]
-                problem = (
+                wait = (
                     awaiting_delivery(sent_now[-1], version=version)
                     if sent_now
-                    else proof_of_notice_problem(
+                    else proof_of_notice_wait(
                         action,
                         stage=stage,
                         version=version,
@@ -299,8 +301,10 @@ def _decide(ctx: Context, pending: list[decisions.Pending], episodes: dict[int, 
                         episode_notices=notices.get(action.episode_id, []),
                     )
                 )
-                if problem:
-                    action.status, action.reason = ActionStatus.HELD, problem
+                action.possible_from = wait.possible_from if wait else None
+                action.waiting_notice = wait.waiting_for if wait else None
+                if wait:
+                    action.status, action.reason = ActionStatus.HELD, wait.reason
                 elif stage.suspend == SuspendMode.APPROVAL:
                     action.status = ActionStatus.AWAITING_APPROVAL
                     action.reason = "waiting for a person to approve the suspension"
@@ -330,8 +334,15 @@ def _describe(action: Action, stage: Stage) -> dict[str, Any]:
 NEW_ACTION_COLUMNS = (
     "customer_id", "episode_id", "stage_id", "kind", "status", "reason", "policy_version",
     "invoice_refs", "amount_minor", "currency", "oldest_due_on", "acknowledged", "as_of",
-    "message_id", "suspension_ids", "created_at", "decided_at",
+    "message_id", "suspension_ids", "possible_from", "waiting_for_id", "created_at",
+    "decided_at",
 )  # fmt: skip
+
+
+def _waiting_for(action: Action | NewAction) -> int | None:
+    """The outbox message a held suspension waits on (its notice's, queued by now)."""
+    notice = getattr(action, "waiting_notice", None)
+    return notice.message_id if notice is not None else None
 
 
 def _save(actions: list[Action | NewAction], now: dt.datetime) -> None:
@@ -359,6 +370,8 @@ def _save(actions: list[Action | NewAction], now: dt.datetime) -> None:
                 day(a.as_of),
                 a.message_id,
                 json.dumps(a.suspension_ids),
+                day(a.possible_from) if a.possible_from else None,
+                _waiting_for(a),
                 moment,
                 moment,
             )  # fmt: skip
@@ -369,8 +382,9 @@ def _save(actions: list[Action | NewAction], now: dt.datetime) -> None:
     existing = [a for a in actions if a.pk is not None]
     for a in existing:
         a.decided_at = now
+        a.waiting_for_id = _waiting_for(a)
     fields = ["status", "reason", "invoice_refs", "amount_minor", "oldest_due_on", "as_of"]
-    fields += ["message", "suspension_ids", "decided_at"]
+    fields += ["message", "suspension_ids", "possible_from", "waiting_for", "decided_at"]
     Action.objects.bulk_update(existing, fields, batch_size=500)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -52,53 +53,69 @@ def notices_by_episode(episode_ids: set[int]) -> dict[int, list[Action]]:
     return found
 
 
-def proof_of_notice_problem(
+@dataclass(frozen=True)
+class NoticeWait:
+    """Why a suspension waits for proof of notice, and when it is worth deciding again: not
+    before `possible_from`, nor while the message of the notice `waiting_for` is undelivered
+    (a notice of this run has its message only once the run queues its notices)."""
+
+    reason: str
+    possible_from: dt.date | None = None
+    waiting_for: Any = None  # the notice (an Action, or one this run decided)
+
+
+def proof_of_notice_wait(
     action: Action,
     *,
     stage: Stage,
     version: PolicyVersion,
     as_of: dt.date,
     episode_notices: list[Action] | None = None,
-) -> str:
-    """Why the suspension must wait ("" when the notices promised were delivered in time): every
-    earlier notice of this episode delivered, the latest at least `min_notice_days` ago.
+) -> NoticeWait | None:
+    """Why the suspension must wait (None when the notices promised were delivered in time):
+    every earlier notice of this episode delivered, the latest at least `min_notice_days` ago.
     `episode_notices`: the episode's notices when the caller fetched them for many at once."""
     if action.episode_id is None:
-        return "no notice was sent in this overdue episode"
+        return NoticeWait("no notice was sent in this overdue episode")
     if episode_notices is None:
         episode_notices = notices_by_episode({action.episode_id}).get(action.episode_id, [])
     notices = [n for n in episode_notices if n.stage.position < stage.position]
     if not notices:
-        return "no notice was sent in this overdue episode"
+        return NoticeWait("no notice was sent in this overdue episode")
     latest: dt.date | None = None
     for notice in notices:
         message = notice.message
         if notice.status != ActionStatus.DONE or message is None:
-            return f"the notice of stage {notice.stage.code} was not sent: {notice.reason}"
+            return NoticeWait(
+                f"the notice of stage {notice.stage.code} was not sent: {notice.reason}"
+            )
         if message.status in (MessageStatus.PENDING, MessageStatus.SENDING):
             return awaiting_delivery(notice, version=version)
         if message.status != MessageStatus.DELIVERED or message.delivered_at is None:
-            return not_delivered(notice)
+            return NoticeWait(not_delivered(notice))
         day = timezone.localtime(message.delivered_at).date()
         latest = day if latest is None or day > latest else latest
     ready = latest + dt.timedelta(days=version.min_notice_days)
     if ready > as_of:
-        return (
+        return NoticeWait(
             f"the last notice was delivered on {latest}: the policy promises "
-            f"{version.min_notice_days} days, so suspension is possible from {ready}"
+            f"{version.min_notice_days} days, so suspension is possible from {ready}",
+            possible_from=ready,
         )
-    return ""
+    return None
 
 
-def awaiting_delivery(notice: Action, *, version: PolicyVersion) -> str:
-    """Why a suspension waits for a notice queued and not delivered yet. The same words on the
+def awaiting_delivery(notice: Action, *, version: PolicyVersion) -> NoticeWait:
+    """A suspension waiting for a notice queued and not delivered yet. The same words on the
     day's first run (which queues it) and on any later run while it waits, so a second run the
     same day finds the action held for the same reason and writes nothing."""
     ready = notice.as_of + dt.timedelta(days=version.min_notice_days)
-    return (
+    return NoticeWait(
         f"the notice of stage {notice.stage.code} (queued {notice.as_of}) is not delivered yet: "
         f"the policy promises {version.min_notice_days} days after it is delivered, so "
-        f"suspension is possible from {ready} at the earliest"
+        f"suspension is possible from {ready} at the earliest",
+        possible_from=ready,
+        waiting_for=notice,
     )
 
 

@@ -103,6 +103,46 @@ def test_a_suspension_held_for_the_notice_its_own_run_queued_is_not_decided_agai
     assert {k for k, v in row_counts().items() if v != after[k]} == {"collections.CollectionsRun"}
 
 
+def test_a_held_suspension_waits_for_its_notice_then_for_the_days_promised_then_suspends(
+    pc_settings, pc_sandbox, smtp_server, overdue_customer
+):
+    """The run queues the final notice and holds the suspension; nothing is decided while the
+    notice is on its way; delivered the next day, the suspension waits the policy's 7 days (the
+    timeline shows the day) and happens on that day, not before."""
+    from cspbilling.collections.outlook import customer_timeline
+
+    m, _ = overdue_customer(DUE)
+    run_day(SUSPEND, cycles=0)  # no worker that day: the notice stays queued
+    held = Action.objects.get(customer=m.customer, kind="suspend")
+    assert held.status == ActionStatus.HELD and held.waiting_for_id is not None
+    assert held.possible_from == SUSPEND + dt.timedelta(days=7)  # at the earliest
+    delivered_on = SUSPEND + dt.timedelta(days=1)
+    with clock(delivered_on, hour=9):
+        worker_cycle()  # the notice leaves the next morning
+    assert len(smtp_server.received) == 1
+    first = run_day(delivered_on)
+    [suspend] = [a for a in first.actions if a["action"] == "suspend"]
+    ready = delivered_on + dt.timedelta(days=7)
+    assert suspend["status"] == "held"
+    assert f"delivered on {delivered_on}" in suspend["reason"]
+    assert f"possible from {ready}" in suspend["reason"]
+    with clock(delivered_on + dt.timedelta(days=1)):
+        future = [
+            e
+            for e in customer_timeline(m.customer, today=delivered_on + dt.timedelta(days=1))
+            if e.future and e.kind == "stage"
+        ]
+    assert [(e.day, e.what) for e in future] == [
+        (ready, "Suspension of the subscriptions (if nothing is paid)")
+    ]
+    for day in range(1, 7):
+        assert run_day(delivered_on + dt.timedelta(days=day)).actions == []
+    assert sandbox_status(pc_sandbox, m) == "active"
+    result = run_day(ready)
+    assert [(a["action"], a["status"]) for a in result.actions] == [("suspend", "done")]
+    assert sandbox_status(pc_sandbox, m) == "suspended"
+
+
 def test_a_bounced_notice_holds_the_suspension_and_staff_see_why(
     pc_settings, pc_sandbox, smtp_server, overdue_customer
 ):
