@@ -11,15 +11,15 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from cspbilling.audit.actions import AuditAction, audit_action
-from cspbilling.audit.hashing import event_hash
+from cspbilling.audit.hashing import event_hash, event_hash_of_texts, plain_json
 from cspbilling.audit.locks import lock_audit_chain_head
 from cspbilling.audit.models import AuditEvent, ChainVerification
 from cspbilling.audit.selectors import verify_chain
-from cspbilling.core.bulk import insert_rows
+from cspbilling.core.bulk import copy_rows
 from cspbilling.core.runs import ACTIVE_RUN_STATUSES, RunStatus
 from cspbilling.core.services import (
     RunProgress,
@@ -86,6 +86,12 @@ def record_event(
     return event
 
 
+EVENT_COLUMNS = (
+    "occurred_at", "actor", "action", "object_type", "object_id", "before", "after", "context",
+    "prev_hash", "hash",
+)  # fmt: skip
+
+
 def record_events(*, actor: str, events: list[dict], json_ready: bool = False) -> int:
     """Append many events in one statement (bulk jobs); each dict has the keyword arguments of
     record_event except actor. Same chain, same guarantees, one lock. `json_ready`: the caller
@@ -98,22 +104,46 @@ def record_events(*, actor: str, events: list[dict], json_ready: bool = False) -
         raise RuntimeError("record_events must run inside the transaction of the change")
     head = lock_audit_chain_head()
     prev_hash = head.last_hash
+    moment = connection.ops.adapt_datetimefield_value
     rows = []
     for item in events:
-        fields = {
-            "occurred_at": timezone.now(),
-            "actor": actor,
-            "action": audit_action(item["action"]).value,
-            "object_type": item["object_type"],
-            "object_id": str(item["object_id"]),
-            "before": jsonable(item.get("before")),
-            "after": jsonable(item.get("after")),
-            "context": jsonable(item.get("context") or {}),
-        }
-        digest = event_hash(prev_hash=prev_hash, **fields)
-        rows.append({"prev_hash": prev_hash, "hash": digest, **fields})
+        occurred_at = timezone.now()
+        action = audit_action(item["action"]).value
+        object_type, object_id = item["object_type"], str(item["object_id"])
+        before, after = jsonable(item.get("before")), jsonable(item.get("after"))
+        texts = (
+            plain_json(before),
+            plain_json(after),
+            plain_json(jsonable(item.get("context") or {})),
+        )
+        digest = event_hash_of_texts(
+            prev_hash=prev_hash,
+            occurred_at=occurred_at,
+            actor=actor,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            before=texts[0],
+            after=texts[1],
+            context=texts[2],
+        )
+        # The JSON columns get the texts hashed (a NULL for None, as the ORM stores it).
+        rows.append(
+            (
+                moment(occurred_at),
+                actor,
+                action,
+                object_type,
+                object_id,
+                None if before is None else texts[0],
+                None if after is None else texts[1],
+                texts[2],
+                prev_hash,
+                digest,
+            )  # fmt: skip
+        )
         prev_hash = digest
-    insert_rows(AuditEvent, rows)
+    copy_rows(AuditEvent, EVENT_COLUMNS, rows)
     head.last_event_id = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
     head.last_hash = prev_hash
     head.save(update_fields=["last_event_id", "last_hash"])

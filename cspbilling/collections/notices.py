@@ -4,7 +4,9 @@ templates, quoting its version), and the alert staff receive when the circuit br
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import NamedTuple
 
 from django.conf import settings
 from django.utils import formats, translation
@@ -30,11 +32,33 @@ def _day_text(language: str, day: dt.date) -> str:
         return formats.date_format(day, "DATE_FORMAT")
 
 
+class Addressee(NamedTuple):
+    """Who a notice is written to: the language it is in, the name it opens with."""
+
+    language: str
+    name: str
+
+
+def addressees(customer_ids: Iterable[int]) -> dict[int, Addressee]:
+    return {
+        pk: Addressee(language if language in LANGUAGES else "zh-hans", legal or company)
+        for pk, language, legal, company in Customer.objects.filter(
+            pk__in=list(customer_ids)
+        ).values_list("pk", "language", "legal_name", "company_name")
+    }
+
+
+@lru_cache(maxsize=256)
+def _footer(language: str, version_label: str) -> str:
+    with translation.override(language):
+        return gettext("Collections policy: %(version)s") % {"version": version_label}
+
+
 def render_stage_notice(
     *,
     stage: Stage,
     version: PolicyVersion,
-    customer: Customer,
+    addressee: Addressee,
     amount_minor: int,
     currency: str,
     invoices: list[str],
@@ -42,21 +66,20 @@ def render_stage_notice(
     next_step_day: dt.date | None,
 ) -> tuple[str, str, str]:
     """(language, subject, body) of the stage's notice to the customer."""
-    language = customer.language if customer.language in LANGUAGES else "zh-hans"
+    language = addressee.language
     template = stage.templates[language]
-    with translation.override(language):
-        values = _Blank(
-            customer=customer.legal_name or customer.company_name,
-            amount=f"{from_minor_units(amount_minor, currency):,.2f}",
-            currency=currency,
-            invoices=", ".join(invoices),
-            oldest_due=_day_text(language, oldest_due),
-            policy_version=version.label,
-            stage=stage.name_in(language),
-            next_step_day=_day_text(language, next_step_day) if next_step_day else "",
-        )
-        footer = gettext("Collections policy: %(version)s") % {"version": version.label}
+    values = _Blank(
+        customer=addressee.name,
+        amount=f"{from_minor_units(amount_minor, currency):,.2f}",
+        currency=currency,
+        invoices=", ".join(invoices),
+        oldest_due=_day_text(language, oldest_due),
+        policy_version=version.label,
+        stage=stage.name_in(language),
+        next_step_day=_day_text(language, next_step_day) if next_step_day else "",
+    )
     subject = template["subject"].format_map(values).strip()
+    footer = _footer(language, version.label)
     body = template["body"].format_map(values).strip() + "\n\n-- \n" + footer + "\n"
     return language, subject, body
 
@@ -69,7 +92,7 @@ def stage_notice_email(
     if not to:
         return None, "the customer has no billing contact with an email address"
     try:
-        email_payload(to=to, subject=subject, body=body, language=language)
+        payload = email_payload(to=to, subject=subject, body=body, language=language)
     except OutboxError as exc:
         return None, f"the notice could not be queued: {exc}"
     email = EmailToQueue(
@@ -79,6 +102,7 @@ def stage_notice_email(
         idempotency_key=key,
         language=language,
         related=("customer", customer_id),
+        checked_payload=payload,
     )
     return email, ""
 

@@ -8,6 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cspbilling.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 from cspbilling.audit.services import record_event
@@ -151,7 +153,7 @@ def test_bulk_events_store_what_json_gives_back_and_verify():
         "by_id": {3: "x"},
         "status": ActionStatus.DONE,
     }
-    plain = {"amount": "1.10", "ids": [1, 2], "nested": {"ok": True, "n": None}}
+    plain = {"amount": "1.10", "ids": [1, 2], "nested": {"ok": True, "n": None}, "名": "客户 é"}
     with transaction.atomic():
         record_events(
             actor="bulk",
@@ -174,5 +176,33 @@ def test_bulk_events_store_what_json_gives_back_and_verify():
         "status": "done",
     }
     assert second.after == plain
+    assert AuditEvent.objects.filter(actor="bulk", before__isnull=True).count() == 2  # SQL NULL
     out, error = run_verify()
     assert error is None, out
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(before=_json, after=_json, context=st.dictionaries(st.text(), _json, max_size=3))
+def test_the_bulk_hash_of_texts_is_the_hash_of_the_values(before, after, context):
+    # Bulk jobs hash the texts they store; verification hashes the values read back.
+    import datetime as dt
+
+    from cspbilling.audit.hashing import event_hash, event_hash_of_texts, plain_json
+
+    fields = {
+        "prev_hash": "0" * 64,
+        "occurred_at": dt.datetime(2026, 11, 25, 3, 4, 5, 6, tzinfo=dt.UTC),
+        "actor": '财务 "one"',
+        "action": "collections.action",
+        "object_type": "customer",
+        "object_id": "42\n",
+    }
+    assert event_hash_of_texts(
+        **fields, before=plain_json(before), after=plain_json(after), context=plain_json(context)
+    ) == event_hash(**fields, before=before, after=after, context=context)

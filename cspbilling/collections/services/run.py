@@ -33,7 +33,12 @@ from cspbilling.collections.models import (
     Stage,
     SuspendMode,
 )
-from cspbilling.collections.notices import render_stage_notice, stage_notice_email
+from cspbilling.collections.notices import (
+    Addressee,
+    addressees,
+    render_stage_notice,
+    stage_notice_email,
+)
 from cspbilling.collections.schedule import stage_day
 from cspbilling.collections.selectors import default_version
 from cspbilling.collections.services.reinstatement import (
@@ -51,7 +56,7 @@ from cspbilling.collections.services.suspending import (
 from cspbilling.core.bulk import copy_rows, fewer_collections
 from cspbilling.core.money import from_minor_units
 from cspbilling.core.services import transaction_step
-from cspbilling.customers.models import BillingContact, Customer
+from cspbilling.customers.models import BillingContact
 from cspbilling.notifications.services import EmailToQueue, queue_emails
 from cspbilling.subscriptions.models import Suspension, SuspensionReason, SuspensionStatus
 from cspbilling.workdays.calendar import ChinaCalendar, china_calendar
@@ -106,18 +111,16 @@ def _close_episodes(as_of: dt.date, overdue: dict[int, decisions.Overdue]) -> in
 
 
 def _episodes_for(pending: list[decisions.Pending], as_of: dt.date) -> dict[int, int]:
+    """Each pending customer's open episode, opened today for those that had none."""
     known = {p.customer_id: p.episode_id for p in pending if p.episode_id}
-    missing = sorted({p.customer_id for p in pending} - set(known))
-    created = Episode.objects.bulk_create(
-        [Episode(customer_id=cid, opened_on=as_of) for cid in missing], batch_size=1000
-    )
-    known.update((e.customer_id, e.pk) for e in created if e.pk is not None)
-    if len(known) < len({p.customer_id for p in pending}):  # a database without RETURNING
-        wanted = set(missing)
+    missing = {p.customer_id for p in pending} - set(known)
+    if missing:
+        day = connection.ops.adapt_datefield_value(as_of)
+        copy_rows(Episode, ("customer_id", "opened_on"), ((cid, day) for cid in sorted(missing)))
         known.update(
             (cid, pk)
             for cid, pk in Episode.objects.filter(closed_on=None).values_list("customer_id", "pk")
-            if cid in wanted
+            if cid in missing
         )
     return known
 
@@ -132,7 +135,7 @@ class Context:
     overdue: dict[int, decisions.Overdue]
     invoices: dict[int, list[str]]
     contacts: dict[int, list[str]]
-    customers: dict[int, Customer]
+    addressees: dict[int, Addressee]
     notices: list[tuple[Action, EmailToQueue]] = field(default_factory=list)
     next_days: dict[tuple[int, dt.date], dt.date | None] = field(default_factory=dict)
 
@@ -149,11 +152,10 @@ class Context:
 
 def _notify(ctx: Context, action: Action, stage: Stage) -> None:
     owed = ctx.overdue[action.customer_id]
-    customer = ctx.customers[action.customer_id]
     language, subject, body = render_stage_notice(
         stage=stage,
         version=ctx.versions[stage.version_id],
-        customer=customer,
+        addressee=ctx.addressees[action.customer_id],
         amount_minor=owed.amount_minor,
         currency=owed.currency,
         invoices=action.invoice_refs,
@@ -256,8 +258,15 @@ def _decide(ctx: Context, pending: list[decisions.Pending], episodes: dict[int, 
             status=ActionStatus.HELD, episode_id__in=open_episodes
         ).select_related("stage")
     }
+    # The notices already sent in the episodes where a suspension is decided without a notice
+    # of this run before it (one this run sends is the proof awaited; see below).
+    notifying = {p.customer_id for p in pending if p.kind == ActionKind.NOTIFY}
     notices = notices_by_episode(
-        {episodes[p.customer_id] for p in pending if p.kind == ActionKind.SUSPEND}
+        {
+            episodes[p.customer_id]
+            for p in pending
+            if p.kind == ActionKind.SUSPEND and p.customer_id not in notifying
+        }
     )
     by_customer: dict[int, list[decisions.Pending]] = defaultdict(list)
     for p in pending:
@@ -298,7 +307,9 @@ def _decide(ctx: Context, pending: list[decisions.Pending], episodes: dict[int, 
                         stage=stage,
                         version=version,
                         as_of=ctx.as_of,
-                        episode_notices=notices.get(action.episode_id, []),
+                        episode_notices=notices.get(action.episode_id, [])
+                        if cid not in notifying
+                        else None,  # its notice of this run was not sent: read the earlier ones
                     )
                 )
                 action.possible_from = wait.possible_from if wait else None
@@ -350,6 +361,16 @@ def _save(actions: list[Action | NewAction], now: dt.datetime) -> None:
     ops = connection.ops
     moment = ops.adapt_datetimefield_value(now)
     day = lru_cache(maxsize=None)(ops.adapt_datefield_value)
+    texts: dict[int, str] = {}  # a customer's actions share one list of invoices
+
+    def json_list(values: list) -> str:
+        if not values:
+            return "[]"
+        key = id(values)
+        if key not in texts:
+            texts[key] = json.dumps(values)
+        return texts[key]
+
     copy_rows(
         Action,
         NEW_ACTION_COLUMNS,
@@ -362,14 +383,14 @@ def _save(actions: list[Action | NewAction], now: dt.datetime) -> None:
                 str(a.status),
                 a.reason,
                 a.policy_version,
-                json.dumps(a.invoice_refs),
+                json_list(a.invoice_refs),
                 a.amount_minor,
                 a.currency,
                 day(a.oldest_due_on),
                 a.acknowledged,
                 day(a.as_of),
                 a.message_id,
-                json.dumps(a.suspension_ids),
+                json_list(a.suspension_ids),
                 day(a.possible_from) if a.possible_from else None,
                 _waiting_for(a),
                 moment,
@@ -498,7 +519,7 @@ def collections_run(
             overdue=overdue,
             invoices=invoices,
             contacts=_contacts_of(list(chunk)),
-            customers=Customer.objects.in_bulk(chunk),
+            addressees=addressees(chunk),
         )
         actions, chunk_plans = _decide(ctx, [p for c in chunk for p in by_customer[c]], episodes)
         _queue_notices(ctx)
@@ -510,7 +531,7 @@ def collections_run(
         for plan in plans:
             if plan.action.status == ActionStatus.DONE:
                 suspend_customer(plan, actor=actor)
-        ctx.customers = {}
+        ctx.addressees = {}
         _write(ctx, [plan.action for plan in plans], result)
     result.reinstated = _reinstate_cleared(as_of, actor, overdue)
     if not dry_run:

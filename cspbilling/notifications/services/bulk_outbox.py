@@ -13,6 +13,7 @@ and its caller (a run) is retried; `queue_email` instead settles that per messag
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,9 +21,10 @@ from itertools import batched
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
-from cspbilling.core.bulk import insert_rows, reserve_ids
+from cspbilling.core.bulk import copy_rows, reserve_ids
 from cspbilling.core.services import transaction_step
 from cspbilling.notifications.models import MessageKind, MessageStatus, OutboundMessage
 from cspbilling.notifications.services.outbox import KEY_PATTERN, OutboxError, email_payload
@@ -44,6 +46,9 @@ class EmailToQueue:
     html_body: str | None = None
     cc: list[str] = field(default_factory=list)
     attachments: list[dict[str, str]] = field(default_factory=list)
+    # The payload `email_payload` made of the fields above, when the caller checked the email
+    # already (a run checks each notice as it decides): not made and checked twice.
+    checked_payload: dict[str, Any] | None = None
 
 
 @transaction_step
@@ -57,7 +62,7 @@ def queue_emails(*, emails: Sequence[EmailToQueue], actor: str) -> dict[str, int
             raise OutboxError(f"idempotency_key {key!r} is not a valid key")
         if key in payloads:
             raise OutboxError(f"idempotency_key {key!r} is given twice")
-        payload = email_payload(
+        payload = email.checked_payload or email_payload(
             to=email.to,
             subject=email.subject,
             body=email.body,
@@ -70,33 +75,41 @@ def queue_emails(*, emails: Sequence[EmailToQueue], actor: str) -> dict[str, int
         payloads[key] = (email, payload)
     ids = _existing(list(payloads))
     new = [key for key in payloads if key not in ids]
-    now = timezone.now()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    task_field = OutboundMessage._meta.get_field("task_id")
     reserved = reserve_ids(OutboundMessage, len(new))
     rows = []
     for chunk in batched(zip(new, reserved, strict=True), MESSAGES_PER_TASK):
         task = deliver_messages.enqueue([pk for _, pk in chunk])
+        task_id = task_field.get_db_prep_save(uuid.UUID(str(task.id)), connection)
         for key, pk in chunk:
             email, payload = payloads[key]
             object_type, object_id = email.related or ("", "")
             rows.append(
-                {
-                    "id": pk,
-                    "kind": MessageKind.EMAIL.value,
-                    "idempotency_key": key,
-                    "status": MessageStatus.PENDING.value,
-                    "payload": payload,
-                    "object_type": object_type,
-                    "object_id": str(object_id),
-                    "max_attempts": settings.OUTBOX_MAX_ATTEMPTS,
-                    "next_attempt_at": now,
-                    "task_id": uuid.UUID(str(task.id)),
-                    "created_at": now,
-                    "created_by": actor,
-                }
+                (
+                    pk,
+                    MessageKind.EMAIL.value,
+                    key,
+                    MessageStatus.PENDING.value,
+                    json.dumps(payload, ensure_ascii=False),
+                    object_type,
+                    str(object_id),
+                    settings.OUTBOX_MAX_ATTEMPTS,
+                    now,
+                    task_id,
+                    now,
+                    actor,
+                )  # fmt: skip
             )
             ids[key] = pk
-    insert_rows(OutboundMessage, rows)
+    copy_rows(OutboundMessage, MESSAGE_COLUMNS, rows)
     return ids
+
+
+MESSAGE_COLUMNS = (
+    "id", "kind", "idempotency_key", "status", "payload", "object_type", "object_id",
+    "max_attempts", "next_attempt_at", "task_id", "created_at", "created_by",
+)  # fmt: skip
 
 
 def _existing(keys: list[str]) -> dict[str, int]:
