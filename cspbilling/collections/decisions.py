@@ -70,10 +70,14 @@ def open_invoices_cte(customer_filter: str = "") -> str:
 
 @dataclass(frozen=True)
 class Overdue:
+    """What a customer owes past due: in the currency of its oldest overdue invoice (its stage
+    and the policy's minimum amounts count that one), and in any other currency (`also`)."""
+
     customer_id: int
     currency: str
     oldest_due: dt.date
     amount_minor: int
+    also: tuple[tuple[str, int], ...] = ()  # (currency, amount in minor units), by currency
 
 
 def overdue_customers(as_of: dt.date, *, customer_id: int | None = None) -> dict[int, Overdue]:
@@ -87,10 +91,16 @@ def overdue_customers(as_of: dt.date, *, customer_id: int | None = None) -> dict
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     result: dict[int, Overdue] = {}
+    several: dict[int, list[Overdue]] = defaultdict(list)
     for cid, currency, oldest, amount in rows:
         row = Overdue(cid, currency, _date(oldest), int(amount))
-        if cid not in result or row.oldest_due < result[cid].oldest_due:
-            result[cid] = row
+        if cid in result:
+            several[cid] += [row] if several[cid] else [result[cid], row]
+        result[cid] = row
+    for cid, owed in several.items():  # rare: a customer invoiced in more than one currency
+        first = min(owed, key=lambda o: (o.oldest_due, o.currency))
+        also = tuple(sorted((o.currency, o.amount_minor) for o in owed if o is not first))
+        result[cid] = Overdue(cid, first.currency, first.oldest_due, first.amount_minor, also)
     return result
 
 

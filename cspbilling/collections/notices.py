@@ -64,8 +64,11 @@ def render_stage_notice(
     invoices: list[str],
     oldest_due: dt.date,
     next_step_day: dt.date | None,
+    also_owed: tuple[tuple[str, int], ...] = (),
 ) -> tuple[str, str, str]:
-    """(language, subject, body) of the stage's notice to the customer."""
+    """(language, subject, body) of the stage's notice to the customer. `also_owed`: what it
+    owes past due in other currencies (currency, minor units), stated after the template's
+    text (the template's {amount} {currency} is the oldest overdue invoice's currency)."""
     language = addressee.language
     template = stage.templates[language]
     values = _Blank(
@@ -80,8 +83,18 @@ def render_stage_notice(
     )
     subject = template["subject"].format_map(values).strip()
     footer = _footer(language, version.label)
-    body = template["body"].format_map(values).strip() + "\n\n-- \n" + footer + "\n"
+    body = template["body"].format_map(values).strip()
+    if also_owed:
+        body += "\n\n" + _also_owed(language, also_owed)
+    body += "\n\n-- \n" + footer + "\n"
     return language, subject, body
+
+
+def _also_owed(language: str, also_owed: tuple[tuple[str, int], ...]) -> str:
+    """The overdue amounts in other currencies than the one the template states."""
+    amounts = ", ".join(f"{from_minor_units(m, c):,.2f} {c}" for c, m in also_owed)
+    with translation.override(language):
+        return gettext("Also overdue, in other currencies: %(amounts)s.") % {"amounts": amounts}
 
 
 def stage_notice_email(

@@ -161,6 +161,7 @@ def _notify(ctx: Context, action: Action, stage: Stage) -> None:
         invoices=action.invoice_refs,
         oldest_due=owed.oldest_due,
         next_step_day=ctx.next_stage_day(stage, owed.oldest_due),
+        also_owed=owed.also,
     )
     key = f"collections:{action.customer_id}:{action.episode_id}:{stage.pk}:notify"
     email, problem = stage_notice_email(
@@ -461,6 +462,11 @@ def _write(ctx: Context, actions: list[Action], result: RunResult) -> None:
     episode_of: dict[int, int | None] = {}
     for a in actions:
         description = _describe(a, ctx.stages[a.stage_id])
+        owed = ctx.overdue.get(a.customer_id)
+        if owed is not None and owed.also:
+            description["also_owed"] = {
+                c: str(from_minor_units(m, c)) for c, m in owed.also
+            }  # other currencies
         by_customer[a.customer_id].append(description)
         episode_of[a.customer_id] = a.episode_id
         result.add(description)
