@@ -18,6 +18,9 @@ a fifth are past due on 2026-11-24: the overdue ones belong to half the customer
   again from Python into empty copies of their tables (same indexes; COPY on PostgreSQL). The
   target: the run within 3x the floor plus those writes.
 - Second run the same day: must insert nothing.
+- The next two days, each after the day's notices were delivered: the day after (every
+  suspension held for its notice is decided again once) and a usual day (only the stages newly
+  reached), each timed against its own floor and its own writes.
 """
 
 from __future__ import annotations
@@ -115,8 +118,9 @@ def seed(customers: int, invoices: int) -> None:
     print("seeded")
 
 
-def floor() -> None:
-    """In the child: the CTE finding each overdue customer's stage, anti-joined on the actions."""
+def floor(day: str = AS_OF) -> None:
+    """In the child: the CTE finding each overdue customer's stage, anti-joined on the actions
+    taken (none before the first run)."""
     import django
 
     django.setup()
@@ -129,7 +133,7 @@ def floor() -> None:
     from cspbilling.collections.selectors import default_version
     from cspbilling.workdays.calendar import china_calendar
 
-    as_of = dt.date.fromisoformat(AS_OF)
+    as_of = dt.date.fromisoformat(day)
     steps = decisions.steps_as_of(as_of, china_calendar())  # a few Python dates: not timed
     version = default_version()
     stages = sorted({(s.stage_id, s.cutoff) for s in steps if s.version_id == version.pk})
@@ -139,9 +143,10 @@ def floor() -> None:
         WITH {decisions.open_invoices_cte()},
         staged AS (SELECT o.customer_id, CASE {case} END AS stage_id FROM overdue o)
         SELECT s.customer_id, s.stage_id FROM staged s
+        LEFT JOIN collections_episode ep ON ep.customer_id = s.customer_id AND ep.closed_on IS NULL
         WHERE s.stage_id IS NOT NULL AND NOT EXISTS (
             SELECT 1 FROM collections_action a
-            WHERE a.customer_id = s.customer_id AND a.episode_id = 0
+            WHERE a.customer_id = s.customer_id AND a.episode_id = ep.id
               AND a.stage_id = s.stage_id AND a.kind = 'notify' AND a.status IN ({settled}))
     """  # noqa: S608
     params = [connection.ops.adapt_datefield_value(as_of)]
@@ -153,7 +158,7 @@ def floor() -> None:
     print(f"floor {time.perf_counter() - start:.4f} {len(rows)}")
 
 
-def run_in_process() -> None:
+def run_in_process(day: str = AS_OF) -> None:
     """In the child: the run itself, timed inside the process (Python's and Django's start-up
     left out), as `cspbilling collections run` does it; peak memory of the whole process."""
     import django
@@ -165,14 +170,49 @@ def run_in_process() -> None:
     from cspbilling.collections.services import do_collections_run
 
     start = time.perf_counter()
-    result = do_collections_run(as_of=dt.date.fromisoformat(AS_OF), actor="bench", keep=50)
+    result = do_collections_run(as_of=dt.date.fromisoformat(day), actor="bench", keep=50)
     elapsed = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-    print(f"collections run of {AS_OF}: took {result.total} action(s)")
+    print(f"collections run of {day}: took {result.total} action(s) {dict(result.counts)}")
     print(f"run {elapsed:.4f} {rss}")
 
 
-def writes() -> None:
+def deliver(day: str) -> None:
+    """In the child: every queued notice delivered at noon of `day` (what the worker does)."""
+    import django
+
+    django.setup()
+    import datetime as dt
+    import zoneinfo
+
+    from cspbilling.notifications.models import OutboundMessage
+
+    noon = dt.datetime.fromisoformat(f"{day}T12:00").replace(
+        tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai")
+    )
+    n = OutboundMessage.objects.filter(status="pending").update(
+        status="delivered", delivered_at=noon
+    )
+    print(f"delivered {n}")
+
+
+def marks() -> None:
+    """In the child: the highest id of each counted table (its rows so far), for `--writes`."""
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    found = []
+    with connection.cursor() as cursor:
+        for table in COUNTED:
+            column = "enqueued_at" if table.startswith("django_tasks") else "id"
+            cursor.execute(f"SELECT MAX({column}) FROM {table}")  # noqa: S608
+            found.append(str(cursor.fetchone()[0] or 0).replace(" ", "T"))
+    print("marks " + " ".join(found))
+
+
+def writes(since: list[str] | None = None) -> None:
     """In the child: the unavoidable writes, measured. The rows the run inserted, read back (not
     timed), then written again from Python into empty copies of their tables (same columns, same
     indexes): COPY on PostgreSQL, executemany on SQLite, one transaction. Any run must at least
@@ -186,8 +226,15 @@ def writes() -> None:
     total = 0.0
     with connection.cursor() as cursor:
         loaded = {}
-        for table in COUNTED:
-            cursor.execute(f"SELECT * FROM {table}")  # noqa: S608
+        for n, table in enumerate(COUNTED):
+            if since is None:
+                cursor.execute(f"SELECT * FROM {table}")  # noqa: S608
+            else:  # only the rows written after the marks
+                column = "enqueued_at" if table.startswith("django_tasks") else "id"
+                mark = since[n].replace("T", " ") if column == "enqueued_at" else int(since[n])
+                if mark in ("0", 0):
+                    mark = "0001-01-01" if column == "enqueued_at" else 0
+                cursor.execute(f"SELECT * FROM {table} WHERE {column} > %s", [mark])  # noqa: S608
             rows = cursor.fetchall()
             if not sqlite:  # JSON columns come back as dicts and lists: COPY wants them wrapped
                 from psycopg.types.json import Jsonb
@@ -286,10 +333,43 @@ def measure(engine: str, customers: int, invoices: int) -> None:
         f"{sum(again) - sum(after) - 0:,} rows beyond its run record "
         f"({out2.strip().splitlines()[0][:80]})"
     )
+    later_days(env)
     if engine == "postgres":
         subprocess.run(
             [*PSQL, "-d", "postgres", "-c", f"DROP DATABASE {db} WITH (FORCE)"], check=True
         )
+
+
+LATER = (
+    ("2026-11-25", "the day after (yesterday's notices delivered: every held suspension decided "
+     "again once)"),
+    ("2026-11-26", "a usual day (only the stages newly reached)"),
+)  # fmt: skip
+
+
+def later_days(env) -> None:
+    """The next days, each after the day's notices were delivered: each run timed against its
+    own floor and its own writes (the rows it inserted, written again)."""
+    previous = AS_OF
+    for day, what in LATER:
+        run_child(env, __file__, "--deliver", previous)
+        _, _, out, _ = run_child(env, __file__, "--floor", "--day", day)
+        floor_seconds, staged = out.strip().splitlines()[-1].split()[1:]
+        _, _, out, _ = run_child(env, __file__, "--marks")
+        since = out.strip().splitlines()[-1].split()[1:]
+        _, _, out, _ = run_child(env, __file__, "--run", "--day", day)
+        elapsed = float(out.strip().splitlines()[-1].split()[1])
+        summary = out.strip().splitlines()[0]
+        _, _, out, _ = run_child(env, __file__, "--writes", "--since", *since)
+        write_seconds, written = out.strip().splitlines()[-1].split()[1:]
+        target = 3 * float(floor_seconds) + float(write_seconds)
+        print(
+            f"          {day}, {what}: floor {float(floor_seconds):.2f} s ({int(staged):,} "
+            f"customers at a stage not acted on); run {elapsed:.2f} s; writes {int(written):,} "
+            f"rows in {float(write_seconds):.2f} s; target {target:.2f} s; the run is "
+            f"{elapsed / target:.1f}x the target\n            ({summary[:160]})"
+        )
+        previous = day
 
 
 def main() -> None:
@@ -302,17 +382,25 @@ def main() -> None:
     parser.add_argument("--counts", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--writes", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--run", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--day", default=AS_OF, help=argparse.SUPPRESS)
+    parser.add_argument("--deliver", help=argparse.SUPPRESS)
+    parser.add_argument("--marks", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--since", nargs=len(COUNTED), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed:
         return seed(int(args.seed[0]), int(args.seed[1]))
     if args.floor:
-        return floor()
+        return floor(args.day)
     if args.counts:
         return counts()
     if args.writes:
-        return writes()
+        return writes(args.since)
     if args.run:
-        return run_in_process()
+        return run_in_process(args.day)
+    if args.deliver:
+        return deliver(args.deliver)
+    if args.marks:
+        return marks()
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     for engine in ("postgres", "sqlite") if args.engine == "both" else (args.engine,):
         measure(engine, args.customers, args.invoices)

@@ -216,3 +216,45 @@ def copy_rows(
             cursor.executemany(sql, [(*row, *defaults) for row in batch] if defaults else batch)
             written += len(batch)
     return written
+
+
+def update_rows(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    batch_size: int = 2000,
+) -> int:
+    """UPDATE rows by primary key: each row is its new values in `columns` order (by column
+    name, each already as its column stores it, as for `copy_rows`) followed by its primary key.
+    PostgreSQL: COPY into a scratch table of those columns, then one UPDATE … FROM; SQLite: one
+    statement, executemany. (Django's bulk_update builds a CASE per field per row: compiling
+    those took 35 s for 9,000 rows of a collections run.) Runs inside the caller's transaction."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    pk = quote(model._meta.pk.column)
+    written = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            scratch = quote(f"update_{model._meta.db_table}")
+            names = ", ".join(quote(column) for column in (*columns, model._meta.pk.column))
+            cursor.execute(
+                f"CREATE TEMP TABLE {scratch} ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {names} FROM {table} WITH NO DATA"
+            )
+            with cursor.cursor.copy(f"COPY {scratch} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    written += 1
+            assignments = ", ".join(f"{quote(c)} = u.{quote(c)}" for c in columns)
+            cursor.execute(
+                f"UPDATE {table} t SET {assignments} FROM {scratch} u WHERE t.{pk} = u.{pk}"  # noqa: S608
+            )
+            cursor.execute(f"DROP TABLE {scratch}")
+            return written
+        assignments = ", ".join(f"{quote(column)} = %s" for column in columns)
+        sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608
+        for batch in batched(rows, batch_size):
+            cursor.executemany(sql, batch)
+            written += len(batch)
+    return written

@@ -53,7 +53,7 @@ from cspbilling.collections.services.suspending import (
     proof_of_notice_wait,
     suspend_customer,
 )
-from cspbilling.core.bulk import copy_rows, fewer_collections
+from cspbilling.core.bulk import copy_rows, fewer_collections, update_rows
 from cspbilling.core.money import from_minor_units
 from cspbilling.core.services import transaction_step
 from cspbilling.customers.models import BillingContact
@@ -351,6 +351,22 @@ NEW_ACTION_COLUMNS = (
 )  # fmt: skip
 
 
+UPDATED_COLUMNS = (
+    "status",
+    "reason",
+    "invoice_refs",
+    "amount_minor",
+    "currency",
+    "oldest_due_on",
+    "as_of",
+    "message_id",
+    "suspension_ids",
+    "possible_from",
+    "waiting_for_id",
+    "decided_at",
+)  # fmt: skip  (an action held earlier, decided again)
+
+
 def _waiting_for(action: Action | NewAction) -> int | None:
     """The outbox message a held suspension waits on (its notice's, queued by now)."""
     notice = getattr(action, "waiting_notice", None)
@@ -401,13 +417,29 @@ def _save(actions: list[Action | NewAction], now: dt.datetime) -> None:
             if a.pk is None
         ),
     )
-    existing = [a for a in actions if a.pk is not None]
-    for a in existing:
-        a.decided_at = now
-        a.waiting_for_id = _waiting_for(a)
-    fields = ["status", "reason", "invoice_refs", "amount_minor", "oldest_due_on", "as_of"]
-    fields += ["message", "suspension_ids", "possible_from", "waiting_for", "decided_at"]
-    Action.objects.bulk_update(existing, fields, batch_size=500)
+    update_rows(
+        Action,
+        UPDATED_COLUMNS,
+        (
+            (
+                str(a.status),
+                a.reason,
+                json_list(a.invoice_refs),
+                a.amount_minor,
+                a.currency,
+                day(a.oldest_due_on),
+                day(a.as_of),
+                a.message_id,
+                json_list(a.suspension_ids),
+                day(a.possible_from) if a.possible_from else None,
+                _waiting_for(a),
+                moment,
+                a.pk,
+            )  # fmt: skip
+            for a in actions
+            if a.pk is not None
+        ),
+    )
 
 
 def _reinstate_cleared(

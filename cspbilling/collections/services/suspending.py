@@ -38,18 +38,53 @@ class SuspensionPlan:
     stage: Stage
 
 
-def notices_by_episode(episode_ids: set[int]) -> dict[int, list[Action]]:
+@dataclass(frozen=True, slots=True)
+class StageRef:
+    position: int
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    pk: int
+    status: str
+    delivered_at: dt.datetime | None
+    last_error: str
+
+
+@dataclass(frozen=True, slots=True)
+class SentNotice:
+    """A notice of the episode as proof of notice reads it (the action's and its outbox
+    message's few columns: tens of thousands are read in a day's run)."""
+
+    stage: StageRef
+    status: str
+    reason: str
+    as_of: dt.date
+    message: MessageRef | None
+
+    @property
+    def message_id(self) -> int | None:
+        return self.message.pk if self.message else None
+
+
+def notices_by_episode(episode_ids: set[int]) -> dict[int, list[SentNotice]]:
     """The notices (not skipped) of these episodes, in stage order, with their outbox rows."""
-    found: dict[int, list[Action]] = {}
+    found: dict[int, list[SentNotice]] = {}
+    columns = ("episode_id", "stage__position", "stage__code", "status", "reason", "as_of")
+    columns += ("message_id", "message__status", "message__delivered_at", "message__last_error")
     notices = (
         Action.objects.filter(kind=ActionKind.NOTIFY)
         .exclude(status=ActionStatus.SKIPPED)
-        .select_related("message", "stage")
         .order_by("episode_id", "stage__position")
     )
+    stages: dict[tuple[int, str], StageRef] = {}
     for start in range(0, len(ids := sorted(episode_ids)), 500):
-        for notice in notices.filter(episode_id__in=ids[start : start + 500]):
-            found.setdefault(notice.episode_id, []).append(notice)
+        chunk = notices.filter(episode_id__in=ids[start : start + 500])
+        for episode, position, code, status, reason, as_of, *message in chunk.values_list(*columns):
+            stage = stages.setdefault((position, code), StageRef(position, code))
+            sent = MessageRef(*message) if message[0] is not None else None
+            found.setdefault(episode, []).append(SentNotice(stage, status, reason, as_of, sent))
     return found
 
 
@@ -70,7 +105,7 @@ def proof_of_notice_wait(
     stage: Stage,
     version: PolicyVersion,
     as_of: dt.date,
-    episode_notices: list[Action] | None = None,
+    episode_notices: list[SentNotice] | None = None,
 ) -> NoticeWait | None:
     """Why the suspension must wait (None when the notices promised were delivered in time):
     every earlier notice of this episode delivered, the latest at least `min_notice_days` ago.
@@ -105,7 +140,7 @@ def proof_of_notice_wait(
     return None
 
 
-def awaiting_delivery(notice: Action, *, version: PolicyVersion) -> NoticeWait:
+def awaiting_delivery(notice: Any, *, version: PolicyVersion) -> NoticeWait:
     """A suspension waiting for a notice queued and not delivered yet. The same words on the
     day's first run (which queues it) and on any later run while it waits, so a second run the
     same day finds the action held for the same reason and writes nothing."""
@@ -119,7 +154,7 @@ def awaiting_delivery(notice: Action, *, version: PolicyVersion) -> NoticeWait:
     )
 
 
-def not_delivered(notice: Action) -> str:
+def not_delivered(notice: Any) -> str:
     message = notice.message
     why = f" ({message.last_error})" if message.last_error else ""
     return (

@@ -126,6 +126,9 @@ def test_a_held_suspension_waits_for_its_notice_then_for_the_days_promised_then_
     assert suspend["status"] == "held"
     assert f"delivered on {delivered_on}" in suspend["reason"]
     assert f"possible from {ready}" in suspend["reason"]
+    again = Action.objects.get(pk=held.pk)  # the held action, decided again and written
+    assert (again.possible_from, again.waiting_for_id) == (ready, None)
+    assert again.reason == suspend["reason"] and again.as_of == delivered_on
     with clock(delivered_on + dt.timedelta(days=1)):
         future = [
             e
