@@ -9,6 +9,7 @@ billing run, the console and the API."""
 from __future__ import annotations
 
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.urls import reverse
@@ -17,13 +18,12 @@ from cspbilling.api.tests.helpers import get, post
 from cspbilling.audit.models import AuditEvent
 from cspbilling.escalations.models import EscalationStatus
 from cspbilling.escalations.services import do_record_upheld
-from cspbilling.invoicing.models import CreditNote, SettledUpstreamLine
+from cspbilling.escalations.tests.fixtures import credit_file, filed_escalation
+from cspbilling.invoicing.models import CreditNote, HeldUpstreamLine, SettledUpstreamLine
 from cspbilling.upstream.discrepancies import unbilled_upstream_charges
+from cspbilling.upstream.services import do_import_reconciliation_file
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.xfail(strict=True, reason="flagged credit lines are billed as usual today"),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 ORDINARY = "Cancel instance prorate"  # an ordinary credit's charge type: flagged, not matched
 
 
@@ -43,7 +43,7 @@ def _assert_held_out_of_billing(s, client) -> None:
     assert run.unbilled.get(reason="held_for_decision").upstream_line_id == (
         s.escalation.oversized_credit_line_id
     )
-    page = client.get(reverse("invoicing:billing_run", args=[run.pk])).content.decode()
+    page = unescape(client.get(reverse("invoicing:billing_run", args=[run.pk])).content.decode())
     assert "Held for a decision: 1" in page
     assert _held_reason(s) in page
     [row] = [r for r in unbilled_upstream_charges(period=s.period) if r["amount"] < 0]
@@ -107,7 +107,7 @@ def test_a_flagged_credit_rejected_as_not_this_escalations_is_billed_as_usual(
     }
     assert AuditEvent.objects.filter(action="upstream_line.released_to_billing").count() == 1
     page = finance.get(reverse("escalations:detail", args=[s.escalation.reference]))
-    assert f"upstream line {flagged}: not this escalation's" in page.content.decode()
+    assert f"upstream line {flagged}: not this escalation's" in unescape(page.content.decode())
 
     _, invoice = s.bill(issue=True)
     assert invoice.lines.get(charge_type=ORDINARY).net_minor == -10000  # an ordinary credit
@@ -145,3 +145,66 @@ def test_a_credit_on_a_draft_flagged_later_is_taken_off_it_and_back_once_rejecte
     assert draft.total_minor == total  # billed again as an ordinary credit
     body = get(f"/escalations/{s.escalation.reference}", tokens["readonly"]).json()
     assert body["rejected_credit_lines"] == [{"upstream_line_id": flagged, "reason": "a seat"}]
+
+
+def test_rejecting_a_flagged_line_refuses_bad_input_and_other_roles_changing_nothing(
+    dispute_case, vianet, customer_a, tmp_path, staff_users, client_for, tokens
+):
+    escalation = filed_escalation(dispute_case, vianet)
+    do_record_upheld(escalation=escalation, promised_credit=Decimal("50"), actor="finance")
+    do_import_reconciliation_file(
+        path=credit_file(tmp_path, customer_a, [("sub-0", "-100.00")]), actor="t"
+    )
+    escalation.refresh_from_db()
+    flagged = escalation.oversized_credit_line_id
+    assert escalation.flagged_credit == "larger"
+    other = escalation.lines.get().upstream_line_id  # the disputed charge: not flagged
+    url = f"/escalations/{escalation.reference}/flagged-credit/reject"
+    events = AuditEvent.objects.count()
+
+    refusals = [
+        (tokens["support"], {"upstream_line_id": flagged, "reason": "a seat"}, 403, ""),
+        (tokens["portal"], {"upstream_line_id": flagged, "reason": "a seat"}, 403, ""),
+        (tokens["finance"], {"upstream_line_id": flagged, "reason": "  "}, 422, ""),
+        (tokens["finance"], {"upstream_line_id": flagged}, 422, ""),
+        (
+            tokens["finance"],
+            {"upstream_line_id": 987654321, "reason": "a seat"},
+            409,
+            "there is no upstream line 987654321",
+        ),
+        (
+            tokens["finance"],
+            {"upstream_line_id": other, "reason": "a seat"},
+            409,
+            f"upstream line {other} is not the credit flagged for {escalation.reference} "
+            f"(that is upstream line {flagged})",
+        ),
+    ]
+    for token, body, status, detail in refusals:
+        reply = post(url, token, body)
+        assert reply.status_code == status, (body, reply.content)
+        assert detail in reply.content.decode()
+
+    act = reverse("escalations:act", args=[escalation.reference])
+    reject = {"action": "reject_credit", "upstream_line_id": str(flagged), "reason": "a seat"}
+    assert client_for(staff_users["readonly"]).post(act, reject).status_code == 403
+    page = client_for(staff_users["support"]).post(act, reject, follow=True).content.decode()
+    assert "only finance or an admin" in page
+    finance = client_for(staff_users["finance"])
+    page = finance.post(act, {**reject, "reason": ""}, follow=True).content.decode()
+    assert "say why the line is not this escalation&#x27;s credit" in page
+    page = finance.post(act, {**reject, "upstream_line_id": "x"}, follow=True).content.decode()
+    assert "is not an upstream line id" in page
+
+    escalation.refresh_from_db()
+    assert escalation.oversized_credit_line_id == flagged
+    assert HeldUpstreamLine.objects.get().upstream_line_id == flagged
+    assert not escalation.rejected_credit_lines.exists()
+    assert AuditEvent.objects.count() == events
+
+    reply = post(url, tokens["finance"], {"upstream_line_id": flagged, "reason": "a seat"})
+    assert reply.status_code == 200 and reply.json()["flagged_credit_held"] is False
+    reply = post(url, tokens["finance"], {"upstream_line_id": flagged, "reason": "a seat"})
+    assert reply.status_code == 409
+    assert f"{escalation.reference} has no credit waiting to be checked" in reply.json()["detail"]
