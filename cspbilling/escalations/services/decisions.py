@@ -31,7 +31,7 @@ def _flagged(escalation: Escalation, upstream_line_id: int | None) -> int:
     """The flagged line's id; refused if none is flagged, or another line than the one named."""
     flagged = escalation.oversized_credit_line_id
     if (
-        upstream_line_id is not None
+        upstream_line_id not in (None, flagged)
         and not UpstreamLineItem.objects.filter(pk=upstream_line_id).exists()
     ):
         raise EscalationError(f"there is no upstream line {upstream_line_id}")

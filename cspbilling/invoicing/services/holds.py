@@ -25,6 +25,7 @@ from cspbilling.invoicing.services.settlements import (
     take_off_draft,
     upstream_line_billing,
 )
+from cspbilling.upstream.models import UpstreamLineItem
 
 
 class HoldError(ValueError):
@@ -89,16 +90,18 @@ def release_upstream_line(
     hold goes, audited, and the next billing run bills the line. Whether it was held (a line
     that was not, say billed on an issued invoice when it was flagged, changes nothing)."""
     reason = _clean(reason, "why it is billed as usual")
-    billing = upstream_line_billing(upstream_line_id=upstream_line_id)
-    if billing.hold is None:
+    if UpstreamLineItem.objects.filter(pk=upstream_line_id).exists():
+        hold = upstream_line_billing(upstream_line_id=upstream_line_id).hold
+    else:  # 21Vianet took the line off a re-issue: nothing is left to bill, the hold goes
+        hold = HeldUpstreamLine.objects.filter(upstream_line_id=upstream_line_id).first()
+    if hold is None:
         return False
-    if billing.hold.reference != reference:
+    if hold.reference != reference:
         raise HoldError(
-            f"upstream line {upstream_line_id} is held for {billing.hold.reference}, not "
-            f"{reference}"
+            f"upstream line {upstream_line_id} is held for {hold.reference}, not {reference}"
         )
-    before = {"reason": billing.hold.reason, "reference": reference}
-    billing.hold.delete()
+    before = {"reason": hold.reason, "reference": reference}
+    hold.delete()
     record_event(
         actor=actor,
         action=AuditAction.UPSTREAM_LINE_RELEASED,

@@ -138,3 +138,14 @@ def test_a_held_line_follows_a_reissue_of_its_invoice(tmp_path, make_customer, c
     run = do_run_billing(period=NOVEMBER, actor="t")
     assert run.summary["unbilled_by_reason"] == {UnbilledReason.HELD_FOR_DECISION: 1}
     assert Invoice.objects.get(customer=contoso).subtotal_minor == 21000
+
+
+def test_a_hold_on_a_line_21vianet_took_off_can_still_be_released(november):
+    from cspbilling.upstream.models import UpstreamLineItem
+
+    contoso, (charge, credit, other) = november
+    _hold(credit)
+    UpstreamLineItem.objects.filter(pk=credit).delete()  # gone from a re-issue, no replacement
+    assert _release(credit) is True
+    assert not HeldUpstreamLine.objects.exists()
+    assert AuditEvent.objects.filter(action="upstream_line.released_to_billing").count() == 1
