@@ -2,7 +2,7 @@
 case mail intake asks it whether a mail is 21Vianet answering; cases asks which of a case's
 escalations still wait on 21Vianet (such a case is not resolved or closed by hand, and only
 they make it `escalated`); the upstream import tells it that lines arrived (a promised credit
-may be among them)."""
+may be among them); invoicing tells it that a settled or held line followed a re-issue."""
 
 from __future__ import annotations
 
@@ -31,6 +31,18 @@ def _credits_may_have_arrived(batch: ImportBatch) -> None:
         log.exception("matching promised credits after import %s failed", batch.pk)
 
 
+def _credit_line_replaced(old_id: int, new_id: int, actor: str) -> None:
+    """Inside the re-issue's transaction: invoicing re-pointed a settled or held line (audited
+    there) to the line of the re-issue that replaced it; the escalations that name the old line
+    (matched, making up a short credit, or flagged) name the new one."""
+    for field in (
+        "credit_upstream_line_id",
+        "shortfall_credit_line_id",
+        "oversized_credit_line_id",
+    ):
+        Escalation.objects.filter(**{field: old_id}).update(**{field: new_id})
+
+
 def _pending(case: Case) -> list[PendingEscalation]:
     waiting = Escalation.objects.filter(case=case, status__in=AWAITING_OUTCOME).order_by("pk")
     return [
@@ -47,8 +59,10 @@ def register() -> None:
     from cspbilling.cases.upstream_escalations import register_pending_escalations
     from cspbilling.cases.upstream_mail import register_upstream_mail_matcher
     from cspbilling.escalations.services.tracking import match_upstream_mail
+    from cspbilling.invoicing.hooks import on_upstream_line_replaced
     from cspbilling.upstream.import_listeners import on_lines_imported
 
     register_upstream_mail_matcher(match_upstream_mail)
     register_pending_escalations(_pending)
     on_lines_imported(_credits_may_have_arrived)
+    on_upstream_line_replaced(_credit_line_replaced)

@@ -79,6 +79,7 @@ class FlaggedCredit(models.TextChoices):
     LARGER = "larger", "larger than promised"
     UNMARKED = "unmarked", "not marked as a credit or adjustment"
     PERIOD = "period", "for another charge period"
+    SHORTFALL = "shortfall", "not of the shortfall's amount"
 
 
 class Escalation(models.Model):
@@ -120,6 +121,12 @@ class Escalation(models.Model):
         null=True, blank=True, help_text="What 21Vianet's matched credit gave back (before tax)."
     )
     credit_received_at = models.DateTimeField(null=True, blank=True)
+    shortfall_credit_line_id = models.BigIntegerField(
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="21Vianet's second credit, which made up a short first one.",
+    )
     oversized_credit_line_id = models.BigIntegerField(
         null=True,
         blank=True,
@@ -195,6 +202,13 @@ class Escalation(models.Model):
         return from_minor_units(short, self.currency) if short > 0 else None
 
     @property
+    def waits_for_credit(self) -> bool:
+        """No credit of 21Vianet's matched yet, or one matched short and not made up yet."""
+        if self.credit_upstream_line_id is None:
+            return True
+        return self.credit_short is not None and self.shortfall_credit_line_id is None
+
+    @property
     def credit_billed(self) -> Decimal | None:
         if self.credit_billed_minor is None:
             return None
@@ -223,6 +237,11 @@ class Escalation(models.Model):
         )
 
 
+class CreditPart(models.IntegerChoices):
+    FIRST = 1, "21Vianet's credit (promised, or as it arrived)"
+    SHORTFALL = 2, "21Vianet's second credit, making up a short first one"
+
+
 class EscalationCreditNote(models.Model):
     """A credit note given to the customer for an upheld escalation: one per customer invoice
     whose lines billed the disputed upstream lines (unique: never twice for one invoice)."""
@@ -234,12 +253,19 @@ class EscalationCreditNote(models.Model):
     credit_note = models.OneToOneField(
         "invoicing.CreditNote", on_delete=models.PROTECT, related_name="escalation_credit"
     )
+    part = models.PositiveSmallIntegerField(
+        choices=CreditPart.choices,
+        default=CreditPart.FIRST,
+        help_text="The first credit (promised or matched), or a second one making up a short "
+        "first one.",
+    )
 
     class Meta:
-        ordering = ["invoice_id"]
+        ordering = ["part", "invoice_id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["escalation", "invoice"], name="escalation_credit_once_per_invoice"
+                fields=["escalation", "invoice", "part"],
+                name="escalation_credit_once_per_invoice_and_part",
             )
         ]
 
@@ -271,3 +297,27 @@ class EscalatedLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.escalation} line {self.upstream_line_id}"
+
+
+class RejectedCreditLine(models.Model):
+    """A credit line flagged for an escalation that staff found is not its credit (an ordinary
+    credit, say): billed as usual, and never flagged for that escalation again."""
+
+    escalation = models.ForeignKey(
+        Escalation, on_delete=models.PROTECT, related_name="rejected_credit_lines"
+    )
+    upstream_line_id = models.BigIntegerField()
+    reason = models.CharField(max_length=500)
+    rejected_by = models.CharField(max_length=150)
+    rejected_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["rejected_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["escalation", "upstream_line_id"], name="credit_line_rejected_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.escalation} is not credited by line {self.upstream_line_id}"

@@ -19,6 +19,7 @@ from cspbilling.escalations.models import (
     EscalationStatus,
 )
 from cspbilling.escalations.texts import CUSTOMER_STATUS
+from cspbilling.invoicing.models import HeldUpstreamLine
 
 
 def escalations(*, status: str = "", customer=None) -> QuerySet[Escalation]:
@@ -44,9 +45,19 @@ def get_escalation(*, reference: str) -> Escalation:
     return get_object_or_404(
         Escalation.objects.select_related(
             "case", "customer", "credit_billed_invoice"
-        ).prefetch_related(credit_notes_prefetch()),
+        ).prefetch_related(credit_notes_prefetch(), "rejected_credit_lines"),
         reference=reference,
     )
+
+
+def flagged_line_held(escalation: Escalation) -> bool:
+    """Whether the credit line flagged for the escalation is held out of billing until decided
+    (not: it was on an issued invoice when it was flagged)."""
+    if escalation.oversized_credit_line_id is None:
+        return False
+    return HeldUpstreamLine.objects.filter(
+        upstream_line_id=escalation.oversized_credit_line_id, reference=escalation.reference
+    ).exists()
 
 
 def credit_notes_prefetch() -> Prefetch:

@@ -107,6 +107,15 @@ def _credited_rest(
     ) % {"amount": amount, "currency": currency, "invoice": invoice, "notes": _each(notes)}
 
 
+def shortfall_credited(language: str, *, notes: list[tuple[str, Decimal, str, str]]) -> str:
+    """21Vianet's second credit made up a short first one: notes as for `credited`."""
+    with translation.override(language):
+        return _(
+            "21Vianet has now credited the rest of the amount it agreed to in your dispute. We "
+            "have issued %(notes)s. Thank you for your patience."
+        ) % {"notes": _each(notes)}
+
+
 def credited_on_invoice(language: str, *, invoice: str, amount: Decimal, currency: str) -> str:
     """21Vianet's credit was already deducted on `invoice`, a later invoice of ours."""
     with translation.override(language):

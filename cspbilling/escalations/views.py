@@ -40,6 +40,7 @@ from cspbilling.escalations.services import (
     do_record_ticket_number,
     do_record_upheld,
     do_record_upstream_answer,
+    do_reject_credit_line,
     do_withdraw_escalation,
 )
 from cspbilling.escalations.services.withdrawal import still_to_do
@@ -122,6 +123,7 @@ def escalation_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "still_to_do": still_to_do(escalation) if escalation.status == "withdrawn" else "",
             "notes": escalation.case.messages.filter(visibility="internal").order_by("pk"),
             "history": events_for(object_type="escalation", object_id=reference).order_by("pk"),
+            "flagged_held": selectors.flagged_line_held(escalation),
         },
     )
 
@@ -139,6 +141,18 @@ def _decimal(text: str) -> Decimal:
         return Decimal((text or "").strip())
     except InvalidOperation:
         raise EscalationError(f"{text!r} is not an amount") from None
+
+
+MONEY_ACTIONS = ("upheld", "rejected", "accept_credit", "reject_credit")
+
+
+def _line_id(text: str, *, required: bool) -> int | None:
+    text = (text or "").strip()
+    if not text and not required:
+        return None
+    if not text.isdigit():
+        raise EscalationError(f"{text!r} is not an upstream line id" if text else "name the line")
+    return int(text)
 
 
 def _act(action: str, escalation, data, user) -> str:
@@ -181,11 +195,24 @@ def _act(action: str, escalation, data, user) -> str:
             escalation=escalation, reason=data.get("reason", ""), actor=actor
         )
         return f"Withdrawn: the case is yours again. {still_to_do(done)}"
-    if action in ("upheld", "rejected", "accept_credit") and not user_has_role(user, MONEY_ROLES):
+    if action in MONEY_ACTIONS and not user_has_role(user, MONEY_ROLES):
         raise EscalationError("only finance or an admin records 21Vianet's decision")
     if action == "accept_credit":
-        done = do_accept_larger_credit(escalation=escalation, actor=actor)
-        return f"Credit accepted: upstream line {done.credit_upstream_line_id} matched."
+        line_id = _line_id(data.get("upstream_line_id", ""), required=False)
+        do_accept_larger_credit(escalation=escalation, actor=actor, upstream_line_id=line_id)
+        return "Credit accepted: matched, and settled outside billing."
+    if action == "reject_credit":
+        line_id = _line_id(data.get("upstream_line_id", ""), required=True)
+        do_reject_credit_line(
+            escalation=escalation,
+            upstream_line_id=line_id,
+            reason=data.get("reason", ""),
+            actor=actor,
+        )
+        return (
+            f"Upstream line {line_id} is not this escalation's credit: billed as usual from the "
+            "next billing run."
+        )
     if action == "upheld":
         do_record_upheld(
             escalation=escalation,

@@ -21,7 +21,11 @@ from dataclasses import dataclass
 from django.db import connection
 
 from cspbilling.customers.models import Customer
-from cspbilling.invoicing.models import BilledUpstreamLine, SettledUpstreamLine
+from cspbilling.invoicing.models import (
+    BilledUpstreamLine,
+    HeldUpstreamLine,
+    SettledUpstreamLine,
+)
 from cspbilling.upstream.models import (
     CustomerNumberMapping,
     UpstreamInvoice,
@@ -60,6 +64,12 @@ def settled() -> str:
     """Whether line `l` was settled outside billing (`SettledUpstreamLine`): never billed."""
     table = table_name(SettledUpstreamLine)
     return f"EXISTS (SELECT 1 FROM {table} s WHERE s.upstream_line_id = l.id)"  # noqa: S608
+
+
+def held() -> str:
+    """Whether line `l` is held out of billing while someone decides (`HeldUpstreamLine`)."""
+    table = table_name(HeldUpstreamLine)
+    return f"EXISTS (SELECT 1 FROM {table} h WHERE h.upstream_line_id = l.id)"  # noqa: S608
 
 
 @dataclass(frozen=True)

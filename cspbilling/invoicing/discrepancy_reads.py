@@ -16,6 +16,7 @@ from cspbilling.invoicing.billing_sql import table_name
 from cspbilling.invoicing.models import (
     BilledUpstreamLine,
     BillingRun,
+    HeldUpstreamLine,
     Invoice,
     InvoiceLine,
     SettledUpstreamLine,
@@ -54,7 +55,7 @@ def unbilled_upstream_charges(*, period: dt.date, limit: int | None) -> list[dic
     sql = f"""
         SELECT COALESCE(l.customer_tenant_id, c.tenant_id), l.customer_number, l.subscription_id,
                MAX(l.customer_name), COUNT(*), SUM(l.total_minor), MAX(l.currency), u.reason,
-               s.reason
+               s.reason, h.reason
         FROM {table_name(UpstreamLineItem)} l
         JOIN {table_name(UpstreamInvoice)} i ON i.id = l.invoice_id
         LEFT JOIN {table_name(CustomerNumberMapping)} m ON m.customer_number = l.customer_number
@@ -63,9 +64,10 @@ def unbilled_upstream_charges(*, period: dt.date, limit: int | None) -> list[dic
         LEFT JOIN {table_name(UnbilledUpstreamLine)} u
                ON u.upstream_line_id = l.id AND u.billing_run_id = %s
         LEFT JOIN {table_name(SettledUpstreamLine)} s ON s.upstream_line_id = l.id
+        LEFT JOIN {table_name(HeldUpstreamLine)} h ON h.upstream_line_id = l.id
         WHERE i.billing_period_start = %s AND b.id IS NULL
         GROUP BY COALESCE(l.customer_tenant_id, c.tenant_id), l.customer_number,
-                 l.subscription_id, u.reason, s.reason
+                 l.subscription_id, u.reason, s.reason, h.reason
         ORDER BY SUM(l.total_minor) DESC, l.subscription_id
     """  # noqa: S608 (table names from the models; values are parameters)
     if limit:
@@ -73,11 +75,13 @@ def unbilled_upstream_charges(*, period: dt.date, limit: int | None) -> list[dic
     labels = dict(UnbilledReason.choices)
     rows = []
     found = _fetch(sql, [run, str(period)])
-    for tenant, number, sub, name, n, total, currency, reason, settled in found:
+    for tenant, number, sub, name, n, total, currency, reason, settled, held in found:
         if tenant is None and number:
             why = UNMAPPED.format(number=number)
         elif settled:  # whatever run saw it last: it is never billed
             why = f"{labels[UnbilledReason.SETTLED_OUTSIDE_BILLING]}: {settled}"
+        elif held:  # until it is decided, whatever run saw it last
+            why = f"{labels[UnbilledReason.HELD_FOR_DECISION]}: {held}"
         elif reason:
             why = labels.get(reason, reason)
         else:

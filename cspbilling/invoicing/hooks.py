@@ -47,3 +47,19 @@ def provide_policy_line(provider: PolicyLine) -> None:
 
 def policy_line(customer) -> str | None:
     return _policy_line[0](customer) if _policy_line else None
+
+
+# A settled or held upstream line followed a re-issue of its invoice (its line got a new id):
+# the apps that name the old id follow it too (escalations: its matched or flagged credit line).
+LineReplacedHook = Callable[[int, int, str], None]  # (old line id, new line id, actor)
+_line_replaced_hooks: list[LineReplacedHook] = []
+
+
+def on_upstream_line_replaced(hook: LineReplacedHook) -> None:
+    if hook not in _line_replaced_hooks:
+        _line_replaced_hooks.append(hook)
+
+
+def upstream_line_replaced(old_id: int, new_id: int, actor: str) -> None:
+    for hook in _line_replaced_hooks:
+        hook(old_id, new_id, actor)

@@ -228,6 +228,7 @@ class UnbilledReason(models.TextChoices):
     CURRENCY_MISMATCH = "currency_mismatch", "Fixed price in another currency"
     ALREADY_BILLED = "already_billed", "Already billed"
     SETTLED_OUTSIDE_BILLING = "settled_outside_billing", "Settled outside billing"
+    HELD_FOR_DECISION = "held_for_decision", "Held for a decision"
 
 
 class UnbilledUpstreamLine(models.Model):
@@ -373,6 +374,37 @@ class SettledUpstreamLine(models.Model):
 
     class Meta:
         ordering = ["-settled_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.upstream_line_id}: {self.reason}"
+
+
+class HeldUpstreamLine(models.Model):
+    """An upstream line held out of billing while someone decides how it reaches the customer
+    (say, a credit that may be 21Vianet's for an upheld escalation: finance checks it). No
+    billing run bills it; each lists it as unbilled, "held for a decision", and staff read
+    `reason`. Once per line (unique); released (deleted, audited) when the decision sends it to
+    ordinary billing, replaced by a `SettledUpstreamLine` when it is settled; re-pointed,
+    audited, when a re-issue replaced the line (`services/holds.py` writes it)."""
+
+    upstream_line_id = models.BigIntegerField(unique=True)
+    upstream_invoice = models.ForeignKey(
+        "upstream.UpstreamInvoice", on_delete=models.PROTECT, related_name="+"
+    )
+    line_key = models.JSONField(
+        default=dict, help_text="Customer, subscription, offer, charge type and period, amount."
+    )
+    reason = models.CharField(
+        max_length=300, help_text="Who decides what, e.g. waiting for finance: possibly …"
+    )
+    reference = models.CharField(
+        max_length=64, help_text="The record that holds it, e.g. an escalation's reference."
+    )
+    held_by = models.CharField(max_length=150)
+    held_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-held_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.upstream_line_id}: {self.reason}"

@@ -19,6 +19,7 @@ from cspbilling.invoicing.models import (
     CreditNoteLine,
     CreditNoteStatus,
     Fapiao,
+    HeldUpstreamLine,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -132,6 +133,17 @@ def settled_lines(run: BillingRun, limit: int = 50) -> list[SettledUpstreamLine]
     )
     return list(
         SettledUpstreamLine.objects.filter(upstream_line_id__in=seen).order_by("upstream_line_id")[
+            :limit
+        ]
+    )
+
+
+def held_lines(run: BillingRun, limit: int = 50) -> list[HeldUpstreamLine]:
+    """The upstream lines this run left unbilled because they were held for a decision and
+    still are, with who decides what (finance checking an escalation's credit, say)."""
+    seen = run.unbilled.filter(reason=UnbilledReason.HELD_FOR_DECISION).values("upstream_line_id")
+    return list(
+        HeldUpstreamLine.objects.filter(upstream_line_id__in=seen).order_by("upstream_line_id")[
             :limit
         ]
     )

@@ -221,6 +221,7 @@ def billing_run(request: HttpRequest, pk: int) -> HttpResponse:
         "progress": selectors.billing_run_progress(run),
         "unbilled": selectors.unbilled_reasons(run),
         "settled": selectors.settled_lines(run),
+        "held": selectors.held_lines(run),
     }
     return render(request, template, context)
 

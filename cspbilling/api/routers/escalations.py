@@ -23,6 +23,8 @@ from cspbilling.api.schemas.escalations import (
     EscalationPage,
     EscalationTicketIn,
     EscalationWithdrawIn,
+    FlaggedCreditAcceptIn,
+    FlaggedCreditRejectIn,
 )
 from cspbilling.cases.models import Case
 from cspbilling.core.transitions import TransitionError
@@ -32,11 +34,13 @@ from cspbilling.escalations.models import Escalation
 from cspbilling.escalations.services import (
     AlreadyEscalated,
     EscalationError,
+    do_accept_larger_credit,
     do_escalate_case,
     do_record_rejected,
     do_record_ticket_number,
     do_record_upheld,
     do_record_upstream_answer,
+    do_reject_credit_line,
     do_withdraw_escalation,
 )
 
@@ -72,6 +76,7 @@ def _summary(e: Escalation) -> dict[str, Any]:
         "credit_received_at": e.credit_received_at,
         "credit_received": _money(e.credit_received),
         "credit_short": _money(e.credit_short),
+        "shortfall_credit_line_id": e.shortfall_credit_line_id,
         "oversized_credit_line_id": e.oversized_credit_line_id,
         "flagged_credit": e.flagged_credit if e.oversized_credit_line_id else "",
         "credit_billed_invoice_number": (
@@ -96,6 +101,11 @@ def _out(reference: str) -> dict[str, Any]:
         "description": e.description,
         "upstream_line_ids": list(e.lines.values_list("upstream_line_id", flat=True)),
         "lines_csv": e.lines_csv,
+        "flagged_credit_held": selectors.flagged_line_held(e),
+        "rejected_credit_lines": [
+            {"upstream_line_id": r.upstream_line_id, "reason": r.reason}
+            for r in e.rejected_credit_lines.all()
+        ],
     }
 
 
@@ -215,6 +225,50 @@ def record_outcome(request: HttpRequest, reference: str, payload: EscalationOutc
             )
         else:
             do_record_rejected(escalation=escalation, reason=payload.reason, actor=actor(request))
+    except REFUSED as exc:
+        raise HttpError(409, str(exc)) from None
+    return _out(reference)
+
+
+@router.post(
+    "/escalations/{reference}/flagged-credit/accept",
+    response={200: EscalationOut, **WRITE_ERRORS},
+)
+def accept_flagged_credit(request: HttpRequest, reference: str, payload: FlaggedCreditAcceptIn):
+    """Finance checked the credit line flagged for the escalation with 21Vianet: it is its
+    credit. Matched (or taken as the rest of a short one): the customer is credited at most what
+    was promised, once, and the line settled outside billing. 409 if that line is not the one
+    flagged."""
+    _staff(request, MONEY_ROLES)
+    escalation = selectors.get_escalation(reference=reference)
+    try:
+        do_accept_larger_credit(
+            escalation=escalation,
+            actor=actor(request),
+            upstream_line_id=payload.upstream_line_id,
+        )
+    except REFUSED as exc:
+        raise HttpError(409, str(exc)) from None
+    return _out(reference)
+
+
+@router.post(
+    "/escalations/{reference}/flagged-credit/reject",
+    response={200: EscalationOut, **WRITE_ERRORS},
+)
+def reject_flagged_credit(request: HttpRequest, reference: str, payload: FlaggedCreditRejectIn):
+    """Finance checked the credit line flagged for the escalation with 21Vianet: it is not its
+    credit (the reason, staff read it). Released to ordinary billing (the next billing run bills
+    it); the escalation keeps waiting for its credit. 409 if that line is not the one flagged."""
+    _staff(request, MONEY_ROLES)
+    escalation = selectors.get_escalation(reference=reference)
+    try:
+        do_reject_credit_line(
+            escalation=escalation,
+            upstream_line_id=payload.upstream_line_id,
+            reason=payload.reason,
+            actor=actor(request),
+        )
     except REFUSED as exc:
         raise HttpError(409, str(exc)) from None
     return _out(reference)

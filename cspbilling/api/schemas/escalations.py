@@ -32,14 +32,17 @@ class EscalationSummaryOut(Schema):
     credit_short: str | None = Field(
         None, description="How much less than promised 21Vianet credited (null: not short)"
     )
+    shortfall_credit_line_id: int | None = Field(
+        None, description="21Vianet's second credit line, which made up a short first one"
+    )
     oversized_credit_line_id: int | None = Field(
         None,
         description="A credit found but not matched (why: flagged_credit): staff check it",
     )
     flagged_credit: str = Field(
         "",
-        description="larger (than promised), unmarked (not a credit by its charge type) or "
-        "period (another charge period)",
+        description="larger (than promised), unmarked (not a credit by its charge type), "
+        "period (another charge period) or shortfall (not of a short credit's missing amount)",
     )
     credit_billed_invoice_number: str | None = Field(
         None,
@@ -61,11 +64,25 @@ class EscalationSummaryOut(Schema):
     closed_at: dt.datetime | None
 
 
+class RejectedCreditLineOut(Schema):
+    upstream_line_id: int
+    reason: str
+
+
 class EscalationOut(EscalationSummaryOut):
     title: str
     description: str
     upstream_line_ids: list[int]
     lines_csv: str
+    flagged_credit_held: bool = Field(
+        False,
+        description="The flagged credit line is held out of billing until finance decides "
+        "(false: none is flagged, or it was billed on an issued invoice already)",
+    )
+    rejected_credit_lines: list[RejectedCreditLineOut] = Field(
+        default_factory=list,
+        description="Credit lines finance found are not this escalation's: billed as usual",
+    )
 
 
 class EscalationPage(Schema):
@@ -108,3 +125,16 @@ class EscalationOutcomeIn(Schema):
     outcome: Literal["upheld", "rejected"]
     promised_credit: str | None = Field(None, pattern=r"^\d{1,15}(\.\d{1,2})?$")
     reason: str = Field("", pattern=NO_NUL, max_length=20_000)
+
+
+class FlaggedCreditAcceptIn(Schema):
+    upstream_line_id: LineId = Field(
+        ..., description="The flagged line, as the escalation names it"
+    )
+
+
+class FlaggedCreditRejectIn(Schema):
+    upstream_line_id: LineId = Field(
+        ..., description="The flagged line, as the escalation names it"
+    )
+    reason: str = Field(..., pattern=TEXT, max_length=500)

@@ -217,6 +217,8 @@ def test_openapi_schema_is_served_and_valid():
         "/api/v1/escalations/{reference}/answers",
         "/api/v1/escalations/{reference}/outcome",
         "/api/v1/escalations/{reference}/withdraw",
+        "/api/v1/escalations/{reference}/flagged-credit/accept",
+        "/api/v1/escalations/{reference}/flagged-credit/reject",
     }
     errors = schema["paths"]["/api/v1/customers"]["get"]["responses"]["404"]["content"]
     assert list(errors) == ["application/problem+json"]

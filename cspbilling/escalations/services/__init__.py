@@ -1,18 +1,19 @@
 """Escalation services: the only write path of escalations (steps, and their `do_*` entry
 points)."""
 
+from cspbilling.escalations.services.decisions import (
+    accept_larger_credit,
+    do_accept_larger_credit,
+    do_reject_credit_line,
+    reject_credit_line,
+)
 from cspbilling.escalations.services.events import EscalationError
 from cspbilling.escalations.services.filing import (
     do_file_through_api,
     do_record_ticket_number,
     record_ticket_number,
 )
-from cspbilling.escalations.services.matching import (
-    accept_larger_credit,
-    do_accept_larger_credit,
-    do_match_credits,
-    match_credits,
-)
+from cspbilling.escalations.services.matching import do_match_credits, match_credits
 from cspbilling.escalations.services.outcome import (
     do_record_rejected,
     do_record_upheld,
@@ -57,6 +58,7 @@ __all__ = [
     "do_record_ticket_number",
     "do_record_upheld",
     "do_record_upstream_answer",
+    "do_reject_credit_line",
     "do_send_reminders",
     "do_sync_escalations",
     "do_withdraw_escalation",
@@ -68,5 +70,6 @@ __all__ = [
     "record_ticket_number",
     "record_upheld",
     "record_upstream_answer",
+    "reject_credit_line",
     "withdraw_escalation",
 ]

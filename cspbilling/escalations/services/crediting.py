@@ -24,7 +24,7 @@ from cspbilling.cases.models import DisputeOutcome
 from cspbilling.cases.services import add_note
 from cspbilling.core.money import from_minor_units
 from cspbilling.escalations import texts
-from cspbilling.escalations.models import Escalation, EscalationCreditNote
+from cspbilling.escalations.models import CreditPart, Escalation, EscalationCreditNote
 from cspbilling.escalations.services.events import EscalationError, record_escalation_event
 from cspbilling.escalations.services.settling import resolve_case_of
 from cspbilling.invoicing.credits import CreditError
@@ -107,19 +107,28 @@ def owed_minor(escalation: Escalation, *, credited_minor: int | None = None) -> 
     return sum(net for _, _, net in _owed_minor(escalation, credited_minor)[1])
 
 
-def _issue(
-    escalation: Escalation, amounts: list[tuple[Invoice, dict[int, Decimal]]], *, actor: str
+def issue_part(
+    escalation: Escalation,
+    amounts: list[tuple[Invoice, dict[int, Decimal]]],
+    *,
+    part: int,
+    actor: str,
 ) -> list[CreditNote]:
-    """The credit notes not issued yet (one per invoice); every credit note of the escalation."""
-    done = set(escalation.credit_notes.values_list("invoice_id", flat=True))
+    """The credit notes of one part of the credit (`CreditPart`) not issued yet (one per
+    invoice and part); returns the part's credit notes."""
+    done = set(escalation.credit_notes.filter(part=part).values_list("invoice_id", flat=True))
+    reason = f"21Vianet upheld dispute {escalation.reference} (ticket {escalation.ticket_number})"
+    if part == CreditPart.SHORTFALL:
+        reason = f"21Vianet's second credit for dispute {escalation.reference} (ticket " + (
+            f"{escalation.ticket_number})"
+        )
     for invoice, by_line in amounts:
         if invoice.pk in done:
             continue
         try:
             note = draft_credit_note(
                 invoice=invoice,
-                reason=f"21Vianet upheld dispute {escalation.reference} (ticket "
-                f"{escalation.ticket_number})",
+                reason=reason,
                 actor=actor,
                 amounts=by_line,
                 origin=CreditNoteOrigin.UPSTREAM_CORRECTION,
@@ -131,7 +140,7 @@ def _issue(
                 "no credit note was issued"
             ) from exc
         EscalationCreditNote.objects.create(
-            escalation=escalation, invoice=invoice, credit_note=note
+            escalation=escalation, invoice=invoice, credit_note=note, part=part
         )
         record_escalation_event(
             escalation,
@@ -141,14 +150,22 @@ def _issue(
                 "credit_note": note.number,
                 "invoice": invoice.number,
                 "total_minor": note.total_minor,
+                "part": part,
             },
         )
     return [
         link.credit_note
-        for link in escalation.credit_notes.select_related("credit_note__invoice").order_by(
-            "invoice_id"
-        )
+        for link in escalation.credit_notes.filter(part=part)
+        .select_related("credit_note__invoice")
+        .order_by("invoice_id")
     ]
+
+
+def _issue(
+    escalation: Escalation, amounts: list[tuple[Invoice, dict[int, Decimal]]], *, actor: str
+) -> list[CreditNote]:
+    """The credit notes of the (first) credit not issued yet (one per invoice); all of them."""
+    return issue_part(escalation, amounts, part=CreditPart.FIRST, actor=actor)
 
 
 def _resolve(escalation: Escalation, notes: list[CreditNote], *, actor: str) -> None:
@@ -196,6 +213,30 @@ def _settled_by(escalation: Escalation, notes: list[CreditNote], *, when: str = 
     return f"credited by credit note {numbers} (escalation {escalation.reference}){when}"
 
 
+def settle_credited(
+    escalation: Escalation,
+    billing: LineBilling,
+    notes: list[CreditNote],
+    *,
+    actor: str,
+    when: str = "",
+) -> None:
+    """21Vianet's credit line (not on an issued invoice) settled outside billing: the customer
+    got it through `notes` (none given: the escalation's first credit notes)."""
+    if not notes:
+        notes = [link.credit_note for link in escalation.credit_notes.select_related("credit_note")]
+    try:
+        settle_upstream_line(
+            upstream_line_id=billing.upstream_line_id,
+            reason=_settled_by(escalation, notes, when=when),
+            reference=escalation.reference,
+            credit_note=notes[0] if notes else None,
+            actor=actor,
+        )
+    except SettlementError as exc:
+        raise EscalationError(f"{escalation.reference}: {exc}") from exc
+
+
 def _record_billed(escalation: Escalation, billing: LineBilling, *, actor: str) -> int:
     """The billing run passed 21Vianet's credit on to the customer on an issued invoice: what
     that invoice gave for it (net, never below 0) is recorded on the escalation and returned."""
@@ -235,16 +276,7 @@ def credit_customer(
     amounts = credit_amounts(escalation, credited_minor=credited_minor, less_minor=already)
     notes = _issue(escalation, amounts, actor=actor)
     if not billing.on_issued_invoice:
-        try:
-            settle_upstream_line(
-                upstream_line_id=billing.upstream_line_id,
-                reason=_settled_by(escalation, notes),
-                reference=escalation.reference,
-                credit_note=notes[0] if notes else None,
-                actor=actor,
-            )
-        except SettlementError as exc:
-            raise EscalationError(f"{escalation.reference}: {exc}") from exc
+        settle_credited(escalation, billing, notes, actor=actor)
     _resolve(escalation, notes, actor=actor)
     return notes
 
@@ -255,16 +287,9 @@ def settle_after_approval(escalation: Escalation, billing: LineBilling, *, actor
     customer got it twice: recorded on the escalation (credit to check) and told to staff."""
     notes = [link.credit_note for link in escalation.credit_notes.select_related("credit_note")]
     if not billing.on_issued_invoice:
-        try:
-            settle_upstream_line(
-                upstream_line_id=billing.upstream_line_id,
-                reason=_settled_by(escalation, notes, when=", issued when 21Vianet upheld it"),
-                reference=escalation.reference,
-                credit_note=notes[0] if notes else None,
-                actor=actor,
-            )
-        except SettlementError as exc:
-            raise EscalationError(f"{escalation.reference}: {exc}") from exc
+        settle_credited(
+            escalation, billing, notes, actor=actor, when=", issued when 21Vianet upheld it"
+        )
         return
     received = _record_billed(escalation, billing, actor=actor)
     escalation.credited_twice_minor = received

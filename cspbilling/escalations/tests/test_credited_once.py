@@ -236,13 +236,21 @@ def test_a_credit_for_the_disputed_period_matches_on_a_later_invoice(sandbox_dis
 def test_credited_at_approval_and_billed_before_a_check_is_told_to_staff(
     sandbox_dispute, settings, staff_users, client_for, tokens
 ):
-    """The one way left to credit twice: credited when upheld (`on_approval`), 21Vianet's credit
-    came unmarked (flagged, so billed as usual), then finance says it was that credit."""
+    """The one way left to credit twice: 21Vianet's credit came unmarked and was billed on an
+    issued invoice before 21Vianet told us it upheld the dispute (a flagged line is held out of
+    billing, but this one was issued already), the customer was credited when it upheld it
+    (`on_approval`), then finance says the billed line was that credit."""
     settings.ESCALATIONS_CREDIT_NOTE_WHEN = "on_approval"
     s = sandbox_dispute
-    do_record_upheld(escalation=s.escalation, promised_credit=Decimal("100"), actor="finance")
     s.credit_next_invoice("100.00", charge_type="Cancel instance prorate")
     _, invoice = s.bill(issue=True)
+    do_record_upheld(escalation=s.escalation, promised_credit=Decimal("100"), actor="finance")
+    s.escalation.refresh_from_db()
+    assert s.escalation.oversized_credit_line_id is not None  # flagged, but not held
+    page = client_for(staff_users["finance"]).get(
+        reverse("escalations:detail", args=[s.escalation.reference])
+    )
+    assert "it was billed on an issued invoice already" in page.content.decode()
     assert s.credited() == 21200
     client_for(staff_users["finance"]).post(
         reverse("escalations:act", args=[s.escalation.reference]), {"action": "accept_credit"}

@@ -27,6 +27,11 @@ from cspbilling.invoicing.services.fapiao import (
     record_fapiao_issued,
     request_fapiao,
 )
+from cspbilling.invoicing.services.holds import (
+    HoldError,
+    hold_upstream_line,
+    release_upstream_line,
+)
 from cspbilling.invoicing.services.issuing import IssueError, do_issue_invoices, issue_invoices
 from cspbilling.invoicing.services.price_rules import (
     change_price_rule,
@@ -57,6 +62,9 @@ __all__ = [
     "do_request_fapiao",
     "record_fapiao_issued",
     "request_fapiao",
+    "HoldError",
+    "hold_upstream_line",
+    "release_upstream_line",
     "IssueError",
     "do_issue_invoices",
     "issue_invoices",

@@ -17,6 +17,7 @@ from cspbilling.invoicing.billing_sql import (
     PeriodLines,
     billed,
     group_order,
+    held,
     settled,
     table_name,
 )
@@ -33,19 +34,21 @@ SORT_MEMORY = "256MB"
 def fill_run_lines(lines: PeriodLines) -> int:
     """The run's scratch table of lines: id, customer, currency, group columns, offer name,
     amount and quantity in millionths, the reason it cannot be billed (NULL if it can: no
-    customer, billed already, or settled outside billing), and its group number `g`. One read
-    of the upstream tables."""
+    customer, billed already, settled outside billing, or held for a decision), and its group
+    number `g`. One read of the upstream tables."""
     require_transaction("fill_run_lines")
     source, params = lines.sql()
     reason = (
         f"CASE WHEN {CUSTOMER} IS NULL AND l.customer_number <> '' THEN %s "
-        f"WHEN {CUSTOMER} IS NULL THEN %s WHEN {billed()} THEN %s WHEN {settled()} THEN %s END"
+        f"WHEN {CUSTOMER} IS NULL THEN %s WHEN {billed()} THEN %s WHEN {settled()} THEN %s "
+        f"WHEN {held()} THEN %s END"
     )
     reasons = [
         UnbilledReason.CUSTOMER_NUMBER_NOT_MAPPED,
         UnbilledReason.CUSTOMER_UNKNOWN,
         UnbilledReason.ALREADY_BILLED,
         UnbilledReason.SETTLED_OUTSIDE_BILLING,
+        UnbilledReason.HELD_FOR_DECISION,
     ]
     keys = ", ".join(f"l.{column}" for column in GROUP_COLUMNS)
     drop_scratch_tables()

@@ -30,6 +30,7 @@ from cspbilling.invoicing.models import (
     BilledUpstreamLine,
     BillingRun,
     CreditNoteOrigin,
+    HeldUpstreamLine,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -100,7 +101,12 @@ def _current_upstream(line: InvoiceLine, lines: PeriodLines) -> list[tuple[int, 
     traced = BilledUpstreamLine.objects.filter(invoice_line=line).values("upstream_line_id")
     billed = BilledUpstreamLine.objects.values("upstream_line_id")
     settled = SettledUpstreamLine.objects.values("upstream_line_id")  # never billed
-    current = same_charge.filter(Q(id__in=traced) | ~Q(id__in=billed)).exclude(id__in=settled)
+    held = HeldUpstreamLine.objects.values("upstream_line_id")  # not until decided
+    current = (
+        same_charge.filter(Q(id__in=traced) | ~Q(id__in=billed))
+        .exclude(id__in=settled)
+        .exclude(id__in=held)
+    )
     return list(current.values_list("id", "amount", "quantity").order_by("id"))
 
 

@@ -14,11 +14,14 @@ bills it), then settles it (`settle_upstream_line`):
   line out);
 - billed on an issued invoice: the customer has it already; refused (the caller decides).
 
-21Vianet re-issuing the invoice that carries a settled line replaces its lines (new ids): the
-settlement is re-pointed to the line that replaced it (same customer, subscription, offer,
-charge type and period; the same amount first), audited, when the re-issue is imported and
-again before every billing run of the month (`retrace_settled_lines`), so that the new line is
-not billed either.
+A line held out of billing while someone decides (`holds.py`) is settled the same way: the
+settlement replaces the hold.
+
+21Vianet re-issuing the invoice that carries a settled (or held) line replaces its lines (new
+ids): the settlement (or hold) is re-pointed to the line that replaced it (same customer,
+subscription, offer, charge type and period; the same amount first), audited, when the
+re-issue is imported and again before every billing run of the month
+(`retrace_settled_lines`, `line_keys.py`), so that the new line is not billed either.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from cspbilling.invoicing import locks
 from cspbilling.invoicing.models import (
     BilledUpstreamLine,
     CreditNote,
+    HeldUpstreamLine,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -46,6 +50,7 @@ from cspbilling.invoicing.models import (
 )
 from cspbilling.invoicing.pricing import price_by_percent, price_by_unit
 from cspbilling.invoicing.services.corrections import reprice_line
+from cspbilling.invoicing.services.line_keys import line_key, retrace_lines
 from cspbilling.upstream.models import ImportBatch, InvoiceContent, UpstreamLineItem
 
 log = logging.getLogger(__name__)
@@ -66,6 +71,7 @@ class LineBilling:
     net_minor: int  # what that line gives the customer for it, net (a credit: negative)
     tax_minor: int
     settlement: SettledUpstreamLine | None
+    hold: HeldUpstreamLine | None = None  # held out of billing while someone decides
 
     @property
     def invoice(self) -> Invoice | None:
@@ -112,16 +118,17 @@ def upstream_line_billing(*, upstream_line_id: int) -> LineBilling:
     if upstream.invoice.billing_period_start is not None:
         locks.lock_billing_period(upstream.invoice.billing_period_start.replace(day=1))
     settlement = SettledUpstreamLine.objects.filter(upstream_line_id=upstream_line_id).first()
+    hold = HeldUpstreamLine.objects.filter(upstream_line_id=upstream_line_id).first()
     trace = BilledUpstreamLine.objects.filter(upstream_line_id=upstream_line_id).first()
     if trace is None:
-        return LineBilling(upstream_line_id, upstream, None, 0, 0, settlement)
+        return LineBilling(upstream_line_id, upstream, None, 0, 0, settlement, hold)
     line = InvoiceLine.objects.get(pk=trace.invoice_line_id)
     [line.invoice] = locks.lock_invoices([line.invoice_id])  # issued meanwhile: seen here
     net, tax = _priced_alone(line, upstream)
-    return LineBilling(upstream_line_id, upstream, line, net, tax, settlement)
+    return LineBilling(upstream_line_id, upstream, line, net, tax, settlement, hold)
 
 
-def _take_off_draft(line: InvoiceLine, upstream_line_id: int) -> dict:
+def take_off_draft(line: InvoiceLine, upstream_line_id: int) -> dict:
     """The draft's line made again without the upstream line (its recorded terms); the line
     goes when it bills nothing else, the draft when it has no line left."""
     invoice = line.invoice
@@ -204,13 +211,15 @@ def settle_upstream_line(
             f"upstream line {upstream_line_id} is billed on issued invoice "
             f"{billing.invoice.number}: the customer has it already"
         )
-    taken_off = (
-        _take_off_draft(billing.invoice_line, upstream_line_id) if billing.on_draft else None
-    )
+    taken_off = take_off_draft(billing.invoice_line, upstream_line_id) if billing.on_draft else None
+    was_held = None
+    if billing.hold is not None:  # decided: the settlement replaces the hold
+        was_held = {"reason": billing.hold.reason, "reference": billing.hold.reference}
+        billing.hold.delete()
     settled = SettledUpstreamLine.objects.create(
         upstream_line_id=upstream_line_id,
         upstream_invoice_id=billing.upstream.invoice_id,
-        line_key=_key(billing.upstream),
+        line_key=line_key(billing.upstream),
         reason=reason,
         reference=reference,
         credit_note=credit_note,
@@ -226,87 +235,31 @@ def settle_upstream_line(
             "reference": reference,
             "credit_note": credit_note.number if credit_note else None,
             "taken_off_draft": taken_off,
+            "was_held": was_held,
         },
     )
     return settled
 
 
-KEY_FIELDS = (
-    "customer_tenant_id",
-    "customer_number",
-    "subscription_id",
-    "offer_id",
-    "durable_offer_id",
-    "charge_type",
-    "charge_start",
-    "charge_end",
-)
-
-
-def _key(line: UpstreamLineItem) -> dict:
-    """What finds the line again among the lines of a re-issue of its invoice."""
-    key = {name: getattr(line, name) for name in KEY_FIELDS}
-    key = {name: None if value is None else str(value) for name, value in key.items()}
-    return {**key, "amount_minor": line.amount_minor}
-
-
-def _replacement(settled: SettledUpstreamLine) -> UpstreamLineItem | None:
-    """The line of the re-issued invoice that replaced the settled one: the same key, neither
-    billed nor settled; of the same amount, else the only one."""
-    key = settled.line_key
-    same = UpstreamLineItem.objects.filter(
-        invoice_id=settled.upstream_invoice_id,
-        **{name: key.get(name) for name in KEY_FIELDS},
-    ).order_by("pk")
-    found = list(same.values_list("pk", "amount_minor"))
-    taken = set(
-        BilledUpstreamLine.objects.filter(upstream_line_id__in=[pk for pk, _ in found]).values_list(
-            "upstream_line_id", flat=True
-        )
-    ) | set(
-        SettledUpstreamLine.objects.filter(
-            upstream_line_id__in=[pk for pk, _ in found]
-        ).values_list("upstream_line_id", flat=True)
-    )
-    free = [(pk, amount) for pk, amount in found if pk not in taken]
-    exact = [pk for pk, amount in free if amount == key.get("amount_minor")]
-    pk = exact[0] if exact else free[0][0] if len(free) == 1 else None
-    return same.get(pk=pk) if pk is not None else None
-
-
 @transaction_step
 def retrace_settled_lines(*, upstream_invoice_ids: Iterable[int], actor: str) -> int:
-    """Settlements on these upstream invoices whose line a re-issue replaced: re-pointed to
-    the line that replaced it (audited). One with no replacement (21Vianet took the line off)
-    stays as it was: there is nothing to bill twice. Returns how many were re-pointed."""
-    settled = list(
-        SettledUpstreamLine.objects.filter(upstream_invoice_id__in=list(upstream_invoice_ids))
+    """Settled and held lines on these upstream invoices whose line a re-issue replaced:
+    re-pointed to the line that replaced it (audited, `line_keys.retrace_lines`), so that no
+    billing run bills the new one. Returns how many were re-pointed."""
+    ids = list(upstream_invoice_ids)
+    settled = retrace_lines(
+        SettledUpstreamLine,
+        upstream_invoice_ids=ids,
+        action=AuditAction.UPSTREAM_LINE_SETTLEMENT_RETRACED,
+        actor=actor,
     )
-    present = set(
-        UpstreamLineItem.objects.filter(pk__in=[s.upstream_line_id for s in settled]).values_list(
-            "pk", flat=True
-        )
+    held = retrace_lines(
+        HeldUpstreamLine,
+        upstream_invoice_ids=ids,
+        action=AuditAction.UPSTREAM_LINE_HOLD_RETRACED,
+        actor=actor,
     )
-    moved = 0
-    for item in sorted(settled, key=lambda s: s.pk):
-        if item.upstream_line_id in present:
-            continue
-        line = _replacement(item)
-        if line is None:
-            continue
-        before = {"upstream_line": item.upstream_line_id, "line_key": item.line_key}
-        item.upstream_line_id, item.line_key = line.pk, _key(line)
-        item.save(update_fields=["upstream_line_id", "line_key"])
-        record_event(
-            actor=actor,
-            action=AuditAction.UPSTREAM_LINE_SETTLEMENT_RETRACED,
-            object_type="upstream_line",
-            object_id=line.pk,
-            before=before,
-            after={"upstream_line": line.pk, "line_key": item.line_key, "reason": item.reason},
-        )
-        moved += 1
-    return moved
+    return settled + held
 
 
 def retrace_after_import(batch: ImportBatch) -> None:
