@@ -35,12 +35,9 @@ def _credit_line_replaced(old_id: int, new_id: int, actor: str) -> None:
     """Inside the re-issue's transaction: invoicing re-pointed a settled or held line (audited
     there) to the line of the re-issue that replaced it; the escalations that name the old line
     (matched, making up a short credit, or flagged) name the new one."""
-    for field in (
-        "credit_upstream_line_id",
-        "shortfall_credit_line_id",
-        "oversized_credit_line_id",
-    ):
-        Escalation.objects.filter(**{field: old_id}).update(**{field: new_id})
+    from cspbilling.escalations.services.settling import name_replacement_line
+
+    name_replacement_line(old_id=old_id, new_id=new_id)
 
 
 def _pending(case: Case) -> list[PendingEscalation]:

@@ -77,3 +77,15 @@ def resolve_case_of(
         outcome=outcome if is_dispute else "",
         credit_note=credit_note,
     )
+
+
+def name_replacement_line(*, old_id: int, new_id: int) -> None:
+    """Inside the re-issue's transaction (invoicing audits the re-pointing): the escalations
+    naming upstream line `old_id` (matched, making up a short credit, or flagged) name the line
+    of the re-issue that replaced it."""
+    for field in (
+        "credit_upstream_line_id",
+        "shortfall_credit_line_id",
+        "oversized_credit_line_id",
+    ):
+        Escalation.objects.filter(**{field: old_id}).update(**{field: new_id})
