@@ -138,6 +138,10 @@ class Context:
     addressees: dict[int, Addressee]
     notices: list[tuple[Action, EmailToQueue]] = field(default_factory=list)
     next_days: dict[tuple[int, dt.date], dt.date | None] = field(default_factory=dict)
+    labels: dict[int, str] = field(default_factory=dict)  # each version's, made once
+
+    def __post_init__(self) -> None:
+        self.labels = {pk: version.label for pk, version in self.versions.items()}
 
     def next_stage_day(self, stage: Stage, oldest_due: dt.date) -> dt.date | None:
         key = (stage.pk, oldest_due)  # thousands of customers share a due day
@@ -224,7 +228,7 @@ def _new_action(ctx: Context, p: decisions.Pending, episode_id: int) -> NewActio
         episode_id=episode_id,
         stage=ctx.stages[p.stage_id],  # reasons read its code
         kind=p.kind,
-        policy_version=ctx.versions[p.version_id].label,
+        policy_version=ctx.labels[p.version_id],
         invoice_refs=ctx.invoices.get(p.customer_id, []),
         amount_minor=owed.amount_minor,
         currency=owed.currency,
@@ -327,6 +331,12 @@ def _decide(ctx: Context, pending: list[decisions.Pending], episodes: dict[int, 
     return actions, plans
 
 
+@lru_cache(maxsize=65536)
+def _amount_text(amount_minor: int, currency: str) -> str:
+    """A customer's actions of a run share one amount: its text made once."""
+    return str(from_minor_units(amount_minor, currency))
+
+
 def _describe(action: Action, stage: Stage) -> dict[str, Any]:
     return {
         "customer": action.customer_id,
@@ -337,7 +347,7 @@ def _describe(action: Action, stage: Stage) -> dict[str, Any]:
         "policy_version": action.policy_version,
         "acknowledged": action.acknowledged,
         "invoices": action.invoice_refs,
-        "amount": str(from_minor_units(action.amount_minor, action.currency)),
+        "amount": _amount_text(action.amount_minor, action.currency),
         "currency": action.currency,
         "suspensions": action.suspension_ids,
     }
