@@ -176,7 +176,7 @@ class InvoiceLine(models.Model):
     net_minor = models.BigIntegerField()
     tax_minor = models.BigIntegerField()
     period_fraction = models.DecimalField(
-        max_digits=20,
+        max_digits=12,
         decimal_places=6,
         null=True,
         blank=True,

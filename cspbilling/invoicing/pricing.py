@@ -16,6 +16,9 @@ HUNDRED = Decimal(100)
 # Enough digits that a quotient of column values is never rounded before its one rounding.
 EXACT_DIGITS = 80
 MICRO = Decimal("0.000001")
+# A share of a period past this is nonsense upstream; below it, 12 digits, exact even in the
+# floating point SQLite keeps decimals in (InvoiceLine.period_fraction).
+MAX_FRACTION = Decimal(10**6)
 
 
 def specificity(*, customer: bool, group: bool, offer_id: bool, durable_offer_id: bool) -> int:
@@ -63,12 +66,14 @@ def upstream_list(lines: Iterable[tuple[Decimal | None, Decimal | None]]) -> Dec
 
 def period_fraction(*, upstream_amount: Decimal, upstream_list: Decimal) -> Decimal | None:
     """The share of a full period the upstream lines carry, |amount ÷ list| to 6 places
-    (half-up), or None when there is none to read (nothing billed, or no upstream price)."""
+    (half-up), or None when there is none to read (nothing billed, no upstream price, or a
+    nonsense share of MAX_FRACTION or more)."""
     if upstream_amount == 0 or upstream_list == 0:
         return None
     with localcontext() as context:
         context.prec = EXACT_DIGITS
-        return abs(upstream_amount / upstream_list).quantize(MICRO, ROUND_HALF_UP)
+        fraction = abs(upstream_amount / upstream_list).quantize(MICRO, ROUND_HALF_UP)
+    return fraction if fraction < MAX_FRACTION else None
 
 
 def price_by_unit(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+MAX_FRACTION_MICRO = 10**12  # `pricing.MAX_FRACTION` in millionths
+
 
 def half_up(numerator: int, denominator: int) -> int:
     """numerator / denominator (> 0) rounded to an integer, ties away from zero."""
@@ -53,7 +55,8 @@ def fraction_micro(amount_micro: int, list_e12: int) -> int | None:
     """`pricing.period_fraction` in millionths: |a/10**6 ÷ list/10**12| × 10**6."""
     if amount_micro == 0 or list_e12 == 0:
         return None
-    return half_up(abs(amount_micro) * 10**12, abs(list_e12))
+    fraction = half_up(abs(amount_micro) * 10**12, abs(list_e12))
+    return fraction if fraction < MAX_FRACTION_MICRO else None
 
 
 def tax_on(net_minor: int, rate_e4: int) -> int:

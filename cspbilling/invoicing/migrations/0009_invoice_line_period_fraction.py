@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='invoiceline',
             name='period_fraction',
-            field=models.DecimalField(blank=True, decimal_places=6, help_text='A fixed-price line: the share of a full period its upstream lines carry (their amount ÷ Σ their unit price × quantity; 10 of 31 days: 0.322581), which its price is for. Empty when there is none to read (no upstream unit price, nothing billed).', max_digits=20, null=True),
+            field=models.DecimalField(blank=True, decimal_places=6, help_text='A fixed-price line: the share of a full period its upstream lines carry (their amount ÷ Σ their unit price × quantity; 10 of 31 days: 0.322581), which its price is for. Empty when there is none to read (no upstream unit price, nothing billed).', max_digits=12, null=True),
         ),
     ]

@@ -45,7 +45,6 @@ from cspbilling.invoicing.services.corrections import correct_issued_invoices
 from cspbilling.upstream.models import UpstreamInvoice
 
 MICRO = -6
-MAX_FRACTION_MICRO = 10**20  # what InvoiceLine.period_fraction holds (20 digits, 6 decimals)
 PROGRESS_STEP = 5000  # groups priced, or lines written, between two progress reports
 LINE_COLUMNS = (
     "invoice_id",
@@ -133,9 +132,7 @@ class Terms:
 
 def _fraction(amount_micro: int, list_e12: int) -> Decimal | None:
     micro = fraction_micro(amount_micro, list_e12)
-    if micro is None or micro >= MAX_FRACTION_MICRO:  # nonsense upstream: shown as nothing
-        return None
-    return Decimal(micro).scaleb(MICRO)
+    return None if micro is None else Decimal(micro).scaleb(MICRO)
 
 
 def _day(start: dt.date | str | None, period: dt.date) -> dt.date:
