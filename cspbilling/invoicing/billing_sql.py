@@ -109,14 +109,33 @@ def group_order() -> str:
     return ", ".join(columns)
 
 
+# What a group's lines list for a whole period, Σ unit price × quantity, exact: a product of two
+# millionths needs 10**-12 units, past BIGINT. Each factor is split at the unit (p = P·10**6 +
+# p', q = Q·10**6 + q'; / and % truncate alike on both engines) and the products summed in three
+# parts that fit, each the size of an amount at most: the list is P·Q·10**12 + (P·q' + p'·Q)·10**6
+# + p'·q' (`list_e12`).
+LIST_PARTS = (
+    "SUM((price_micro / 1000000) * (quantity_micro / 1000000))",
+    "SUM((price_micro / 1000000) * (quantity_micro % 1000000) "
+    "+ (price_micro % 1000000) * (quantity_micro / 1000000))",
+    "SUM((price_micro % 1000000) * (quantity_micro % 1000000))",
+)
+
+
+def list_e12(units: int, millionths: int, rest: int) -> int:
+    """The list of a group in 10**-12, from its three parts (`LIST_PARTS`)."""
+    return (int(units) * 10**6 + int(millionths)) * 10**6 + int(rest)
+
+
 def unbilled_groups() -> list[tuple]:
     """(g, customer_id, currency, *GROUP_COLUMNS, offer_name, lines, amount_micro,
-    quantity_micro) for the run's lines that may be billed, one row per would-be invoice line,
-    in group order."""
+    quantity_micro, *LIST_PARTS) for the run's lines that may be billed, one row per would-be
+    invoice line, in group order."""
     keys = ", ".join(f"MIN({column})" for column in ("customer_id", "currency", *GROUP_COLUMNS))
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT g, {keys}, MAX(offer_name), COUNT(*), SUM(amount_micro), "  # noqa: S608
-            f"SUM(quantity_micro) FROM {RUN_LINES} WHERE reason IS NULL GROUP BY g ORDER BY g"
+            f"SUM(quantity_micro), {', '.join(LIST_PARTS)} "
+            f"FROM {RUN_LINES} WHERE reason IS NULL GROUP BY g ORDER BY g"
         )
         return cursor.fetchall()

@@ -3,7 +3,7 @@ requests made from them."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
 from django.utils import timezone
@@ -175,6 +175,15 @@ class InvoiceLine(models.Model):
     tax_rate = models.DecimalField(max_digits=6, decimal_places=4)
     net_minor = models.BigIntegerField()
     tax_minor = models.BigIntegerField()
+    period_fraction = models.DecimalField(
+        max_digits=12,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text="A fixed-price line: the share of a full period its upstream lines carry "
+        "(their amount ÷ Σ their unit price × quantity; 10 of 31 days: 0.322581), which its "
+        "price is for. Empty when there is none to read (no upstream unit price, nothing billed).",
+    )
     corrects_line = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -193,6 +202,14 @@ class InvoiceLine(models.Model):
     @property
     def tax_percent(self) -> str:
         return f"{(self.tax_rate * 100).normalize():f}"
+
+    @property
+    def period_percent(self) -> str | None:
+        """The share of a full period billed, in percent to 2 places ("32.26"), when it is not
+        the whole period."""
+        if self.period_fraction is None or self.period_fraction == 1:
+            return None
+        return f"{(self.period_fraction * 100).quantize(Decimal('0.01'), ROUND_HALF_UP):f}"
 
     @property
     def upstream_amount(self) -> Decimal:

@@ -135,6 +135,7 @@ def list_invoice_lines(request: HttpRequest, invoice_id: int):
             "charge_start": line.charge_start,
             "charge_end": line.charge_end,
             "quantity": f"{line.quantity.normalize():f}",
+            "period_fraction": None if line.period_percent is None else f"{line.period_fraction:f}",
             "net": str(line.net),
             "tax_rate": f"{line.tax_rate.normalize():f}",
             "tax": str(line.tax),

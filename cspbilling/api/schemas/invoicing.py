@@ -124,6 +124,11 @@ class CustomerInvoiceLineOut(Schema):
     charge_start: dt.date | None
     charge_end: dt.date | None
     quantity: str
+    period_fraction: str | None = Field(
+        None,
+        description="A fixed-price line: the share of a full period it bills (10 of 31 days: "
+        '"0.322581"); null for a whole period or when there is none to read.',
+    )
     net: str
     tax_rate: str
     tax: str

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from cspbilling.core import typst_documents
 from cspbilling.core.money import from_minor_units
@@ -52,13 +53,25 @@ def _labels() -> dict[str, Any]:
     }
 
 
+def billed_share(line: InvoiceLine) -> str:
+    """What a line bills when it is not a whole period's charge, in the customer's words: a
+    credit, and a fixed price's share of a full period (a prorated purchase, a cancellation)."""
+    parts = []
+    if line.net_minor < 0:
+        parts.append(pgettext("invoice line", "Credit"))
+    if line.period_percent is not None:
+        parts.append(_("%(percent)s %% of a full period") % {"percent": line.period_percent})
+    return " · ".join(parts)
+
+
 def _line(line: InvoiceLine) -> dict[str, str]:
     period = ""
     if line.charge_start:
         period = (
             f"{line.charge_start:%Y-%m-%d} – {line.charge_end:%Y-%m-%d}" if line.charge_end else ""
         )
-    detail = " · ".join(part for part in (line.charge_type, period, line.subscription_id) if part)
+    parts = (line.charge_type, period, line.subscription_id, billed_share(line))
+    detail = " · ".join(part for part in parts if part)
     return {
         "description": line.offer_name or line.offer_id,
         "detail": detail,

@@ -32,7 +32,13 @@ from cspbilling.invoicing.models import (
     UnbilledReason,
 )
 from cspbilling.invoicing.price_rules import RuleBook, rule_book
-from cspbilling.invoicing.pricing_minor import net_by_percent, net_by_unit, scaled, tax_on
+from cspbilling.invoicing.pricing_minor import (
+    fraction_micro,
+    net_by_percent,
+    net_by_unit,
+    scaled,
+    tax_on,
+)
 from cspbilling.invoicing.selectors import BILLING_STAGES as STAGES
 from cspbilling.invoicing.services import billing_writes, settlements
 from cspbilling.invoicing.services.corrections import correct_issued_invoices
@@ -59,6 +65,7 @@ LINE_COLUMNS = (
     "tax_rate",
     "net_minor",
     "tax_minor",
+    "period_fraction",
 )
 
 
@@ -107,13 +114,25 @@ class Terms:
         copied = (rule.pk, rule.method, rule.percent, rule.unit_price, rate)
         return cls(rule.pk, rule.method, factor, scaled(rate, 4), copied)
 
-    def price(self, amount_micro: int, quantity_micro: int, places: int) -> tuple[int, int]:
-        """(net, tax) in minor units: `pricing.price_by_percent` / `price_by_unit`, exactly."""
+    def price(
+        self, amount_micro: int, quantity_micro: int, list_e12: int, places: int
+    ) -> tuple[int, int, Decimal | None]:
+        """(net, tax) in minor units: `pricing.price_by_percent` / `price_by_unit`, exactly;
+        and the share of a full period a fixed-price line bills (`pricing.period_fraction`)."""
         if self.method == PricingMethod.PERCENT:
             net = net_by_percent(amount_micro, self.factor, places)
+            fraction = None
         else:
-            net = net_by_unit(quantity_micro, self.factor, places)
-        return net, tax_on(net, self.rate_e4)
+            net = net_by_unit(
+                quantity_micro, self.factor, places, amount_micro=amount_micro, list_e12=list_e12
+            )
+            fraction = _fraction(amount_micro, list_e12)
+        return net, tax_on(net, self.rate_e4), fraction
+
+
+def _fraction(amount_micro: int, list_e12: int) -> Decimal | None:
+    micro = fraction_micro(amount_micro, list_e12)
+    return None if micro is None else Decimal(micro).scaleb(MICRO)
 
 
 def _day(start: dt.date | str | None, period: dt.date) -> dt.date:
@@ -142,7 +161,7 @@ def price_groups(
     seen = 0
     for row in groups:
         g, customer_id, currency, sub, offer, durable, charge_type, start, end = row[:9]
-        offer_name, count, amount_micro, quantity_micro = row[9:]
+        offer_name, count, amount_micro, quantity_micro = row[9:13]
         key = (customer_id, offer, durable, start)
         if key not in rules:
             day = (
@@ -159,8 +178,9 @@ def price_groups(
             if rule.pk not in terms:
                 terms[rule.pk] = Terms.of(rule)
             amount_micro, quantity_micro = int(amount_micro), int(quantity_micro)
-            net, tax = terms[rule.pk].price(
-                amount_micro, quantity_micro, MINOR_UNITS.get(currency, 2)
+            listed = billing_sql.list_e12(*row[13:])
+            net, tax, fraction = terms[rule.pk].price(
+                amount_micro, quantity_micro, listed, MINOR_UNITS.get(currency, 2)
             )
             draft = priced.drafts.get((customer_id, currency))
             if draft is None:
@@ -180,6 +200,7 @@ def price_groups(
                     *terms[rule.pk].copied,
                     net,
                     tax,
+                    fraction,
                 )
             )
             draft.groups.append(g)

@@ -33,9 +33,9 @@ SORT_MEMORY = "256MB"
 
 def fill_run_lines(lines: PeriodLines) -> int:
     """The run's scratch table of lines: id, customer, currency, group columns, offer name,
-    amount and quantity in millionths, the reason it cannot be billed (NULL if it can: no
-    customer, billed already, settled outside billing, or held for a decision), and its group
-    number `g`. One read of the upstream tables."""
+    amount, quantity and upstream unit price in millionths, the reason it cannot be billed
+    (NULL if it can: no customer, billed already, settled outside billing, or held for a
+    decision), and its group number `g`. One read of the upstream tables."""
     require_transaction("fill_run_lines")
     source, params = lines.sql()
     reason = (
@@ -62,6 +62,7 @@ def fill_run_lines(lines: PeriodLines) -> int:
             f"{CUSTOMER} AS customer_id, l.currency, {keys}, l.offer_name, "
             "CAST(ROUND(l.amount * 1000000) AS BIGINT) AS amount_micro, "
             "CAST(ROUND(COALESCE(l.quantity, 0) * 1000000) AS BIGINT) AS quantity_micro, "
+            "CAST(ROUND(COALESCE(l.unit_price, 0) * 1000000) AS BIGINT) AS price_micro, "
             f"{reason} AS reason, DENSE_RANK() OVER (ORDER BY {group_order()}) AS g {source}",
             [*reasons, *params],
         )

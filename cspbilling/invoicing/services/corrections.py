@@ -37,11 +37,18 @@ from cspbilling.invoicing.models import (
     PricingMethod,
     SettledUpstreamLine,
 )
-from cspbilling.invoicing.pricing import price_by_percent, price_by_unit
+from cspbilling.invoicing.pricing import (
+    period_fraction,
+    price_by_percent,
+    price_by_unit,
+    upstream_list,
+)
 from cspbilling.invoicing.services.credit_notes import draft_credit_note
 from cspbilling.upstream.models import CustomerNumberMapping, UpstreamLineItem
 
 MICRO = Decimal("0.000001")
+# An upstream line as a line of ours is priced over: (id, amount, quantity, unit price).
+Upstream = tuple[int, Decimal, Decimal | None, Decimal | None]
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,7 @@ class Correction:
     amount: Decimal  # what 21Vianet bills for the charge now
     net_minor: int
     tax_minor: int
+    period_fraction: Decimal | None  # a fixed-price line's share of a full period
 
     @property
     def difference(self) -> int:
@@ -82,9 +90,10 @@ def _stale_lines(lines: PeriodLines) -> list[InvoiceLine]:
     )
 
 
-def _current_upstream(line: InvoiceLine, lines: PeriodLines) -> list[tuple[int, Decimal, Decimal]]:
-    """(id, amount, quantity) of the upstream lines of this line's charge as they are now: the
-    ones it still traces, and the unbilled ones of the same customer, currency and charge."""
+def _current_upstream(line: InvoiceLine, lines: PeriodLines) -> list[Upstream]:
+    """(id, amount, quantity, unit price) of the upstream lines of this line's charge as they
+    are now: the ones it still traces, and the unbilled ones of the same customer, currency and
+    charge."""
     customer = line.invoice.customer
     numbers = CustomerNumberMapping.objects.filter(customer=customer).values("customer_number")
     same_charge = UpstreamLineItem.objects.filter(
@@ -107,16 +116,22 @@ def _current_upstream(line: InvoiceLine, lines: PeriodLines) -> list[tuple[int, 
         .exclude(id__in=settled)
         .exclude(id__in=held)
     )
-    return list(current.values_list("id", "amount", "quantity").order_by("id"))
+    return list(current.values_list("id", "amount", "quantity", "unit_price").order_by("id"))
 
 
-def reprice_line(line: InvoiceLine, current: list[tuple[int, Decimal, Decimal]]) -> Correction:
-    """What `line` comes to over `current` upstream lines (id, amount, quantity), priced with
-    the terms it recorded."""
+def _micro(value: Decimal | None) -> Decimal:
+    # Exact on both engines: values as stored (6 places; SQLite may hand back a float's digits).
+    return Decimal(value or 0).quantize(MICRO)
+
+
+def reprice_line(line: InvoiceLine, current: list[Upstream]) -> Correction:
+    """What `line` comes to over `current` upstream lines (id, amount, quantity, unit price),
+    priced with the terms it recorded, as a billing run prices a group (`pricing`)."""
     currency = line.invoice.currency
-    # Exact on both engines: Decimal sums of values as stored (6 places).
-    amount = sum((Decimal(a).quantize(MICRO) for _, a, _ in current), Decimal(0))
-    quantity = sum((Decimal(q or 0).quantize(MICRO) for _, _, q in current), Decimal(0))
+    amount = sum((_micro(a) for _, a, _, _ in current), Decimal(0))
+    quantity = sum((_micro(q) for _, _, q, _ in current), Decimal(0))
+    listed = upstream_list((_micro(p), _micro(q)) for _, _, q, p in current)
+    fraction = None
     if not current:
         net, tax = Decimal(0), Decimal(0)
     elif line.method == PricingMethod.PERCENT:
@@ -126,16 +141,23 @@ def reprice_line(line: InvoiceLine, current: list[tuple[int, Decimal, Decimal]])
         net, tax = price.net, price.tax
     else:
         price = price_by_unit(
-            quantity=quantity, unit_price=line.unit_price, tax_rate=line.tax_rate, currency=currency
+            quantity=quantity,
+            unit_price=line.unit_price,
+            tax_rate=line.tax_rate,
+            currency=currency,
+            upstream_amount=amount,
+            upstream_list=listed,
         )
         net, tax = price.net, price.tax
+        fraction = period_fraction(upstream_amount=amount, upstream_list=listed)
     return Correction(
         line=line,
-        upstream_ids=[pk for pk, _, _ in current],
+        upstream_ids=[pk for pk, *_ in current],
         quantity=quantity,
         amount=amount,
         net_minor=to_minor_units(net, currency),
         tax_minor=to_minor_units(tax, currency),
+        period_fraction=fraction,
     )
 
 

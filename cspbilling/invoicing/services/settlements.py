@@ -48,7 +48,7 @@ from cspbilling.invoicing.models import (
     PricingMethod,
     SettledUpstreamLine,
 )
-from cspbilling.invoicing.pricing import price_by_percent, price_by_unit
+from cspbilling.invoicing.pricing import price_by_percent, price_by_unit, upstream_list
 from cspbilling.invoicing.services.corrections import reprice_line
 from cspbilling.invoicing.services.line_keys import line_key, retrace_lines
 from cspbilling.upstream.models import ImportBatch, InvoiceContent, UpstreamLineItem
@@ -100,11 +100,14 @@ def _priced_alone(line: InvoiceLine, upstream: UpstreamLineItem) -> tuple[int, i
             currency=currency,
         )
     else:
+        quantity = Decimal(upstream.quantity or 0)
         price = price_by_unit(
-            quantity=Decimal(upstream.quantity or 0),
+            quantity=quantity,
             unit_price=line.unit_price,
             tax_rate=line.tax_rate,
             currency=currency,
+            upstream_amount=Decimal(upstream.amount),
+            upstream_list=upstream_list([(upstream.unit_price, quantity)]),
         )
     return to_minor_units(price.net, currency), to_minor_units(price.tax, currency)
 
@@ -138,7 +141,7 @@ def take_off_draft(line: InvoiceLine, upstream_line_id: int) -> dict:
     current = list(
         UpstreamLineItem.objects.filter(id__in=still)
         .order_by("id")
-        .values_list("id", "amount", "quantity")
+        .values_list("id", "amount", "quantity", "unit_price")
     )
     after: dict = {"net_minor": 0, "tax_minor": 0}
     if current:
@@ -146,6 +149,7 @@ def take_off_draft(line: InvoiceLine, upstream_line_id: int) -> dict:
         line.quantity, line.upstream_lines = again.quantity, len(again.upstream_ids)
         line.upstream_amount_micro = int(again.amount.scaleb(6))
         line.net_minor, line.tax_minor = again.net_minor, again.tax_minor
+        line.period_fraction = again.period_fraction
         line.save()
         after = {"net_minor": line.net_minor, "tax_minor": line.tax_minor}
     else:

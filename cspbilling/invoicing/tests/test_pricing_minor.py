@@ -10,8 +10,14 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cspbilling.core.money import to_minor_units
-from cspbilling.invoicing.pricing import price_by_percent, price_by_unit
+from cspbilling.invoicing.pricing import (
+    period_fraction,
+    price_by_percent,
+    price_by_unit,
+    upstream_list,
+)
 from cspbilling.invoicing.pricing_minor import (
+    fraction_micro,
     half_up,
     net_by_percent,
     net_by_unit,
@@ -44,20 +50,74 @@ def test_a_percent_price_in_integers_is_the_decimal_price(amount, percent, rate,
     assert tax_on(net, scaled(rate, 4)) == to_minor_units(price.tax, currency)
 
 
+quantities = st.decimals(min_value=Decimal(-(10**6)), max_value=Decimal(10**6), places=6)
+# An upstream group: (unit price or none, quantity) per line, and its amount (any: a share of
+# the list, a credit, nothing, or none of those).
+upstream_lines = st.lists(
+    st.tuples(st.one_of(st.none(), st.just(Decimal(0)), unit_prices), quantities),
+    min_size=1,
+    max_size=4,
+)
+
+
 @given(
-    quantity=st.decimals(min_value=Decimal(-(10**6)), max_value=Decimal(10**6), places=6),
+    quantity=quantities,
     unit_price=unit_prices,
+    amount=amounts,
+    upstream=upstream_lines,
     rate=rates,
     currency=currencies,
 )
-def test_a_unit_price_in_integers_is_the_decimal_price(quantity, unit_price, rate, currency):
+@example(
+    quantity=Decimal(1),
+    unit_price=Decimal(1),
+    amount=Decimal(-1),
+    upstream=[(Decimal(8), Decimal(1))],
+    rate=Decimal("0.06"),
+    currency="CNY",
+)  # an eighth: -0.125 → -0.13
+@example(
+    quantity=Decimal(5),
+    unit_price=Decimal(124),
+    amount=Decimal(-150),
+    upstream=[(Decimal(93), Decimal(-5))],
+    rate=Decimal("0.06"),
+    currency="CNY",
+)
+@example(
+    quantity=Decimal(3),
+    unit_price=Decimal(124),
+    amount=Decimal(-30),
+    upstream=[(None, Decimal(3))],
+    rate=Decimal("0.06"),
+    currency="JPY",
+)
+def test_a_unit_price_in_integers_is_the_decimal_price(
+    quantity, unit_price, amount, upstream, rate, currency
+):
+    listed = upstream_list(upstream)
     price = price_by_unit(
-        quantity=quantity, unit_price=unit_price, tax_rate=rate, currency=currency
+        quantity=quantity,
+        unit_price=unit_price,
+        tax_rate=rate,
+        currency=currency,
+        upstream_amount=amount,
+        upstream_list=listed,
     )
     places = 0 if currency == "JPY" else 2
-    net = net_by_unit(scaled(quantity, 6), scaled(unit_price, 6), places)
+    net = net_by_unit(
+        scaled(quantity, 6),
+        scaled(unit_price, 6),
+        places,
+        amount_micro=scaled(amount, 6),
+        list_e12=scaled(listed, 12),
+    )
     assert net == to_minor_units(price.net, currency)
     assert tax_on(net, scaled(rate, 4)) == to_minor_units(price.tax, currency)
+    assert net == 0 or (net > 0) == (amount > 0)  # signed like the amount
+    fraction = fraction_micro(scaled(amount, 6), scaled(listed, 12))
+    expected = period_fraction(upstream_amount=amount, upstream_list=listed)
+    assert (None if fraction is None else Decimal(fraction).scaleb(-6)) == expected
 
 
 def test_ties_round_away_from_zero_and_more_places_are_refused():

@@ -26,7 +26,8 @@ def upstream_invoice(period: dt.date, currency: str = "CNY") -> tuple[UpstreamIn
 
 def add_lines(invoice: UpstreamInvoice, batch: ImportBatch, rows: list[dict]) -> list[int]:
     """rows: tenant (uuid or str), subscription, offer, amount (Decimal), quantity, and
-    optionally durable_offer, charge_type, charge_start, charge_end, currency."""
+    optionally durable_offer, charge_type, charge_start, charge_end, currency, unit_price (the
+    upstream's; none if not given)."""
     created = []
     for n, row in enumerate(rows, start=2):
         amount = Decimal(row["amount"])
@@ -46,6 +47,7 @@ def add_lines(invoice: UpstreamInvoice, batch: ImportBatch, rows: list[dict]) ->
                 charge_type=row.get("charge_type", "Cycle fee"),
                 charge_start=row.get("charge_start", invoice.billing_period_start),
                 charge_end=row.get("charge_end", invoice.billing_period_end),
+                unit_price=None if row.get("unit_price") is None else Decimal(row["unit_price"]),
                 quantity=Decimal(row.get("quantity", 1)),
                 amount=amount,
                 tax=Decimal(0),
