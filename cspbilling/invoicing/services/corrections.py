@@ -183,16 +183,37 @@ def _describe(correction: Correction) -> str:
 
 
 def _credit(invoice: Invoice, corrections: list[Correction], run: BillingRun, actor: str) -> int:
-    """One draft credit note per issued invoice for the lines 21Vianet now bills less."""
+    """One draft credit note per issued invoice for the lines 21Vianet now bills less.
+
+    A charge billed less is credited on its own line (up to what is left on it). A credit line
+    21Vianet made bigger cannot be: a credit note gives back what a line charged, and that line
+    charged nothing. What it owes more is credited on the invoice's charges instead, in line
+    order, as far as they have anything left; a rest they cannot hold is said in the reason."""
     left = {item.line.pk: item.net_minor for item in creditable_lines(invoice)}
-    amounts = {}
+    taken: dict[int, int] = {}
+    more_credit = 0
     for correction in corrections:
+        if correction.line.net_minor < 0:  # a credit, now bigger
+            more_credit += -correction.difference
+            continue
         owed = min(-correction.difference, left.get(correction.line.pk, 0))
         if owed > 0:
-            amounts[correction.line.pk] = from_minor_units(owed, invoice.currency)
-    if not amounts:
+            taken[correction.line.pk] = owed
+    for pk, room in left.items():  # the bigger credits, on the charges with room left
+        if more_credit <= 0:
+            break
+        share = min(room - taken.get(pk, 0), more_credit)
+        if share > 0:
+            taken[pk] = taken.get(pk, 0) + share
+            more_credit -= share
+    if not taken:
         return 0
-    reason = "21Vianet corrected its invoice. " + "; ".join(_describe(c) for c in corrections)
+    amounts = {pk: from_minor_units(minor, invoice.currency) for pk, minor in taken.items()}
+    reason = "21Vianet corrected its invoice. "
+    if more_credit > 0:  # said first: the reason is cut at 1,000 characters
+        rest = from_minor_units(more_credit, invoice.currency)
+        reason += f"{rest} {invoice.currency} more is owed than this invoice can credit. "
+    reason += "; ".join(_describe(c) for c in corrections)
     try:
         draft_credit_note(
             invoice=invoice,

@@ -1,8 +1,6 @@
-"""FOUND WHILE FIXING UNIT PRICES, NOT FIXED (a failing test for the lead): when 21Vianet
-re-issues an invoice and a credit line we already passed on grows, the customer is never given
-the extra credit. `corrections._credit` caps what it credits at what is left on the line,
-`min(-difference, left)`, and a credit line's `left` is negative: nothing is drafted, and the
-retrace marks the new upstream line billed, so no later run bills it either."""
+"""21Vianet re-issues an invoice and changes a credit line already passed on: a bigger credit
+is credited to the customer on the invoice's charges (a credit note gives back what a line
+charged: the credit line charged nothing); a smaller one is billed as a supplement."""
 
 from __future__ import annotations
 
@@ -19,9 +17,9 @@ from cspbilling.upstream.tests.fixtures import LICENSE_HEADER, TENANT_A, license
 FEBRUARY = dt.date(2024, 2, 1)
 
 
-def _import(tmp_path, name: str, credit_seats: int) -> None:
+def _import(tmp_path, name: str, credit_seats: int, seats: int = 3) -> None:
     rows = [
-        license_row(1, qty=3),
+        license_row(1, qty=seats),
         license_row(2, qty=credit_seats, charge="Cancel instance prorate"),
     ]
     path = write_csv(tmp_path / name, LICENSE_HEADER, rows)
@@ -54,3 +52,50 @@ def test_a_credit_21vianet_makes_bigger_is_passed_on_to_the_customer(
     # 100.50 more credit upstream, +10 %: the customer is owed 110.55 more (+6.63 VAT).
     credit = CreditNote.objects.get(invoice=issued)
     assert (credit.subtotal, credit.tax) == (Decimal("110.55"), Decimal("6.63"))
+
+
+def _issued(tmp_path, make_customer, cloud, *, credit_seats: int, seats: int = 3) -> Invoice:
+    make_customer("北京星辰科技有限公司", tenant_id=TENANT_A)
+    do_create_price_rule(
+        actor="t",
+        name="+10%",
+        method="percent",
+        percent="10",
+        tax_category=cloud,
+        effective_from=dt.date(2024, 1, 1),
+    )
+    _import(tmp_path, "v1.csv", credit_seats=credit_seats, seats=seats)
+    do_run_billing(period=FEBRUARY, actor="t")
+    [issued] = do_issue_invoices(
+        invoices=list(Invoice.objects.all()), actor="t", on=dt.date(2024, 3, 5)
+    )
+    return issued
+
+
+@pytest.mark.django_db
+def test_a_credit_21vianet_makes_smaller_is_billed_as_a_supplement(tmp_path, make_customer, cloud):
+    issued = _issued(tmp_path, make_customer, cloud, credit_seats=-2)
+    assert issued.subtotal == Decimal("110.55")  # 331.65 - 221.10
+    _import(tmp_path, "v2.csv", credit_seats=-1)  # 21Vianet now credits 100.50 only
+
+    do_run_billing(period=FEBRUARY, actor="t")
+
+    assert not CreditNote.objects.filter(invoice=issued).exists()
+    supplement = Invoice.objects.get(corrects=issued)
+    assert supplement.subtotal == Decimal("110.55")  # what the customer was credited too much
+
+
+@pytest.mark.django_db
+def test_a_credit_bigger_than_the_invoice_can_hold_credits_what_it_can_and_says_the_rest(
+    tmp_path, make_customer, cloud
+):
+    issued = _issued(tmp_path, make_customer, cloud, credit_seats=-1, seats=1)
+    assert issued.subtotal == Decimal("0.00")  # 110.55 charged, 110.55 credited
+    _import(tmp_path, "v2.csv", credit_seats=-3, seats=1)  # 221.10 more credit, +10 %
+
+    do_run_billing(period=FEBRUARY, actor="t")
+
+    # The invoice's one charge has 110.55 left to give back: credited; the rest is said.
+    credit = CreditNote.objects.get(invoice=issued)
+    assert credit.subtotal == Decimal("110.55")
+    assert f"110.55 {issued.currency} more is owed than this invoice can credit" in credit.reason
