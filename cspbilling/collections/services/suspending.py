@@ -69,22 +69,30 @@ class SentNotice:
 
 
 def notices_by_episode(episode_ids: set[int]) -> dict[int, list[SentNotice]]:
-    """The notices (not skipped) of these episodes, in stage order, with their outbox rows."""
-    found: dict[int, list[SentNotice]] = {}
-    columns = ("episode_id", "stage__position", "stage__code", "status", "reason", "as_of")
+    """The notices (not skipped) of these episodes, in stage order, with their outbox rows.
+    Read by episode alone (its index), the stages looked up apart: joined to the stages,
+    SQLite walked every action of each stage for each batch (14 s for 45,000 episodes)."""
+    stages = {
+        pk: StageRef(position, code)
+        for pk, position, code in Stage.objects.values_list("pk", "position", "code")
+    }
+    columns = ("episode_id", "stage_id", "status", "reason", "as_of")
     columns += ("message_id", "message__status", "message__delivered_at", "message__last_error")
     notices = (
         Action.objects.filter(kind=ActionKind.NOTIFY)
         .exclude(status=ActionStatus.SKIPPED)
-        .order_by("episode_id", "stage__position")
+        .order_by()
     )
-    stages: dict[tuple[int, str], StageRef] = {}
+    found: dict[int, list[SentNotice]] = {}
     for start in range(0, len(ids := sorted(episode_ids)), 500):
         chunk = notices.filter(episode_id__in=ids[start : start + 500])
-        for episode, position, code, status, reason, as_of, *message in chunk.values_list(*columns):
-            stage = stages.setdefault((position, code), StageRef(position, code))
+        for episode, stage_id, status, reason, as_of, *message in chunk.values_list(*columns):
             sent = MessageRef(*message) if message[0] is not None else None
-            found.setdefault(episode, []).append(SentNotice(stage, status, reason, as_of, sent))
+            found.setdefault(episode, []).append(
+                SentNotice(stages[stage_id], status, reason, as_of, sent)
+            )
+    for notices_of_episode in found.values():
+        notices_of_episode.sort(key=lambda notice: notice.stage.position)
     return found
 
 
