@@ -539,7 +539,7 @@ def collections_run(
     switch = lock_collections_switch()
     result = RunResult(as_of=as_of, dry_run=dry_run, keep=keep, paused=switch.paused)
     calendar = china_calendar()
-    overdue = decisions.overdue_customers(as_of)
+    overdue, invoices = decisions.overdue_book(as_of)
     result.closed_episodes = _close_episodes(as_of, overdue)
     default = default_version()
     steps = decisions.steps_as_of(as_of, calendar)
@@ -555,7 +555,6 @@ def collections_run(
     versions = {
         v.pk: v for v in PolicyVersion.objects.select_related("policy").filter(pk__in=version_ids)
     }
-    invoices = decisions.overdue_invoice_numbers(as_of, set(by_customer))
     plans: list[SuspensionPlan] = []
     for chunk in batched(sorted(by_customer), CHUNK):
         ctx = Context(

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from cspbilling.collections import decisions
 from cspbilling.collections.models import Action
 from cspbilling.collections.tests.fixtures import run_day
 from cspbilling.invoicing.models import Invoice
@@ -43,3 +44,7 @@ def test_a_notice_states_what_is_owed_in_every_currency(
     assert (notice.amount_minor, notice.currency) == (106000, "CNY")
     [described] = [a for a in result.actions if a["action"] == "notify" and a["status"] == "done"]
     assert described["also_owed"] == {"USD": "212.00"}
+    # The run's one read of the book says what the single-customer read says.
+    overdue, numbers = decisions.overdue_book(FINAL)
+    assert overdue == decisions.overdue_customers(FINAL, customer_id=m.customer.pk)
+    assert numbers == {m.customer.pk: [cny.number, usd.number]}
