@@ -26,34 +26,6 @@ def _import(tmp_path, name: str, credit_seats: int, seats: int = 3) -> None:
     do_import_reconciliation_file(path=path, actor="t", invoice_id="D02005YFHI")
 
 
-@pytest.mark.django_db
-def test_a_credit_21vianet_makes_bigger_is_passed_on_to_the_customer(
-    tmp_path, make_customer, cloud
-):
-    make_customer("北京星辰科技有限公司", tenant_id=TENANT_A)
-    do_create_price_rule(
-        actor="t",
-        name="+10%",
-        method="percent",
-        percent="10",
-        tax_category=cloud,
-        effective_from=dt.date(2024, 1, 1),
-    )
-    _import(tmp_path, "v1.csv", credit_seats=-1)  # 301.50 charged, 100.50 credited
-    do_run_billing(period=FEBRUARY, actor="t")
-    [issued] = do_issue_invoices(
-        invoices=list(Invoice.objects.all()), actor="t", on=dt.date(2024, 3, 5)
-    )
-    assert issued.subtotal == Decimal("221.10")  # 331.65 - 110.55
-    _import(tmp_path, "v2.csv", credit_seats=-2)  # 21Vianet now credits 201.00
-
-    run = do_run_billing(period=FEBRUARY, actor="t")
-    assert run.summary["corrections"]["corrected_lines"] == 2  # a re-import: new line ids
-    # 100.50 more credit upstream, +10 %: the customer is owed 110.55 more (+6.63 VAT).
-    credit = CreditNote.objects.get(invoice=issued)
-    assert (credit.subtotal, credit.tax) == (Decimal("110.55"), Decimal("6.63"))
-
-
 def _issued(tmp_path, make_customer, cloud, *, credit_seats: int, seats: int = 3) -> Invoice:
     make_customer("北京星辰科技有限公司", tenant_id=TENANT_A)
     do_create_price_rule(
@@ -70,6 +42,21 @@ def _issued(tmp_path, make_customer, cloud, *, credit_seats: int, seats: int = 3
         invoices=list(Invoice.objects.all()), actor="t", on=dt.date(2024, 3, 5)
     )
     return issued
+
+
+@pytest.mark.django_db
+def test_a_credit_21vianet_makes_bigger_is_passed_on_to_the_customer(
+    tmp_path, make_customer, cloud
+):
+    issued = _issued(tmp_path, make_customer, cloud, credit_seats=-1)  # 301.50, 100.50 back
+    assert issued.subtotal == Decimal("221.10")  # 331.65 - 110.55
+    _import(tmp_path, "v2.csv", credit_seats=-2)  # 21Vianet now credits 201.00
+
+    run = do_run_billing(period=FEBRUARY, actor="t")
+    assert run.summary["corrections"]["corrected_lines"] == 2  # a re-import: new line ids
+    # 100.50 more credit upstream, +10 %: the customer is owed 110.55 more (+6.63 VAT).
+    credit = CreditNote.objects.get(invoice=issued)
+    assert (credit.subtotal, credit.tax) == (Decimal("110.55"), Decimal("6.63"))
 
 
 @pytest.mark.django_db
