@@ -182,7 +182,13 @@ def _describe(correction: Correction) -> str:
     )
 
 
-def _credit(invoice: Invoice, corrections: list[Correction], run: BillingRun, actor: str) -> int:
+def _credit(
+    invoice: Invoice,
+    corrections: list[Correction],
+    run: BillingRun,
+    actor: str,
+    not_passed_on: list[dict[str, str]],
+) -> int:
     """One draft credit note per issued invoice for the lines 21Vianet now bills less.
 
     A charge billed less is credited on its own line (up to what is left on it). A credit line
@@ -206,6 +212,11 @@ def _credit(invoice: Invoice, corrections: list[Correction], run: BillingRun, ac
         if share > 0:
             taken[pk] = taken.get(pk, 0) + share
             more_credit -= share
+    if more_credit > 0:  # staff read it on the run's page
+        rest = from_minor_units(more_credit, invoice.currency)
+        not_passed_on.append(
+            {"invoice": invoice.number, "amount": str(rest), "currency": invoice.currency}
+        )
     if not taken:
         return 0
     amounts = {pk: from_minor_units(minor, invoice.currency) for pk, minor in taken.items()}
@@ -287,8 +298,13 @@ def correct_issued_invoices(lines: PeriodLines, run: BillingRun, actor: str) -> 
             less[line.invoice].append(correction)
         elif correction.difference > 0:
             more[line.invoice].append(correction)
+    not_passed_on: list[dict[str, str]] = []  # credits bigger than their invoice can credit
+    credit_notes = sum(
+        _credit(inv, found, run, actor, not_passed_on) for inv, found in less.items()
+    )
     return {
         "corrected_lines": len(stale),
-        "credit_notes": sum(_credit(inv, found, run, actor) for inv, found in less.items()),
+        "credit_notes": credit_notes,
         "supplementary_invoices": sum(_supplement(inv, found, run) for inv, found in more.items()),
+        "credits_not_passed_on": not_passed_on,
     }

@@ -68,6 +68,7 @@ def test_a_corrected_invoice_becomes_a_credit_note_and_a_supplementary_invoice_f
         "corrected_lines": 3,
         "credit_notes": 1,
         "supplementary_invoices": 1,
+        "credits_not_passed_on": [],
     }
     issued.refresh_from_db()
     assert (issued.total_minor, issued.lines_count, issued.status) == (*before, "issued")

@@ -74,15 +74,23 @@ def test_a_credit_21vianet_makes_smaller_is_billed_as_a_supplement(tmp_path, mak
 
 @pytest.mark.django_db
 def test_a_credit_bigger_than_the_invoice_can_hold_credits_what_it_can_and_says_the_rest(
-    tmp_path, make_customer, cloud
+    tmp_path, make_customer, cloud, client_for, staff_users
 ):
     issued = _issued(tmp_path, make_customer, cloud, credit_seats=-1, seats=1)
     assert issued.subtotal == Decimal("0.00")  # 110.55 charged, 110.55 credited
     _import(tmp_path, "v2.csv", credit_seats=-3, seats=1)  # 221.10 more credit, +10 %
 
-    do_run_billing(period=FEBRUARY, actor="t")
+    run = do_run_billing(period=FEBRUARY, actor="t")
 
     # The invoice's one charge has 110.55 left to give back: credited; the rest is said.
     credit = CreditNote.objects.get(invoice=issued)
     assert credit.subtotal == Decimal("110.55")
     assert f"110.55 {issued.currency} more is owed than this invoice can credit" in credit.reason
+    # Finance reads it on the run's page, with what to do.
+    page = client_for(staff_users["finance"]).get(f"/console/invoices/runs/{run.pk}/")
+    text = " ".join(page.content.decode().split())
+    assert (
+        "Issued invoices 21Vianet corrected: 2 line(s) changed upstream; 1 credit note(s)" in text
+    )
+    assert "give it to the customer by hand" in text
+    assert f"{issued.number}: 110.55 {issued.currency}" in text
