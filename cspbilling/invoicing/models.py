@@ -358,21 +358,29 @@ class CreditNoteLine(models.Model):
         return f"{self.credit_note_id}: line {self.invoice_line_id}"
 
 
-class SettledUpstreamLine(models.Model):
-    """An upstream line whose money reached the customer outside billing (say, 21Vianet's credit
-    for an upheld escalation, given by the escalation's credit note): no billing run bills it;
-    each lists it as unbilled, "settled outside billing", and staff read `reason`. Once per line
-    (unique); only re-pointed, audited, when a re-issue replaced the line (`services/
-    settlements.py` writes it)."""
+class UpstreamLineRecord(models.Model):
+    """An upstream line billing treats apart, found again when 21Vianet re-issues its invoice
+    (its lines get new ids: `services/line_keys.py`). Once per line."""
 
     upstream_line_id = models.BigIntegerField(unique=True)
-    # What finds the line again when 21Vianet re-issues its invoice (its lines get new ids).
     upstream_invoice = models.ForeignKey(
         "upstream.UpstreamInvoice", on_delete=models.PROTECT, related_name="+"
     )
     line_key = models.JSONField(
         default=dict, help_text="Customer, subscription, offer, charge type and period, amount."
     )
+
+    class Meta:
+        abstract = True
+
+
+class SettledUpstreamLine(UpstreamLineRecord):
+    """An upstream line whose money reached the customer outside billing (say, 21Vianet's credit
+    for an upheld escalation, given by the escalation's credit note): no billing run bills it;
+    each lists it as unbilled, "settled outside billing", and staff read `reason`. Once per line
+    (unique); only re-pointed, audited, when a re-issue replaced the line (`services/
+    settlements.py` writes it)."""
+
     reason = models.CharField(
         max_length=300, help_text="How the customer got it, e.g. credited by credit note CN-…"
     )
@@ -396,7 +404,7 @@ class SettledUpstreamLine(models.Model):
         return f"{self.upstream_line_id}: {self.reason}"
 
 
-class HeldUpstreamLine(models.Model):
+class HeldUpstreamLine(UpstreamLineRecord):
     """An upstream line held out of billing while someone decides how it reaches the customer
     (say, a credit that may be 21Vianet's for an upheld escalation: finance checks it). No
     billing run bills it; each lists it as unbilled, "held for a decision", and staff read
@@ -404,13 +412,6 @@ class HeldUpstreamLine(models.Model):
     ordinary billing, replaced by a `SettledUpstreamLine` when it is settled; re-pointed,
     audited, when a re-issue replaced the line (`services/holds.py` writes it)."""
 
-    upstream_line_id = models.BigIntegerField(unique=True)
-    upstream_invoice = models.ForeignKey(
-        "upstream.UpstreamInvoice", on_delete=models.PROTECT, related_name="+"
-    )
-    line_key = models.JSONField(
-        default=dict, help_text="Customer, subscription, offer, charge type and period, amount."
-    )
     reason = models.CharField(
         max_length=300, help_text="Who decides what, e.g. waiting for finance: possibly …"
     )
