@@ -5,7 +5,7 @@ Two statements over every customer, whatever the size of the book:
 
 * `overdue_customers`: per customer, the oldest overdue invoice's due day and the overdue
   undisputed amount (open amount less credit notes, allocations and open dispute holds);
-* `pending_actions`: the same CTE, joined to each stage's cutoff day (the latest due day for
+* `pending_query`: the same CTE, joined to each stage's cutoff day (the latest due day for
   which the stage is reached by `as_of`, computed in Python from the China calendar), less the
   customers on a promise or an exemption, anti-joined on the action key (a UNIQUE index).
 """
@@ -181,56 +181,66 @@ class Pending:
     stage_id: int
     kind: str
     episode_id: int | None
+    position: int = 0  # the stage's
+    last_notice_position: int | None = None  # the customer's latest stage with a notice due
+    held_id: int | None = None  # the action held earlier in the episode, to decide again,
+    held_status: str = ""  # and its status and reason then
+    held_reason: str = ""
 
 
-def pending_actions(
+def pending_query(
     as_of: dt.date, steps: list[Step], default_version_id: int | None
-) -> list[Pending]:
-    """The actions of reached stages not yet settled in the customer's open episode."""
-    if not steps:
-        return []
+) -> tuple[str, list]:
+    """(SQL, parameters) of the actions of reached stages not yet settled in each customer's
+    open episode: customer, version, acknowledged, stage, position, kind, open episode (NULL
+    when none is open), the action held earlier to be decided again (NULL: none), and the
+    position of the customer's latest stage with a notice due (a notice of an earlier stage is
+    superseded by it)."""
     ops = connection.ops
     step_params: list = []
     for s in steps:
-        step_params += [s.version_id, s.stage_id, s.kind, ops.adapt_datefield_value(s.cutoff)]
-        step_params.append(s.min_minor)
+        step_params += [s.version_id, s.stage_id, s.position, s.kind]
+        step_params += [ops.adapt_datefield_value(s.cutoff), s.min_minor]
     cast = "CAST(%s AS date)" if connection.vendor == "postgresql" else "%s"
-    values = ", ".join([f"(%s, %s, %s, {cast}, %s)"] * len(steps))
+    values = ", ".join([f"(%s, %s, %s, %s, {cast}, %s)"] * len(steps))
     settled = ", ".join(f"'{s}'" for s in SETTLED_STATUSES)
     sql = f"""
         WITH {open_invoices_cte()},
-        steps(version_id, stage_id, kind, cutoff, min_minor) AS (VALUES {values}),
+        steps(version_id, stage_id, position, kind, cutoff, min_minor) AS (VALUES {values}),
+        acknowledged AS (
+            SELECT customer_id, version_id FROM (
+                SELECT customer_id, version_id, ROW_NUMBER() OVER (
+                    PARTITION BY customer_id ORDER BY acknowledged_at DESC, id DESC) AS latest
+                FROM {_t(Acknowledgement)}) k
+            WHERE latest = 1
+        ),
         collected AS (
-            SELECT o.customer_id, o.oldest_due, o.amount_minor,
-                   (SELECT a.version_id FROM {_t(Acknowledgement)} a
-                    WHERE a.customer_id = o.customer_id
-                    ORDER BY a.acknowledged_at DESC, a.id DESC LIMIT 1) AS ack_version
+            SELECT o.customer_id, o.oldest_due, o.amount_minor, k.version_id AS ack_version
             FROM overdue o
+            LEFT JOIN acknowledged k ON k.customer_id = o.customer_id
             WHERE NOT EXISTS (SELECT 1 FROM {_t(PromiseToPay)} p WHERE p.customer_id = o.customer_id
                               AND p.withdrawn_at IS NULL AND p.promised_on >= %s)
               AND NOT EXISTS (SELECT 1 FROM {_t(Exemption)} x WHERE x.customer_id = o.customer_id
                               AND x.revoked_at IS NULL AND x.expires_on >= %s)
+        ),
+        found AS (
+            SELECT DISTINCT c.customer_id, COALESCE(c.ack_version, %s) AS version_id,
+                   c.ack_version IS NOT NULL AS acknowledged, st.stage_id, st.position, st.kind,
+                   ep.id AS episode_id, a.id AS held_id, a.status AS held_status,
+                   a.reason AS held_reason
+            FROM collected c
+            JOIN steps st ON st.version_id = COALESCE(c.ack_version, %s)
+                         AND c.oldest_due <= st.cutoff AND c.amount_minor >= st.min_minor
+            LEFT JOIN {_t(Episode)} ep ON ep.customer_id = c.customer_id AND ep.closed_on IS NULL
+            LEFT JOIN {_t(Action)} a ON a.customer_id = c.customer_id AND a.episode_id = ep.id
+                                    AND a.stage_id = st.stage_id AND a.kind = st.kind
+            WHERE a.id IS NULL
+               OR NOT (a.status IN ({settled}) OR (a.status = 'held' AND {_WAITING}))
         )
-        SELECT c.customer_id, COALESCE(c.ack_version, %s), c.ack_version IS NOT NULL,
-               st.stage_id, st.kind, ep.id
-        FROM collected c
-        JOIN steps st ON st.version_id = COALESCE(c.ack_version, %s)
-                     AND c.oldest_due <= st.cutoff AND c.amount_minor >= st.min_minor
-        LEFT JOIN {_t(Episode)} ep ON ep.customer_id = c.customer_id AND ep.closed_on IS NULL
-        WHERE NOT EXISTS (
-            SELECT 1 FROM {_t(Action)} a
-            WHERE a.customer_id = c.customer_id AND a.episode_id = ep.id
-              AND a.stage_id = st.stage_id AND a.kind = st.kind
-              AND (a.status IN ({settled}) OR (a.status = 'held' AND {_WAITING}))
-        )
-        ORDER BY c.customer_id, st.stage_id
+        SELECT f.*, MAX(CASE WHEN f.kind = 'notify' THEN f.position END)
+                    OVER (PARTITION BY f.customer_id) AS last_notice_position
+        FROM found f
     """  # noqa: S608 (table names from the models; values are parameters)
     day = ops.adapt_datefield_value(as_of)
     params = [day, *step_params, day, day, default_version_id, default_version_id, day]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return [
-        Pending(int(cid), int(vid), bool(ack), int(sid), kind, epid)
-        for cid, vid, ack, sid, kind, epid in rows
-    ]
+    return sql, params

@@ -236,24 +236,52 @@ def update_rows(
     written = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            scratch = quote(f"update_{model._meta.db_table}")
-            names = ", ".join(quote(column) for column in (*columns, model._meta.pk.column))
+            scratch = f"update_{model._meta.db_table}"
+            written = fill_scratch_table(scratch, model, (*columns, model._meta.pk.column), rows)
+            assignments = ", ".join(f"{quote(c)} = u.{quote(c)}" for c in columns)
             cursor.execute(
-                f"CREATE TEMP TABLE {scratch} ON COMMIT DROP AS "  # noqa: S608
-                f"SELECT {names} FROM {table} WITH NO DATA"
+                f"UPDATE {table} t SET {assignments} FROM {quote(scratch)} u "  # noqa: S608
+                f"WHERE t.{pk} = u.{pk}"
             )
+            cursor.execute(f"DROP TABLE {quote(scratch)}")
+            return written
+        assignments = ", ".join(f"{quote(column)} = %s" for column in columns)
+        sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608
+        for batch in batched(rows, batch_size):
+            cursor.executemany(sql, batch)
+            written += len(batch)
+    return written
+
+
+def fill_scratch_table(
+    name: str,
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    batch_size: int = 5000,
+) -> int:
+    """A temporary table `name` of `columns`, each typed as `model`'s column of that name,
+    filled with `rows` (values as the columns store them, as for `copy_rows`): COPY on
+    PostgreSQL, executemany on SQLite. One left by an earlier statement of this connection is
+    replaced. Runs inside the caller's transaction; the caller drops it when done."""
+    quote = connection.ops.quote_name
+    table, scratch = quote(model._meta.db_table), quote(name)
+    names = ", ".join(quote(column) for column in columns)
+    written = 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {scratch}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {scratch} AS SELECT {names} FROM {table} WHERE 1 = 0"  # noqa: S608
+        )
+        if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {scratch} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
                     written += 1
-            assignments = ", ".join(f"{quote(c)} = u.{quote(c)}" for c in columns)
-            cursor.execute(
-                f"UPDATE {table} t SET {assignments} FROM {scratch} u WHERE t.{pk} = u.{pk}"  # noqa: S608
-            )
-            cursor.execute(f"DROP TABLE {scratch}")
             return written
-        assignments = ", ".join(f"{quote(column)} = %s" for column in columns)
-        sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608
+        placeholders = ", ".join(["%s"] * len(columns))
+        sql = f"INSERT INTO {scratch} ({names}) VALUES ({placeholders})"  # noqa: S608
         for batch in batched(rows, batch_size):
             cursor.executemany(sql, batch)
             written += len(batch)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from itertools import batched
+from functools import lru_cache, partial
+from itertools import batched, groupby
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection, transaction
@@ -41,6 +43,7 @@ from cspbilling.collections.notices import (
 )
 from cspbilling.collections.schedule import stage_day
 from cspbilling.collections.selectors import default_version
+from cspbilling.collections.services import staging
 from cspbilling.collections.services.reinstatement import (
     in_suspension_condition,
     reinstate_if_cleared,
@@ -78,11 +81,12 @@ class RunResult:
     paused: bool = False
     reinstated: list[int] = field(default_factory=list)
 
-    def add(self, description: dict[str, Any]) -> None:
+    def add(self, kind: str, status: str, describe: Callable[[], dict[str, Any]]) -> None:
+        """Count an action; describe it (`describe()`) only if it is among those kept."""
         self.total += 1
-        self.counts[f"{description['action']}:{description['status']}"] += 1
+        self.counts[f"{kind}:{status}"] += 1
         if self.keep is None or len(self.actions) < self.keep:
-            self.actions.append(description)
+            self.actions.append(describe())
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -110,21 +114,6 @@ def _close_episodes(as_of: dt.date, overdue: dict[int, decisions.Overdue]) -> in
     return len(cleared)
 
 
-def _episodes_for(pending: list[decisions.Pending], as_of: dt.date) -> dict[int, int]:
-    """Each pending customer's open episode, opened today for those that had none."""
-    known = {p.customer_id: p.episode_id for p in pending if p.episode_id}
-    missing = {p.customer_id for p in pending} - set(known)
-    if missing:
-        day = connection.ops.adapt_datefield_value(as_of)
-        copy_rows(Episode, ("customer_id", "opened_on"), ((cid, day) for cid in sorted(missing)))
-        known.update(
-            (cid, pk)
-            for cid, pk in Episode.objects.filter(closed_on=None).values_list("customer_id", "pk")
-            if cid in missing
-        )
-    return known
-
-
 @dataclass
 class Context:
     as_of: dt.date
@@ -142,6 +131,11 @@ class Context:
 
     def __post_init__(self) -> None:
         self.labels = {pk: version.label for pk, version in self.versions.items()}
+
+    def stage_at(self, version_id: int, position: int) -> Stage:
+        return next(
+            s for s in self.stages.values() if s.version_id == version_id and s.position == position
+        )
 
     def next_stage_day(self, stage: Stage, oldest_due: dt.date) -> dt.date | None:
         key = (stage.pk, oldest_due)  # thousands of customers share a due day
@@ -214,7 +208,8 @@ class NewAction:
     decided_at: dt.datetime | None = None
     possible_from: dt.date | None = None
     waiting_notice: Any = None  # a held suspension's notice: its message is `waiting_for`
-    pk = None  # not in the database yet
+    pk: int | None = None  # None: not in the database yet; else held earlier, decided again
+    before: tuple[str, str] | None = None  # held earlier: its (status, reason) then
 
     @property
     def stage_id(self) -> int:
@@ -238,37 +233,24 @@ def _new_action(ctx: Context, p: decisions.Pending, episode_id: int) -> NewActio
     )
 
 
-REFRESHED = ("invoice_refs", "amount_minor", "currency", "oldest_due_on", "as_of")
-
-
-def _action_for(ctx: Context, cid: int, episode: int, p: decisions.Pending, existing: dict):
-    """The action held earlier in this episode, brought up to date, or a new one."""
-    fresh = _new_action(ctx, p, episode)
-    action = existing.get((cid, episode, p.stage_id, p.kind))
-    if action is None:
-        return fresh
-    action.before = (action.status, action.reason)
-    for name in REFRESHED:
-        setattr(action, name, getattr(fresh, name))
-    action.status, action.reason = ActionStatus.DONE, ""  # decided afresh
+def _action_for(ctx: Context, p: decisions.Pending) -> NewAction:
+    """A new action, or the one held earlier in this episode (`p.held_id`) brought up to date
+    and decided afresh (an UPDATE, and no event if it is held again for the same reason)."""
+    action = _new_action(ctx, p, p.episode_id)
+    if p.held_id is not None:
+        action.pk, action.before = p.held_id, (p.held_status, p.held_reason)
     return action
 
 
-def _decide(ctx: Context, pending: list[decisions.Pending], episodes: dict[int, int]):
-    """Each pending action decided; returns (actions, suspension plans)."""
-    open_episodes = sorted({episodes[p.customer_id] for p in pending})
-    existing = {
-        (a.customer_id, a.episode_id, a.stage_id, a.kind): a
-        for a in Action.objects.filter(
-            status=ActionStatus.HELD, episode_id__in=open_episodes
-        ).select_related("stage")
-    }
+def _decide(ctx: Context, pending: list[decisions.Pending]):
+    """Each pending action left to Python decided (`staging` took the plain ones); returns
+    (actions, suspension plans)."""
     # The notices already sent in the episodes where a suspension is decided without a notice
     # of this run before it (one this run sends is the proof awaited; see below).
     notifying = {p.customer_id for p in pending if p.kind == ActionKind.NOTIFY}
     notices = notices_by_episode(
         {
-            episodes[p.customer_id]
+            p.episode_id
             for p in pending
             if p.kind == ActionKind.SUSPEND and p.customer_id not in notifying
         }
@@ -276,24 +258,16 @@ def _decide(ctx: Context, pending: list[decisions.Pending], episodes: dict[int, 
     by_customer: dict[int, list[decisions.Pending]] = defaultdict(list)
     for p in pending:
         by_customer[p.customer_id].append(p)
-    ordered = {
-        cid: sorted(
-            {(p.stage_id, p.kind): p for p in items}.values(),
-            key=lambda p: (ctx.stages[p.stage_id].position, p.kind),
-        )
-        for cid, items in by_customer.items()
-    }
     actions, plans = [], []
-    for cid, items in ordered.items():
-        to_notify = [p for p in items if p.kind == ActionKind.NOTIFY]
+    for cid, items in by_customer.items():  # each in stage order (staging.to_decide)
         decided: list[Action | NewAction] = []  # this customer's, this run
         for p in items:
             stage = ctx.stages[p.stage_id]
-            action = _action_for(ctx, cid, episodes[cid], p, existing)
+            action = _action_for(ctx, p)
             if p.kind == ActionKind.NOTIFY:
-                if p is not to_notify[-1]:
+                if p.position != p.last_notice_position:  # held earlier, superseded now
                     action.status = ActionStatus.SKIPPED
-                    later = ctx.stages[to_notify[-1].stage_id].code
+                    later = ctx.stage_at(stage.version_id, p.last_notice_position).code
                     action.reason = f"superseded by the later notice of stage {later}"
                 else:
                     _notify(ctx, action, stage)
@@ -337,19 +311,26 @@ def _amount_text(amount_minor: int, currency: str) -> str:
     return str(from_minor_units(amount_minor, currency))
 
 
-def _describe(action: Action, stage: Stage) -> dict[str, Any]:
+def _describe(
+    ctx: Context,
+    customer_id: int,
+    stage: Stage,
+    kind: str,
+    status: str,
+    reason: str,
+    acknowledged: bool,
+    suspensions: list[int],
+) -> dict[str, Any]:
+    """An action as the run's result and its audit event state it (the customer's amount and
+    invoices as the run read them, which is what the action records)."""
     return {
-        "customer": action.customer_id,
+        "customer": customer_id,
         "stage": stage.code,
-        "action": str(action.kind),
-        "status": str(action.status),
-        "reason": action.reason,
-        "policy_version": action.policy_version,
-        "acknowledged": action.acknowledged,
-        "invoices": action.invoice_refs,
-        "amount": _amount_text(action.amount_minor, action.currency),
-        "currency": action.currency,
-        "suspensions": action.suspension_ids,
+        "action": str(kind),
+        "status": str(status),
+        "reason": reason,
+        **_owed_of(ctx, customer_id, stage, acknowledged),
+        "suspensions": suspensions,
     }
 
 
@@ -494,38 +475,70 @@ def _contacts_of(ids: list[int]) -> dict[int, list[str]]:
     return contacts
 
 
-def _write(ctx: Context, actions: list[Action], result: RunResult) -> None:
-    """The decided actions, and an audit event per customer listing its actions of this run,
-    each with why. A held action held again for the same reason changed nothing: no write, no
-    event (a second run the same day inserts nothing)."""
+def _write(
+    ctx: Context,
+    actions: list[Action | NewAction],
+    result: RunResult,
+    inserted: list[tuple] = (),  # type: ignore[assignment]
+) -> None:
+    """The decided actions, and an audit event per customer listing its actions of this run
+    (`inserted`: those `staging` inserted, as its `INSERTED` rows), each with why, in stage
+    order. A held action held again for the same reason changed nothing: no write, no event (a
+    second run the same day inserts nothing)."""
     actions = [a for a in actions if getattr(a, "before", None) != (a.status, a.reason)]
     _save(actions, timezone.now())
-    by_customer: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    episode_of: dict[int, int | None] = {}
-    for a in actions:
-        description = _describe(a, ctx.stages[a.stage_id])
-        owed = ctx.overdue.get(a.customer_id)
-        if owed is not None and owed.also:
-            description["also_owed"] = {
-                c: str(from_minor_units(m, c)) for c, m in owed.also
-            }  # other currencies
-        by_customer[a.customer_id].append(description)
-        episode_of[a.customer_id] = a.episode_id
-        result.add(description)
-    record_events(
-        actor=ctx.actor,
-        events=[
+    entries = [
+        (a.customer_id, a.episode_id, a.stage_id, a.kind, a.status, a.reason, a.acknowledged,
+         a.suspension_ids)
+        for a in actions
+    ]  # fmt: skip
+    entries += [(*row, []) for row in inserted]
+    stages = ctx.stages
+    entries.sort(key=lambda e: (e[0], stages[e[2]].position, e[3]))
+    events = []
+    for cid, group in groupby(entries, key=itemgetter(0)):
+        rows = list(group)
+        episode, acknowledged = rows[0][1], rows[0][6]  # one episode, one version a run
+        actions_of = []
+        for _, _, stage_id, kind, status, reason, _, suspensions in rows:
+            stage = stages[stage_id]
+            actions_of.append(
+                {"stage": stage.code, "action": str(kind), "status": str(status),
+                 "reason": reason, "suspensions": suspensions}
+            )  # fmt: skip
+            result.add(
+                str(kind),
+                str(status),
+                partial(
+                    _describe, ctx, cid, stage, kind, status, reason, acknowledged, suspensions
+                ),
+            )
+        events.append(
             {
                 "action": AuditAction.COLLECTIONS_ACTION,
                 "object_type": "customer",
-                "object_id": customer_id,
-                "after": {"actions": described},
-                "context": {"as_of": ctx.as_of.isoformat(), "episode": episode_of[customer_id]},
+                "object_id": cid,
+                "after": {**_owed_of(ctx, cid, stage, acknowledged), "actions": actions_of},
+                "context": {"as_of": ctx.as_of.isoformat(), "episode": episode},
             }
-            for customer_id, described in by_customer.items()
-        ],
-        json_ready=True,  # _describe gives str, int, bool and lists of them
-    )
+        )
+    record_events(actor=ctx.actor, events=events, json_ready=True)  # str, int, bool, lists
+
+
+def _owed_of(ctx: Context, customer_id: int, stage: Stage, acknowledged: bool) -> dict[str, Any]:
+    """What a customer's actions of a run share, stated once in its audit event: the version
+    it is collected under, what it owes past due and which invoices."""
+    owed = ctx.overdue[customer_id]
+    shared = {
+        "policy_version": ctx.labels[stage.version_id],
+        "acknowledged": bool(acknowledged),
+        "invoices": ctx.invoices.get(customer_id, []),
+        "amount": _amount_text(owed.amount_minor, owed.currency),
+        "currency": owed.currency,
+    }
+    if owed.also:  # other currencies
+        shared["also_owed"] = {c: _amount_text(m, c) for c, m in owed.also}
+    return shared
 
 
 @transaction_step
@@ -543,20 +556,23 @@ def collections_run(
     result.closed_episodes = _close_episodes(as_of, overdue)
     default = default_version()
     steps = decisions.steps_as_of(as_of, calendar)
-    pending = decisions.pending_actions(as_of, steps, default.pk if default else None)
-    pending = [p for p in pending if p.customer_id in overdue]
-    episodes = _episodes_for(pending, as_of)
+    customers = staging.stage_pending(as_of, steps, default.pk if default else None)
+    staging.open_episodes(as_of)
+    staging.stage_owed((overdue[c] for c in customers), invoices)
     by_customer: dict[int, list[decisions.Pending]] = defaultdict(list)
-    for p in pending:
+    for p in staging.to_decide():
         by_customer[p.customer_id].append(p)
-    del pending
     version_ids = {s.version_id for s in steps}
     stages = {s.pk: s for s in Stage.objects.filter(version__in=version_ids)}
     versions = {
         v.pk: v for v in PolicyVersion.objects.select_related("policy").filter(pk__in=version_ids)
     }
+    labels = {pk: version.label for pk, version in versions.items()}
     plans: list[SuspensionPlan] = []
-    for chunk in batched(sorted(by_customer), CHUNK):
+    ctx = None
+    for chunk in batched(customers, CHUNK):
+        to_decide = [p for c in chunk for p in by_customer.get(c, ())]
+        notified = sorted({p.customer_id for p in to_decide if p.kind == ActionKind.NOTIFY})
         ctx = Context(
             as_of=as_of,
             actor=actor,
@@ -565,14 +581,18 @@ def collections_run(
             versions=versions,
             overdue=overdue,
             invoices=invoices,
-            contacts=_contacts_of(list(chunk)),
-            addressees=addressees(chunk),
+            contacts=_contacts_of(notified),
+            addressees=addressees(notified),
         )
-        actions, chunk_plans = _decide(ctx, [p for c in chunk for p in by_customer[c]], episodes)
+        inserted = staging.insert_plain_actions(
+            chunk[0], chunk[-1], labels=labels, as_of=as_of, now=timezone.now()
+        )
+        actions, chunk_plans = _decide(ctx, to_decide)
         _queue_notices(ctx)
         planned = {id(plan.action) for plan in chunk_plans}
-        _write(ctx, [a for a in actions if id(a) not in planned], result)
+        _write(ctx, [a for a in actions if id(a) not in planned], result, inserted)
         plans += chunk_plans
+    staging.drop_staging()
     if plans:
         result.breaker = apply_breaker(plans, as_of=as_of, paused=switch.paused, actor=actor)
         for plan in plans:

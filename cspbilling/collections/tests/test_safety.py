@@ -364,3 +364,50 @@ def test_a_payment_made_while_partner_center_had_not_confirmed_is_reinstated_by_
     assert len(result.reinstated) == 1
     assert sandbox_status(pc_sandbox, m) == "active"
     assert Suspension.objects.count() == 1
+
+
+def test_a_notice_held_for_want_of_an_address_is_superseded_by_the_next_stages_notice(
+    pc_settings, smtp_server, overdue_customer
+):
+    """The notices a catch-up supersedes are skipped in SQL; one held earlier (no address) and
+    superseded later is decided again in Python: both say which notice superseded them, the
+    customer receives one notice, and the audit event states the amount and invoices once."""
+    from cspbilling.collections.models import Stage
+    from cspbilling.collections.schedule import stage_day
+    from cspbilling.customers.models import BillingContact
+    from cspbilling.workdays.calendar import china_calendar
+
+    m, invoice = overdue_customer(DUE, email="ap@example.cn")
+    contacts = list(BillingContact.objects.filter(customer=m.customer).values())
+    BillingContact.objects.filter(customer=m.customer).delete()
+    second = Stage.objects.get(code="second-notice")
+    second_day = stage_day(DUE, second, china_calendar())
+    first = run_day(second_day)
+    assert sorted((a["stage"], a["action"], a["status"]) for a in first.actions) == [
+        ("reminder", "notify", "skipped"),
+        ("second-notice", "notify", "held"),
+        ("second-notice", "restrict", "done"),
+    ]
+    [reminder] = [a for a in first.actions if a["stage"] == "reminder"]
+    assert reminder["reason"] == "superseded by the later notice of stage second-notice"
+    assert smtp_server.received == []
+    BillingContact.objects.bulk_create(BillingContact(**row) for row in contacts)
+    final = run_day(FINAL)
+    assert sorted((a["stage"], a["action"], a["status"]) for a in final.actions) == [
+        ("final-notice", "escalate", "open"),
+        ("final-notice", "notify", "done"),
+        ("second-notice", "notify", "skipped"),
+    ]
+    held_before = Action.objects.get(customer=m.customer, stage=second, kind="notify")
+    assert held_before.status == ActionStatus.SKIPPED
+    assert held_before.reason == "superseded by the later notice of stage final-notice"
+    assert held_before.as_of == FINAL and held_before.invoice_refs == [invoice.number]
+    assert len(smtp_server.received) == 1
+    event = AuditEvent.objects.filter(action="collections.action").latest("id")
+    assert (event.after["invoices"], event.after["amount"]) == ([invoice.number], "1060.00")
+    assert event.after["policy_version"] == "Standard v1"
+    assert [(a["stage"], a["action"]) for a in event.after["actions"]] == [
+        ("second-notice", "notify"),
+        ("final-notice", "escalate"),
+        ("final-notice", "notify"),
+    ]

@@ -1,0 +1,167 @@
+"""A run's pending actions staged in a temporary table, and those that need no deciding one by
+one taken in SQL.
+
+`stage_pending` writes `decisions.pending_query`'s rows into `collections_run_pending` (one
+evaluation of the open-invoices CTE); `open_episodes` opens an episode for each customer without
+one; `insert_plain_actions` inserts, for a range of customers, the actions that need no deciding
+in Python: restrictions (done), escalations (open: a task for a person) and notices superseded by
+a later notice of the same run (skipped), when nothing was recorded for them in the episode. Each
+gets the customer's overdue amount, currency, oldest due day and invoices from
+`collections_run_owed` (filled from the book the run read). What is left (the notice sent,
+suspensions, actions held earlier and decided again) is read by `to_decide` and decided in Python.
+
+A catch-up decides hundreds of thousands of actions: two thirds of them this way, without a
+Python object, a description or a COPYed row each (see bench/RESULTS.md, session 8).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+
+from django.db import connection
+
+from cspbilling.collections import decisions
+from cspbilling.collections.models import Action, ActionKind, ActionStatus, Episode, Stage
+from cspbilling.core.bulk import fill_scratch_table
+
+PENDING = "collections_run_pending"
+OWED = "collections_run_owed"
+
+# The pending actions `insert_plain_actions` takes (the complement is decided in Python).
+_PLAIN = f"""(p.held_id IS NULL
+    AND (p.kind IN ('{ActionKind.RESTRICT}', '{ActionKind.ESCALATE}')
+         OR (p.kind = '{ActionKind.NOTIFY}' AND p.position < p.last_notice_position)))"""
+
+
+# A staged row's open episode: the one it was staged with, or the one opened for it today (by
+# the index of open episodes, rather than rewriting every staged row of a catch-up).
+_EPISODE = f"""COALESCE(p.episode_id, (SELECT e.id FROM {Episode._meta.db_table} e
+    WHERE e.customer_id = p.customer_id AND e.closed_on IS NULL))"""  # noqa: S608
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _analyze(cursor, table: str) -> None:
+    """PostgreSQL never analyses a temporary table by itself: without its statistics the
+    joins on it were planned as if it held a few rows."""
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {_q(table)}")
+
+
+def stage_pending(as_of: dt.date, steps: list[decisions.Step], default: int | None) -> list[int]:
+    """The run's pending actions into `collections_run_pending`; returns the customers that
+    have any, in order (none when no version is published)."""
+    drop_staging()
+    if not steps:
+        return []
+    sql, params = decisions.pending_query(as_of, steps, default)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE {_q(PENDING)} AS {sql}", params)
+        cursor.execute(f"CREATE INDEX {_q(PENDING + '_customer')} ON {_q(PENDING)} (customer_id)")
+        _analyze(cursor, PENDING)
+        cursor.execute(f"SELECT DISTINCT customer_id FROM {_q(PENDING)} ORDER BY customer_id")  # noqa: S608
+        return [int(row[0]) for row in cursor.fetchall()]
+
+
+def open_episodes(as_of: dt.date) -> int:
+    """An episode opened today for each staged customer that has no open one (the staged rows
+    keep a NULL: `_EPISODE` finds it). Returns how many were opened."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_q(Episode._meta.db_table)} (customer_id, opened_on, close_reason) "  # noqa: S608
+            f"SELECT DISTINCT customer_id, %s, '' FROM {_q(PENDING)} WHERE episode_id IS NULL",
+            [connection.ops.adapt_datefield_value(as_of)],
+        )
+        return max(cursor.rowcount, 0)
+
+
+def stage_owed(owed: Iterable[decisions.Overdue], invoices: dict[int, list[str]]) -> None:
+    """What each staged customer owes, as its actions record it, into `collections_run_owed`."""
+    day = connection.ops.adapt_datefield_value
+    fill_scratch_table(
+        OWED,
+        Action,
+        ("customer_id", "currency", "oldest_due_on", "amount_minor", "invoice_refs"),
+        (
+            (
+                o.customer_id,
+                o.currency,
+                day(o.oldest_due),
+                o.amount_minor,
+                json.dumps(invoices.get(o.customer_id, [])),
+            )
+            for o in owed
+        ),  # fmt: skip
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE UNIQUE INDEX {_q(OWED + '_customer')} ON {_q(OWED)} (customer_id)")
+        _analyze(cursor, OWED)
+
+
+def to_decide() -> list[decisions.Pending]:
+    """The staged actions `insert_plain_actions` does not take, by customer and stage."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT customer_id, version_id, acknowledged, stage_id, kind, "  # noqa: S608
+            f"{_EPISODE}, position, last_notice_position, held_id, held_status, held_reason "
+            f"FROM {_q(PENDING)} p WHERE NOT {_PLAIN} "
+            "ORDER BY customer_id, position, kind"
+        )
+        return [
+            decisions.Pending(int(c), int(v), bool(a), int(s), k, int(e), int(n), m, h, hs, hr)
+            for c, v, a, s, k, e, n, m, h, hs, hr in cursor.fetchall()
+        ]
+
+
+INSERTED = ("customer_id", "episode_id", "stage_id", "kind", "status", "reason", "acknowledged")
+
+
+def insert_plain_actions(
+    first: int, last: int, *, labels: dict[int, str], as_of: dt.date, now: dt.datetime
+) -> list[tuple]:
+    """The plain actions of the staged customers `first`..`last`, inserted in one statement;
+    returns them as rows of `INSERTED`. `labels`: each version's label, quoted on its actions."""
+    if not labels:
+        return []
+    ops = connection.ops
+    label_case = " ".join("WHEN %s THEN %s" for _ in labels)
+    label_params = [value for pk, label in labels.items() for value in (pk, label)]
+    status = (
+        f"CASE p.kind WHEN '{ActionKind.RESTRICT}' THEN '{ActionStatus.DONE}' "
+        f"WHEN '{ActionKind.ESCALATE}' THEN '{ActionStatus.OPEN}' "
+        f"ELSE '{ActionStatus.SKIPPED}' END"
+    )
+    reason = (
+        f"CASE WHEN p.kind = '{ActionKind.NOTIFY}' "
+        "THEN 'superseded by the later notice of stage ' || s.code ELSE '' END"
+    )
+    sql = f"""
+        INSERT INTO {_q(Action._meta.db_table)} (
+            customer_id, episode_id, stage_id, kind, status, reason, policy_version,
+            invoice_refs, amount_minor, currency, oldest_due_on, acknowledged, as_of,
+            suspension_ids, created_at, decided_at, decided_by)
+        SELECT p.customer_id, {_EPISODE}, p.stage_id, p.kind, {status}, {reason},
+               CASE p.version_id {label_case} END, o.invoice_refs, o.amount_minor, o.currency,
+               o.oldest_due_on, p.acknowledged, %s, '[]', %s, %s, ''
+        FROM {_q(PENDING)} p
+        JOIN {_q(OWED)} o ON o.customer_id = p.customer_id
+        LEFT JOIN {_q(Stage._meta.db_table)} s
+               ON s.version_id = p.version_id AND s.position = p.last_notice_position
+        WHERE p.customer_id BETWEEN %s AND %s AND {_PLAIN}
+        RETURNING {", ".join(INSERTED)}
+    """  # noqa: S608 (table names from the models; values are parameters)
+    moment = ops.adapt_datetimefield_value(now)
+    params = [*label_params, ops.adapt_datefield_value(as_of), moment, moment, first, last]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def drop_staging() -> None:
+    with connection.cursor() as cursor:
+        for table in (PENDING, OWED):
+            cursor.execute(f"DROP TABLE IF EXISTS {_q(table)}")
