@@ -557,11 +557,12 @@ def collections_run(
     default = default_version()
     steps = decisions.steps_as_of(as_of, calendar)
     customers = staging.stage_pending(as_of, steps, default.pk if default else None)
-    staging.open_episodes(as_of)
-    staging.stage_owed((overdue[c] for c in customers), invoices)
     by_customer: dict[int, list[decisions.Pending]] = defaultdict(list)
-    for p in staging.to_decide():
-        by_customer[p.customer_id].append(p)
+    if customers:  # none, or no version published: nothing was staged
+        staging.open_episodes(as_of)
+        staging.stage_owed((overdue[c] for c in customers), invoices)
+        for p in staging.to_decide():
+            by_customer[p.customer_id].append(p)
     version_ids = {s.version_id for s in steps}
     stages = {s.pk: s for s in Stage.objects.filter(version__in=version_ids)}
     versions = {

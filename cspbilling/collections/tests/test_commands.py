@@ -83,3 +83,14 @@ def test_run_lists_the_first_actions_and_counts_the_rest(
     assert "  … and 1 more (--json lists all)" in lines
     listed = json.loads(run("run", "--as-of", "2026-04-29", "--dry-run", "--json"))
     assert listed["total"] == 3 and len(listed["actions"]) == 3
+
+
+def test_a_run_before_any_policy_is_published_does_nothing_and_says_so(overdue_invoice) -> None:
+    """The scheduler runs every day, also on a new installation: with customers overdue and no
+    published policy, there is no stage to reach: no action, no episode, no error."""
+    from cspbilling.collections.models import Episode
+
+    overdue_invoice(dt.date(2026, 4, 28))
+    out = json.loads(run("run", "--as-of", "2026-06-30", "--json"))
+    assert (out["total"], out["actions"]) == (0, [])
+    assert not Action.objects.exists() and not Episode.objects.exists()
