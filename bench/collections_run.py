@@ -258,9 +258,18 @@ def writes(since: list[str] | None = None) -> None:
                         .replace('INDEX "', 'INDEX "w_')
                         .replace(f" {table} ", f" {copy} ")
                     )
-            else:
+            else:  # LIKE leaves the foreign keys out: the run pays their checks, so the copy too
                 cursor.execute(f"CREATE TABLE {copy} (LIKE {table} INCLUDING ALL)")
+                cursor.execute(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = %s::regclass AND contype = 'f'",
+                    [table],
+                )
+                for name, definition in cursor.fetchall():
+                    cursor.execute(f'ALTER TABLE {copy} ADD CONSTRAINT "w_{name}" {definition}')
         with transaction.atomic():
+            if not sqlite:  # checked as each statement ends: this transaction is rolled back
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # where the run's commit checks
             start = time.perf_counter()
             for table, rows in loaded.items():
                 if not rows:

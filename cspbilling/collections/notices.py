@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from django.conf import settings
+from django.db.models import Expression
 from django.utils import formats, translation
 from django.utils.translation import gettext
 
@@ -39,12 +40,14 @@ class Addressee(NamedTuple):
     name: str
 
 
-def addressees(customer_ids: Iterable[int]) -> dict[int, Addressee]:
+def addressees(customer_ids: Iterable[int] | Expression) -> dict[int, Addressee]:
+    """Each customer's; `customer_ids` may be an SQL expression that selects them."""
+    ids = customer_ids if isinstance(customer_ids, Expression) else list(customer_ids)
     return {
         pk: Addressee(language if language in LANGUAGES else "zh-hans", legal or company)
-        for pk, language, legal, company in Customer.objects.filter(
-            pk__in=list(customer_ids)
-        ).values_list("pk", "language", "legal_name", "company_name")
+        for pk, language, legal, company in Customer.objects.filter(pk__in=ids).values_list(
+            "pk", "language", "legal_name", "company_name"
+        )
     }
 
 

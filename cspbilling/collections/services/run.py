@@ -11,14 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache
 from itertools import batched, groupby
 from operator import itemgetter
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Expression
 from django.utils import timezone
 
 from cspbilling.audit.actions import AuditAction
@@ -81,12 +82,11 @@ class RunResult:
     paused: bool = False
     reinstated: list[int] = field(default_factory=list)
 
-    def add(self, kind: str, status: str, describe: Callable[[], dict[str, Any]]) -> None:
-        """Count an action; describe it (`describe()`) only if it is among those kept."""
+    def count(self, kind: str, status: str) -> bool:
+        """Count an action; whether it is among those described (`actions`)."""
         self.total += 1
         self.counts[f"{kind}:{status}"] += 1
-        if self.keep is None or len(self.actions) < self.keep:
-            self.actions.append(describe())
+        return self.keep is None or len(self.actions) < self.keep
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -408,6 +408,9 @@ def _save(actions: list[Action | NewAction], now: dt.datetime) -> None:
             if a.pk is None
         ),
     )
+    held_earlier = [a for a in actions if a.pk is not None]
+    if not held_earlier:  # a catch-up's first run: nothing to update (a scratch table spared)
+        return
     update_rows(
         Action,
         UPDATED_COLUMNS,
@@ -427,8 +430,7 @@ def _save(actions: list[Action | NewAction], now: dt.datetime) -> None:
                 moment,
                 a.pk,
             )  # fmt: skip
-            for a in actions
-            if a.pk is not None
+            for a in held_earlier
         ),
     )
 
@@ -462,7 +464,10 @@ def _reinstate_cleared(
 CHUNK = 2000  # customers decided and written at a time: the run's memory stays bounded
 
 
-def _contacts_of(ids: list[int]) -> dict[int, list[str]]:
+def _contacts_of(ids: Iterable[int] | Expression) -> dict[int, list[str]]:
+    """Each customer's billing addresses, primary first. `ids`: the customers, or an SQL
+    expression that selects them (a run's: `staging.notified`)."""
+    ids = ids if isinstance(ids, Expression) else list(ids)
     contacts: dict[int, list[str]] = defaultdict(list)
     for cid, email in (
         BillingContact.objects.exclude(email="")
@@ -506,13 +511,10 @@ def _write(
                 {"stage": stage.code, "action": str(kind), "status": str(status),
                  "reason": reason, "suspensions": suspensions}
             )  # fmt: skip
-            result.add(
-                str(kind),
-                str(status),
-                partial(
-                    _describe, ctx, cid, stage, kind, status, reason, acknowledged, suspensions
-                ),
-            )
+            if result.count(kind, status):
+                result.actions.append(
+                    _describe(ctx, cid, stage, kind, status, reason, acknowledged, suspensions)
+                )
         events.append(
             {
                 "action": AuditAction.COLLECTIONS_ACTION,
@@ -573,7 +575,7 @@ def collections_run(
     ctx = None
     for chunk in batched(customers, CHUNK):
         to_decide = [p for c in chunk for p in by_customer.get(c, ())]
-        notified = sorted({p.customer_id for p in to_decide if p.kind == ActionKind.NOTIFY})
+        notified = staging.notified(chunk[0], chunk[-1])
         ctx = Context(
             as_of=as_of,
             actor=actor,

@@ -21,6 +21,7 @@ import json
 from collections.abc import Iterable
 
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
 from cspbilling.collections import decisions
 from cspbilling.collections.models import Action, ActionKind, ActionStatus, Episode, Stage
@@ -60,6 +61,8 @@ def stage_pending(as_of: dt.date, steps: list[decisions.Step], default: int | No
         return []
     sql, params = decisions.pending_query(as_of, steps, default)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # its sorts (DISTINCT, the window) in memory
+            cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(f"CREATE TEMP TABLE {_q(PENDING)} AS {sql}", params)
         cursor.execute(f"CREATE INDEX {_q(PENDING + '_customer')} ON {_q(PENDING)} (customer_id)")
         _analyze(cursor, PENDING)
@@ -159,6 +162,16 @@ def insert_plain_actions(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def notified(first: int, last: int) -> RawSQL:
+    """The staged customers `first`..`last` that have a notice to decide, as an expression to
+    filter on (`pk__in`): not thousands of ids sent back to the database in a list."""
+    return RawSQL(  # noqa: S611 (a constant table name; values are parameters)
+        f"SELECT customer_id FROM {_q(PENDING)} WHERE kind = %s "  # noqa: S608
+        "AND customer_id BETWEEN %s AND %s",
+        (str(ActionKind.NOTIFY), first, last),
+    )
 
 
 def drop_staging() -> None:

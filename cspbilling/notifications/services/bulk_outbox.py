@@ -113,11 +113,25 @@ MESSAGE_COLUMNS = (
 
 
 def _existing(keys: list[str]) -> dict[str, int]:
+    """The messages already queued under these keys. PostgreSQL gets each chunk as one array
+    parameter (`= ANY`): as an IN list of 500 parameters, the driver's parsing of each query
+    cost a 50,000-notice run 0.6 s."""
     found: dict[str, int] = {}
-    for chunk in batched(keys, KEYS_PER_QUERY):
-        rows = OutboundMessage.objects.filter(idempotency_key__in=chunk).values_list(
-            "idempotency_key", "id", "kind"
-        )
+    table = connection.ops.quote_name(OutboundMessage._meta.db_table)
+    postgres = connection.vendor == "postgresql"
+    for chunk in batched(keys, 5000 if postgres else KEYS_PER_QUERY):
+        if postgres:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT idempotency_key, id, kind FROM {table} "  # noqa: S608
+                    "WHERE idempotency_key = ANY(%s)",
+                    [list(chunk)],
+                )
+                rows = cursor.fetchall()
+        else:
+            rows = OutboundMessage.objects.filter(idempotency_key__in=chunk).values_list(
+                "idempotency_key", "id", "kind"
+            )
         for key, pk, kind in rows:
             if kind != MessageKind.EMAIL:
                 raise OutboxError(f"idempotency_key {key!r} is already used by {kind} #{pk}")
