@@ -40,12 +40,18 @@ class Addressee(NamedTuple):
     name: str
 
 
-def addressees(customer_ids: Iterable[int] | Expression) -> dict[int, Addressee]:
-    """Each customer's; `customer_ids` may be an SQL expression that selects them."""
+def addressees(
+    customer_ids: Iterable[int] | Expression, *, within: tuple[int, int] | None = None
+) -> dict[int, Addressee]:
+    """Each customer's; `customer_ids` may be an SQL expression that selects them, `within`
+    the range of ids they are in (the database then reads only that range)."""
     ids = customer_ids if isinstance(customer_ids, Expression) else list(customer_ids)
+    customers = Customer.objects.filter(pk__in=ids)
+    if within is not None:
+        customers = customers.filter(pk__range=within)
     return {
         pk: Addressee(language if language in LANGUAGES else "zh-hans", legal or company)
-        for pk, language, legal, company in Customer.objects.filter(pk__in=ids).values_list(
+        for pk, language, legal, company in customers.values_list(
             "pk", "language", "legal_name", "company_name"
         )
     }

@@ -248,13 +248,16 @@ def _decide(ctx: Context, pending: list[decisions.Pending]):
     # The notices already sent in the episodes where a suspension is decided without a notice
     # of this run before it (one this run sends is the proof awaited; see below).
     notifying = {p.customer_id for p in pending if p.kind == ActionKind.NOTIFY}
-    notices = notices_by_episode(
-        {
-            p.episode_id
-            for p in pending
-            if p.kind == ActionKind.SUSPEND and p.customer_id not in notifying
-        }
-    )
+    reading = [
+        p.customer_id
+        for p in pending
+        if p.kind == ActionKind.SUSPEND and p.customer_id not in notifying
+    ]
+    notices = (
+        notices_by_episode(staging.suspending_episodes(min(reading), max(reading)))
+        if reading
+        else {}
+    )  # (those of the chunk's other suspensions too: one query, not lists of episodes)
     by_customer: dict[int, list[decisions.Pending]] = defaultdict(list)
     for p in pending:
         by_customer[p.customer_id].append(p)
@@ -464,16 +467,19 @@ def _reinstate_cleared(
 CHUNK = 2000  # customers decided and written at a time: the run's memory stays bounded
 
 
-def _contacts_of(ids: Iterable[int] | Expression) -> dict[int, list[str]]:
+def _contacts_of(
+    ids: Iterable[int] | Expression, *, within: tuple[int, int] | None = None
+) -> dict[int, list[str]]:
     """Each customer's billing addresses, primary first. `ids`: the customers, or an SQL
-    expression that selects them (a run's: `staging.notified`)."""
+    expression that selects them (a run's: `staging.notified`); `within`: the range of ids
+    they are in (so that the database reads only that range of contacts)."""
     ids = ids if isinstance(ids, Expression) else list(ids)
     contacts: dict[int, list[str]] = defaultdict(list)
-    for cid, email in (
-        BillingContact.objects.exclude(email="")
-        .filter(customer_id__in=ids)
-        .order_by("customer_id", "-is_primary", "id")
-        .values_list("customer_id", "email")
+    chosen = BillingContact.objects.exclude(email="").filter(customer_id__in=ids)
+    if within is not None:
+        chosen = chosen.filter(customer_id__gte=within[0], customer_id__lte=within[1])
+    for cid, email in chosen.order_by("customer_id", "-is_primary", "id").values_list(
+        "customer_id", "email"
     ):
         if email not in contacts[cid]:
             contacts[cid].append(email)
@@ -584,8 +590,8 @@ def collections_run(
             versions=versions,
             overdue=overdue,
             invoices=invoices,
-            contacts=_contacts_of(notified),
-            addressees=addressees(notified),
+            contacts=_contacts_of(notified, within=(chunk[0], chunk[-1])),
+            addressees=addressees(notified, within=(chunk[0], chunk[-1])),
         )
         inserted = staging.insert_plain_actions(
             chunk[0], chunk[-1], labels=labels, as_of=as_of, now=timezone.now()

@@ -36,10 +36,10 @@ _PLAIN = f"""(p.held_id IS NULL
          OR (p.kind = '{ActionKind.NOTIFY}' AND p.position < p.last_notice_position)))"""
 
 
-# A staged row's open episode: the one it was staged with, or the one opened for it today (by
-# the index of open episodes, rather than rewriting every staged row of a catch-up).
-_EPISODE = f"""COALESCE(p.episode_id, (SELECT e.id FROM {Episode._meta.db_table} e
-    WHERE e.customer_id = p.customer_id AND e.closed_on IS NULL))"""  # noqa: S608
+# A staged row's open episode: the one it was staged with or the one opened for it today,
+# joined (by the index of open episodes; rewriting every staged row of a catch-up cost more).
+_EPISODE_JOIN = f"""JOIN {Episode._meta.db_table} e
+    ON e.customer_id = p.customer_id AND e.closed_on IS NULL"""
 
 
 def _q(name: str) -> str:
@@ -72,7 +72,7 @@ def stage_pending(as_of: dt.date, steps: list[decisions.Step], default: int | No
 
 def open_episodes(as_of: dt.date) -> int:
     """An episode opened today for each staged customer that has no open one (the staged rows
-    keep a NULL: `_EPISODE` finds it). Returns how many were opened."""
+    keep a NULL: `_EPISODE_JOIN` finds it). Returns how many were opened."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_q(Episode._meta.db_table)} (customer_id, opened_on, close_reason) "  # noqa: S608
@@ -109,10 +109,10 @@ def to_decide() -> list[decisions.Pending]:
     """The staged actions `insert_plain_actions` does not take, by customer and stage."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT customer_id, version_id, acknowledged, stage_id, kind, "  # noqa: S608
-            f"{_EPISODE}, position, last_notice_position, held_id, held_status, held_reason "
-            f"FROM {_q(PENDING)} p WHERE NOT {_PLAIN} "
-            "ORDER BY customer_id, position, kind"
+            "SELECT p.customer_id, p.version_id, p.acknowledged, p.stage_id, p.kind, e.id, "  # noqa: S608
+            "p.position, p.last_notice_position, p.held_id, p.held_status, p.held_reason "
+            f"FROM {_q(PENDING)} p {_EPISODE_JOIN} WHERE NOT {_PLAIN} "
+            "ORDER BY p.customer_id, p.position, p.kind"
         )
         return [
             decisions.Pending(int(c), int(v), bool(a), int(s), k, int(e), int(n), m, h, hs, hr)
@@ -147,10 +147,11 @@ def insert_plain_actions(
             customer_id, episode_id, stage_id, kind, status, reason, policy_version,
             invoice_refs, amount_minor, currency, oldest_due_on, acknowledged, as_of,
             suspension_ids, created_at, decided_at, decided_by)
-        SELECT p.customer_id, {_EPISODE}, p.stage_id, p.kind, {status}, {reason},
+        SELECT p.customer_id, e.id, p.stage_id, p.kind, {status}, {reason},
                CASE p.version_id {label_case} END, o.invoice_refs, o.amount_minor, o.currency,
                o.oldest_due_on, p.acknowledged, %s, '[]', %s, %s, ''
         FROM {_q(PENDING)} p
+        {_EPISODE_JOIN}
         JOIN {_q(OWED)} o ON o.customer_id = p.customer_id
         LEFT JOIN {_q(Stage._meta.db_table)} s
                ON s.version_id = p.version_id AND s.position = p.last_notice_position
@@ -171,6 +172,16 @@ def notified(first: int, last: int) -> RawSQL:
         f"SELECT customer_id FROM {_q(PENDING)} WHERE kind = %s "  # noqa: S608
         "AND customer_id BETWEEN %s AND %s",
         (str(ActionKind.NOTIFY), first, last),
+    )
+
+
+def suspending_episodes(first: int, last: int) -> RawSQL:
+    """The open episodes of the staged customers `first`..`last` that have a suspension to
+    decide (opened before today: a new one has no earlier notice), as an expression."""
+    return RawSQL(  # noqa: S611 (a constant table name; values are parameters)
+        f"SELECT episode_id FROM {_q(PENDING)} WHERE kind = %s "  # noqa: S608
+        "AND customer_id BETWEEN %s AND %s AND episode_id IS NOT NULL",
+        (str(ActionKind.SUSPEND), first, last),
     )
 
 
