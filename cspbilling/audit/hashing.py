@@ -67,9 +67,18 @@ def event_hash_of_texts(
     """`event_hash` when before, after and context are given as their `plain_json` texts (a
     bulk job stores the same texts): the body is the same bytes, its keys in sorted order."""
     body = (
-        f'{{"action":{plain_json(action)},"actor":{plain_json(actor)},"after":{after},'
+        f'{{"action":{_string(action)},"actor":{_string(actor)},"after":{after},'
         f'"at":"{occurred_at.isoformat(timespec="microseconds")}","before":{before},'
-        f'"context":{context},"id":{plain_json(object_id)},"prev":{plain_json(prev_hash)},'
-        f'"type":{plain_json(object_type)}}}'
+        f'"context":{context},"id":{_string(object_id)},"prev":{_string(prev_hash)},'
+        f'"type":{_string(object_type)}}}'
     )
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _string(value: str) -> str:
+    """`plain_json` of a string: quoted as it is when it holds nothing JSON escapes (a quote,
+    a backslash, a control character), as ids, hashes and action names do (five per event: a
+    bulk job's quarter of a million encoder calls)."""
+    if value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    return plain_json(value)

@@ -188,8 +188,14 @@ _json = st.recursive(
 )
 
 
-@given(before=_json, after=_json, context=st.dictionaries(st.text(), _json, max_size=3))
-def test_the_bulk_hash_of_texts_is_the_hash_of_the_values(before, after, context):
+@given(
+    before=_json,
+    after=_json,
+    context=st.dictionaries(st.text(), _json, max_size=3),
+    actor=st.text() | st.just('财务 "one"'),
+    object_id=st.text() | st.just("42\n") | st.integers(min_value=0).map(str),
+)
+def test_the_bulk_hash_of_texts_is_the_hash_of_the_values(before, after, context, actor, object_id):
     # Bulk jobs hash the texts they store; verification hashes the values read back.
     import datetime as dt
 
@@ -198,10 +204,10 @@ def test_the_bulk_hash_of_texts_is_the_hash_of_the_values(before, after, context
     fields = {
         "prev_hash": "0" * 64,
         "occurred_at": dt.datetime(2026, 11, 25, 3, 4, 5, 6, tzinfo=dt.UTC),
-        "actor": '财务 "one"',
+        "actor": actor,
         "action": "collections.action",
         "object_type": "customer",
-        "object_id": "42\n",
+        "object_id": object_id,
     }
     assert event_hash_of_texts(
         **fields, before=plain_json(before), after=plain_json(after), context=plain_json(context)

@@ -505,7 +505,8 @@ def _write(
     ]  # fmt: skip
     entries += [(*row, []) for row in inserted]
     stages = ctx.stages
-    entries.sort(key=lambda e: (e[0], stages[e[2]].position, e[3]))
+    position = {pk: stage.position for pk, stage in stages.items()}
+    entries.sort(key=lambda e: (e[0], position[e[2]], e[3]))
     events = []
     for cid, group in groupby(entries, key=itemgetter(0)):
         rows = list(group)
