@@ -70,6 +70,7 @@ class AuditAction(StrEnum):
     PRICE_RULE_CHANGED = "price_rule.changed"
     BILLING_RUN_COMPLETED = "billing_run.completed"
     INVOICE_ISSUED = "invoice.issued"
+    INVOICE_DISCARDED = "invoice.discarded"
     CREDIT_NOTE_DRAFTED = "credit_note.drafted"
     CREDIT_NOTE_ISSUED = "credit_note.issued"
     CREDIT_NOTE_DISCARDED = "credit_note.discarded"

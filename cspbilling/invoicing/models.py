@@ -100,6 +100,7 @@ class BillingRun(TrackedRun):
 class InvoiceStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     ISSUED = "issued", "Issued"
+    DISCARDED = "discarded", "Discarded"  # a supplementary draft finance chose not to bill
 
 
 class Invoice(models.Model):
@@ -110,7 +111,7 @@ class Invoice(models.Model):
     period = models.DateField(help_text="The first day of the billed month.")
     currency = models.CharField(max_length=3)
     status = models.CharField(
-        max_length=8, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT
+        max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT
     )
     number = models.CharField(max_length=32, null=True, blank=True, unique=True)
     billing_run = models.ForeignKey(BillingRun, on_delete=models.PROTECT, related_name="invoices")

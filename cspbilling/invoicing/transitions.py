@@ -2,7 +2,7 @@
 (corrections are credit notes); a credit note is issued or discarded; a fapiao is requested,
 issued, and red-lettered once red-letter fapiaos reverse it whole.
 
-    invoice       draft ──▶ issued
+    invoice       draft ──▶ issued | discarded (a supplementary draft only: see services)
     credit note   draft ──▶ issued | discarded
     fapiao        requested ──▶ issued ──▶ red_lettered
 """
@@ -23,7 +23,9 @@ from cspbilling.invoicing.models import (
 )
 
 S = InvoiceStatus
-MACHINE = StateMachine("invoice", {S.DRAFT: {S.ISSUED}, S.ISSUED: set()})
+MACHINE = StateMachine(
+    "invoice", {S.DRAFT: {S.ISSUED, S.DISCARDED}, S.ISSUED: set(), S.DISCARDED: set()}
+)
 C = CreditNoteStatus
 CREDIT_NOTE = StateMachine(
     "credit note", {C.DRAFT: {C.ISSUED, C.DISCARDED}, C.ISSUED: set(), C.DISCARDED: set()}
@@ -39,6 +41,10 @@ def issue(invoice: Invoice, *, number: str, on: dt.date, payment_terms_days: int
     invoice.number = number
     invoice.issued_on = on
     invoice.due_on = on + dt.timedelta(days=payment_terms_days)
+
+
+def discard(invoice: Invoice) -> None:
+    MACHINE.move(invoice, S.DISCARDED)
 
 
 def issue_credit_note(note: CreditNote, *, number: str, on: dt.date) -> None:

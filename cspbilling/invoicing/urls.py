@@ -14,6 +14,11 @@ urlpatterns = [
     path("invoices/issue/", views.issue_drafts, name="issue_drafts"),
     path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path(
+        "invoices/<int:pk>/discard/",
+        views.discard_supplementary_invoice,
+        name="discard_supplementary_invoice",
+    ),
     path("invoices/<int:pk>/lines/<int:line_pk>/", views.line_trace, name="line_trace"),
     path("invoices/<int:pk>/credit/", credit_views.credit_invoice, name="credit_invoice"),
     path("invoices/<int:pk>/fapiao/", credit_views.request_fapiao, name="request_fapiao"),

@@ -20,6 +20,7 @@ from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES, require_rol
 from cspbilling.customers.models import Customer, CustomerGroup
 from cspbilling.customers.services import do_assign_customer_group, do_create_customer_group
 from cspbilling.invoicing import selectors
+from cspbilling.invoicing.credit_forms import DiscardForm
 from cspbilling.invoicing.credit_views import invoice_credit_context
 from cspbilling.invoicing.forms import (
     AssignGroupForm,
@@ -41,7 +42,9 @@ from cspbilling.invoicing.price_rules import rule_specificity
 from cspbilling.invoicing.services import (
     BillingRunBusy,
     IssueError,
+    SupplementError,
     do_create_price_rule,
+    do_discard_supplementary_invoice,
     do_end_price_rule,
     do_fail_abandoned_billing_runs,
     do_issue_invoices,
@@ -245,6 +248,25 @@ def issue_drafts(request: HttpRequest) -> HttpResponse:
     if len(issued) == 1:
         return redirect("invoicing:invoice_detail", pk=issued[0].pk)
     return redirect("invoicing:invoice_list")
+
+
+@require_POST
+@require_roles(*MONEY_ROLES)
+def discard_supplementary_invoice(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(selectors.invoices(), pk=pk)
+    form = DiscardForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the customer is not billed the supplementary invoice.")
+        return redirect("invoicing:invoice_detail", pk=invoice.pk)
+    try:
+        do_discard_supplementary_invoice(
+            invoice=invoice, reason=form.cleaned_data["reason"], actor=request.user.username
+        )
+    except SupplementError as refusal:
+        messages.error(request, f"Not discarded: {refusal}.")
+    else:
+        messages.success(request, "Supplementary invoice discarded: the customer is not billed it.")
+    return redirect("invoicing:invoice_detail", pk=invoice.pk)
 
 
 @require_roles(*READ_ROLES)

@@ -13,6 +13,7 @@ from ninja.errors import HttpError
 
 from cspbilling.accounts.permissions import MONEY_ROLES, READ_ROLES
 from cspbilling.api.common import ERRORS, WRITE_ERRORS, actor, is_portal, require_roles
+from cspbilling.api.schemas.credit_notes import DiscardIn
 from cspbilling.api.schemas.invoicing import (
     BillingRunAccepted,
     BillingRunIn,
@@ -30,6 +31,8 @@ from cspbilling.invoicing.pdf.render import render_invoice_pdf
 from cspbilling.invoicing.services import (
     BillingRunBusy,
     IssueError,
+    SupplementError,
+    do_discard_supplementary_invoice,
     do_fail_abandoned_billing_runs,
     do_issue_invoices,
     do_request_billing_run,
@@ -61,6 +64,7 @@ def _invoice_out(invoice: Invoice, extras: dict[str, Any] | None = None) -> dict
     return {
         **selectors.invoice_row(invoice),
         "customer_tenant_id": invoice.customer.tenant_id,
+        "corrects": invoice.corrects_id,
         "credited": str(from_minor_units(extras["credited_minor"], invoice.currency)),
         "fapiao": None
         if fapiao is None
@@ -79,7 +83,8 @@ def list_invoices(
     limit: int = Query(50, ge=1, le=200),
     offset: int = Query(0, ge=0, le=1_000_000),
     period: str | None = ANY_PERIOD,
-    status: Literal["draft", "issued"] | None = ANY_STATUS,  # not the enum: upstream has one
+    # Not the enum: upstream has one of that name.
+    status: Literal["draft", "issued", "discarded"] | None = ANY_STATUS,
 ):
     """Invoices by month and number."""
     qs = _visible(request)
@@ -116,6 +121,21 @@ def issue_invoices(request: HttpRequest, payload: IssueIn):
 @router.get("/invoices/{invoice_id}", response={200: CustomerInvoiceOut, **ERRORS})
 def get_invoice(request: HttpRequest, invoice_id: int):
     return _invoice_out(_invoice(request, invoice_id))
+
+
+@router.post("/invoices/{invoice_id}/discard", response={200: CustomerInvoiceOut, **WRITE_ERRORS})
+def discard_supplementary_invoice(request: HttpRequest, invoice_id: int, payload: DiscardIn):
+    """A supplementary draft the customer is not billed (21Vianet's correction is absorbed).
+    409 for any other invoice (a month's own draft is rebuilt by each billing run)."""
+    require_roles(request, MONEY_ROLES)
+    invoice = _invoice(request, invoice_id)
+    try:
+        invoice = do_discard_supplementary_invoice(
+            invoice=invoice, reason=payload.reason, actor=actor(request)
+        )
+    except SupplementError as exc:
+        raise HttpError(409, str(exc)) from None
+    return _invoice_out(invoice)
 
 
 @router.get("/invoices/{invoice_id}/lines", response={200: list[CustomerInvoiceLineOut], **ERRORS})

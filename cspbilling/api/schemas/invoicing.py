@@ -96,7 +96,10 @@ class CustomerInvoiceOut(Schema):
     customer_tenant_id: UUID
     customer_name: str
     period: str = Field(description="The billed month, YYYY-MM.")
-    status: Literal["draft", "issued"]
+    status: Literal["draft", "issued", "discarded"]
+    corrects: int | None = Field(
+        description="On a supplementary invoice: the id of the issued invoice it adds to."
+    )
     issued_on: dt.date | None
     due_on: dt.date | None
     subtotal: str

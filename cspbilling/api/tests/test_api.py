@@ -175,6 +175,7 @@ def test_openapi_schema_is_served_and_valid():
         "/api/v1/invoices/{invoice_id}",
         "/api/v1/invoices/{invoice_id}/lines",
         "/api/v1/invoices/{invoice_id}/pdf",
+        "/api/v1/invoices/{invoice_id}/discard",
         "/api/v1/invoices/issue",
         "/api/v1/billing-runs",
         "/api/v1/billing-runs/{run_id}",

@@ -114,3 +114,44 @@ def test_bad_billing_run_requests_change_nothing(tokens, october):
     assert_problem(post("/billing-runs", tokens["finance"], unknown), 409)
     assert not Invoice.objects.exists()
     assert_problem(post("/invoices/issue", tokens["finance"], {"invoice_ids": [424242]}), 404)
+
+
+def test_finance_discards_a_supplementary_draft_and_nothing_else(
+    tokens, issued_invoice, customer_a
+):
+    """A supplementary draft (what 21Vianet's correction adds to an issued invoice) is
+    discarded with why; a month's own draft, an issued invoice and a second discard are 409;
+    other roles 403; a portal token never sees drafts (404)."""
+    from cspbilling.invoicing.models import Invoice
+
+    issued = issued_invoice(("100",), customer=customer_a)
+    supplement = Invoice.objects.create(
+        customer=customer_a,
+        period=issued.period,
+        currency=issued.currency,
+        corrects=issued,
+        billing_run=issued.billing_run,
+        lines_count=1,
+        subtotal_minor=1000,
+        tax_minor=60,
+        total_minor=1060,
+    )
+    path = f"/invoices/{supplement.pk}/discard"
+    for role in ("support", "readonly"):
+        assert_problem(post(path, tokens[role], {"reason": "absorbed"}), 403)
+    assert_problem(post(path, tokens["portal"], {"reason": "absorbed"}), 403)
+    assert_problem(post(path, tokens["finance"], {"reason": ""}), 422)
+    shown = get(f"/invoices/{supplement.pk}", tokens["finance"]).json()
+    assert (shown["status"], shown["corrects"]) == ("draft", issued.pk)
+    done = post(path, tokens["finance"], {"reason": "Absorbed: our error"})
+    assert done.status_code == 200, done.content
+    assert (done.json()["status"], done.json()["corrects"]) == ("discarded", issued.pk)
+    again = post(path, tokens["admin"], {"reason": "twice"})
+    assert_problem(again, 409)
+    assert "not a draft" in again.json()["detail"]
+    refused = post(f"/invoices/{issued.pk}/discard", tokens["finance"], {"reason": "no"})
+    assert_problem(refused, 409)
+    assert "rebuilt by each billing run" in refused.json()["detail"]
+    listed = get("/invoices?status=discarded", tokens["finance"]).json()
+    assert [item["id"] for item in listed["items"]] == [supplement.pk]
+    assert_problem(get(f"/invoices/{supplement.pk}", tokens["portal"]), 404)

@@ -47,8 +47,16 @@ from cspbilling.invoicing.services.settlements import (
     settle_upstream_line,
     upstream_line_billing,
 )
+from cspbilling.invoicing.services.supplements import (
+    SupplementError,
+    discard_supplementary_invoice,
+    do_discard_supplementary_invoice,
+)
 
 __all__ = [
+    "SupplementError",
+    "discard_supplementary_invoice",
+    "do_discard_supplementary_invoice",
     "credit_invoice",
     "discard_credit_note",
     "do_credit_invoice",

@@ -35,9 +35,14 @@ def issue_invoices(
     locked = lock_invoices(invoice.pk for invoice in invoices)
     not_drafts = [invoice for invoice in locked if invoice.status != InvoiceStatus.DRAFT]
     if not_drafts:
+        issued = [i.number for i in not_drafts if i.status == InvoiceStatus.ISSUED]
+        discarded = [f"#{i.pk}" for i in not_drafts if i.status == InvoiceStatus.DISCARDED]
         raise IssueError(
-            "already issued: "
-            + ", ".join(invoice.number or str(invoice.pk) for invoice in not_drafts)
+            "; ".join(
+                f"{what}: {', '.join(names)}"
+                for what, names in (("already issued", issued), ("discarded", discarded))
+                if names
+            )
         )
     empty = [invoice for invoice in locked if invoice.lines_count == 0]
     if empty:

@@ -132,3 +132,62 @@ def test_the_report_gives_each_unbilled_charge_the_reason_of_the_latest_run(
     assert UnbilledUpstreamLine.objects.get().reason == "no_price_rule"
     rows = discrepancies.unbilled_upstream_charges(period=FEBRUARY)
     assert [row["reason"] for row in rows] == ["No price rule"]
+
+
+@pytest.mark.django_db
+def test_finance_discards_a_supplementary_draft_and_the_customer_is_never_billed_it(
+    tmp_path, issued, client_for, staff_users
+):
+    """21Vianet's correction bills more, and finance absorbs it: the supplementary draft is
+    discarded with why (console, audited); no later run drafts it again, it cannot be issued,
+    and a month's own draft or an issued invoice cannot be discarded."""
+    from django.urls import reverse
+
+    from cspbilling.audit.models import AuditEvent
+    from cspbilling.invoicing.services import (
+        IssueError,
+        SupplementError,
+        do_discard_supplementary_invoice,
+    )
+
+    _import(tmp_path, "v2.csv", {1: 3, 2: 4, 3: 3, 4: 1})  # one more seat, a new subscription
+    do_run_billing(period=FEBRUARY, actor="finance1")
+    supplement = Invoice.objects.get(corrects=issued)
+    month_draft = Invoice.objects.get(status="draft", corrects=None)
+    page = reverse("invoicing:invoice_detail", args=[supplement.pk])
+    discard = reverse("invoicing:discard_supplementary_invoice", args=[supplement.pk])
+
+    support = client_for(staff_users["support"])
+    assert b'id="discard"' not in support.get(page).content
+    assert support.post(discard, {"reason": "absorbed"}).status_code == 403
+    client = client_for(staff_users["finance"])
+    assert b'id="discard"' in client.get(page).content
+    assert (
+        b'id="discard"'
+        not in client.get(reverse("invoicing:invoice_detail", args=[month_draft.pk])).content
+    )
+    client.post(discard, {"reason": "  "}, follow=True)
+    supplement.refresh_from_db()
+    assert supplement.status == "draft"  # no reason: nothing changed
+    shown = client.post(discard, {"reason": "Absorbed: our error"}, follow=True)
+    assert "Supplementary invoice discarded" in shown.content.decode()
+    assert "Discarded: the customer is not billed the difference" in shown.content.decode()
+    supplement.refresh_from_db()
+    assert supplement.status == "discarded" and supplement.number is None
+    event = AuditEvent.objects.get(action="invoice.discarded")
+    assert event.after | {"why": "Absorbed: our error", "supplements": issued.number} == (
+        event.after
+    )
+    assert event.actor == "staff-finance"
+
+    with pytest.raises(IssueError, match=f"discarded: #{supplement.pk}"):
+        do_issue_invoices(invoices=[supplement], actor="t")
+    with pytest.raises(SupplementError, match="not a draft"):
+        do_discard_supplementary_invoice(invoice=supplement, actor="t", reason="again")
+    with pytest.raises(SupplementError, match="rebuilt by each billing run"):
+        do_discard_supplementary_invoice(invoice=month_draft, actor="t", reason="no")
+    with pytest.raises(SupplementError, match="rebuilt by each billing run"):
+        do_discard_supplementary_invoice(invoice=issued, actor="t", reason="no")
+    again = do_run_billing(period=FEBRUARY, actor="finance1")
+    assert again.summary["corrections"]["supplementary_invoices"] == 0
+    assert Invoice.objects.filter(corrects=issued).count() == 1

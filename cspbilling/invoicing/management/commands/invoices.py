@@ -1,4 +1,5 @@
-"""`cspbilling invoices issue|list`: issue drafts, list invoices (for scripts: --json)."""
+"""`cspbilling invoices issue|discard|pdf|list`: issue drafts, discard a supplementary draft,
+write a PDF, list invoices (for scripts: --json)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def _period(text: str):
 
 
 class Command(BaseCommand):
-    help = "Our invoices to customers: issue drafts, list them"
+    help = "Our invoices to customers: issue drafts, discard supplementary ones, list them"
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -30,12 +31,18 @@ class Command(BaseCommand):
         which.add_argument("--draft", type=int, nargs="+", help="these drafts (ids)")
         issue.add_argument("--customer", default="", help="with --period: one customer's")
         issue.add_argument("--actor", default="cli")
+        discard = sub.add_parser(
+            "discard", help="discard a supplementary draft: the customer is not billed it"
+        )
+        discard.add_argument("draft", type=int, help="the supplementary draft's id")
+        discard.add_argument("--reason", required=True, help="why (kept in the audit log)")
+        discard.add_argument("--actor", default="cli")
         pdf = sub.add_parser("pdf", help="write an invoice's PDF")
         pdf.add_argument("number", help="the invoice number (or draft id)")
         pdf.add_argument("-o", "--output", required=True, help="the file to write")
         listing = sub.add_parser("list", help="list invoices")
         listing.add_argument("--period", help="YYYY-MM")
-        listing.add_argument("--status", choices=["draft", "issued"])
+        listing.add_argument("--status", choices=["draft", "issued", "discarded"])
         listing.add_argument("--customer", default="", help="tenant id")
         listing.add_argument("--json", action="store_true", help="a JSON list (amounts as text)")
 
@@ -44,6 +51,8 @@ class Command(BaseCommand):
             return self._issue(options)
         if options["action"] == "pdf":
             return self._pdf(options)
+        if options["action"] == "discard":
+            return self._discard(options)
         return self._list(options)
 
     def _pdf(self, options):
@@ -94,6 +103,23 @@ class Command(BaseCommand):
             self.stdout.write(f"{invoice.number}  {invoice.customer.display_name}")
         self.stdout.write(f"{issued} invoice(s) issued")
 
+    def _discard(self, options):
+        from cspbilling.invoicing.services import (
+            SupplementError,
+            do_discard_supplementary_invoice,
+        )
+
+        invoice = self._invoices({}).filter(pk=options["draft"]).first()
+        if invoice is None:
+            raise CommandError(f"no invoice #{options['draft']}")
+        try:
+            do_discard_supplementary_invoice(
+                invoice=invoice, reason=options["reason"], actor=options["actor"]
+            )
+        except SupplementError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"supplementary invoice #{invoice.pk} discarded")
+
     def _list(self, options):
         from cspbilling.invoicing.selectors import invoice_row
 
@@ -104,5 +130,5 @@ class Command(BaseCommand):
         for row in rows:
             self.stdout.write(
                 f"{row['number'] or '(draft #' + str(row['id']) + ')':22} {row['period']}  "
-                f"{row['status']:7} {row['total']:>14} {row['currency']}  {row['customer_name']}"
+                f"{row['status']:9} {row['total']:>14} {row['currency']}  {row['customer_name']}"
             )
