@@ -62,3 +62,67 @@ def test_browser_finance_credits_a_line_and_the_customer_reads_it(
     with portal.expect_download() as download:
         portal.click(f"tr[data-credit-note='{number}'] a")
     assert download.value.suggested_filename == f"{number}.pdf"
+
+
+@pytest.fixture
+def supplementary_draft(transactional_db, issued_invoice, customer_a):
+    """An issued invoice and the supplementary draft of 21Vianet's increase on it."""
+    from cspbilling.invoicing.models import Invoice, InvoiceLine
+
+    issued = issued_invoice(("100",), customer=customer_a)
+    line = issued.lines.get()
+    supplement = Invoice.objects.create(
+        customer=customer_a,
+        period=issued.period,
+        currency=issued.currency,
+        billing_run=issued.billing_run,
+        corrects=issued,
+        lines_count=1,
+        subtotal_minor=1000,
+        tax_minor=60,
+        total_minor=1060,
+    )
+    InvoiceLine.objects.create(
+        invoice=supplement,
+        corrects_line=line,
+        subscription_id=line.subscription_id,
+        offer_id=line.offer_id,
+        offer_name=line.offer_name,
+        charge_type=line.charge_type,
+        charge_start=line.charge_start,
+        charge_end=line.charge_end,
+        quantity=1,
+        upstream_lines=1,
+        upstream_amount_micro=10_000_000,
+        price_rule_id=line.price_rule_id,
+        method=line.method,
+        percent=line.percent,
+        tax_rate=line.tax_rate,
+        net_minor=1000,
+        tax_minor=60,
+    )
+    return issued, supplement
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_browser_finance_discards_a_supplementary_draft(
+    live_server, staff_users, supplementary_draft, artifacts_dir, browser
+):
+    from cspbilling.web.tests.browser import sign_in
+
+    issued, supplement = supplementary_draft
+    page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="en-US")
+    sign_in(page, live_server, "staff-finance")
+    page.wait_for_url(f"{live_server.url}/console/")
+    page.goto(f"{live_server.url}/console/invoices/{supplement.pk}/")
+    assert issued.number in page.inner_text("#supplementary")
+    page.fill("#discard-form input[name=reason]", "Absorbed: 21Vianet's late seat, our error")
+    page.screenshot(path=str(artifacts_dir / "console-supplement-discard.png"), full_page=True)
+    page.click("#discard")
+    page.wait_for_selector("text=Supplementary invoice discarded")
+    assert "Discarded" in page.inner_text("h1")
+    assert "not billed the difference" in page.inner_text("#supplementary")
+    assert page.locator("#issue").count() == 0 and page.locator("#discard").count() == 0
+    page.screenshot(path=str(artifacts_dir / "console-supplement-discarded.png"), full_page=True)
