@@ -191,3 +191,21 @@ def test_finance_discards_a_supplementary_draft_and_the_customer_is_never_billed
     again = do_run_billing(period=FEBRUARY, actor="finance1")
     assert again.summary["corrections"]["supplementary_invoices"] == 0
     assert Invoice.objects.filter(corrects=issued).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_command_line_discards_a_supplementary_draft_with_a_reason(tmp_path, issued, capsys):
+    from django.core.management import CommandError, call_command
+
+    _import(tmp_path, "v2.csv", {1: 3, 2: 4, 3: 3})  # one more seat
+    do_run_billing(period=FEBRUARY, actor="finance1")
+    supplement = Invoice.objects.get(corrects=issued)
+    with pytest.raises(CommandError, match="rebuilt by each billing run"):
+        call_command("invoices", "discard", str(issued.pk), "--reason", "no")
+    with pytest.raises(CommandError, match="no invoice #999999"):
+        call_command("invoices", "discard", "999999", "--reason", "no")
+    call_command("invoices", "discard", str(supplement.pk), "--reason", "absorbed")
+    assert f"supplementary invoice #{supplement.pk} discarded" in capsys.readouterr().out
+    call_command("invoices", "list", "--status", "discarded")
+    listed = capsys.readouterr().out
+    assert "discarded" in listed and f"(draft #{supplement.pk})" in listed
