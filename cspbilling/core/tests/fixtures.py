@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 
 @pytest.fixture
@@ -50,3 +53,26 @@ def start_worker(database_url_for_subprocess):
     for worker in workers:
         worker.terminate()
         worker.wait(timeout=20)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The clock (the only thing tests mock) moved forward from the real now:
+    `clock.advance(days=…)` adds to how far, `clock.move(days=…)` sets it; each returns the
+    moved now. (A replayed day at a given hour: `cspbilling.core.clock.moved_clock`.)"""
+    real_now = timezone.now
+
+    class Clock:
+        offset = dt.timedelta(0)
+
+        def advance(self, **delta) -> dt.datetime:
+            self.offset += dt.timedelta(**delta)
+            return timezone.now()
+
+        def move(self, **delta) -> dt.datetime:
+            self.offset = dt.timedelta(**delta)
+            return timezone.now()
+
+    moved = Clock()
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + moved.offset)
+    return moved

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from django.utils import timezone
 
 from cspbilling.upstream.tests.fixtures import LICENSE_HEADER, license_row, write_csv
 
@@ -88,23 +87,6 @@ def case_mailbox():
     controller = start_listener("127.0.0.1", port)
     yield port
     controller.stop()
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """clock.advance(days=...) moves timezone.now() forward (the only thing mocked)."""
-    real_now = timezone.now
-
-    class Clock:
-        offset = dt.timedelta(0)
-
-        def advance(self, **delta) -> dt.datetime:
-            self.offset += dt.timedelta(**delta)
-            return timezone.now()
-
-    clock = Clock()
-    monkeypatch.setattr(timezone, "now", lambda: real_now() + clock.offset)
-    return clock
 
 
 def credit_file(tmp_path, customer, rows: list[tuple[str, str]], *, invoice: str = "D0NOV2026"):

@@ -4,14 +4,12 @@ opening their page."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from cspbilling.audit.models import AuditEvent
 from cspbilling.core.scheduling import periodic_jobs
@@ -49,21 +47,6 @@ def uploads(settings, tmp_path):
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "spool")
     (tmp_path / "spool").mkdir()
     return tmp_path / "uploads"
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """clock.move(days=…) moves Django's clock forward from the real now."""
-    real_now = timezone.now
-
-    class Clock:
-        offset = timedelta(0)
-
-        def move(self, **delta) -> None:
-            self.offset = timedelta(**delta)
-            monkeypatch.setattr(timezone, "now", lambda: real_now() + self.offset)
-
-    return Clock()
 
 
 def _upload(client, path) -> ImportBatch:
