@@ -565,13 +565,17 @@ def collections_run(
     result.closed_episodes = _close_episodes(as_of, overdue)
     default = default_version()
     steps = decisions.steps_as_of(as_of, calendar)
-    customers = staging.stage_pending(as_of, steps, default.pk if default else None)
+    staged = staging.stage_pending(as_of, steps, default.pk if default else None)
+    # The book was read by an earlier statement: a customer overdue only since (a payment
+    # reversed meanwhile) waits for the next run; its staged rows find no owed row to join.
+    customers = [c for c in staged if c in overdue]
     by_customer: dict[int, list[decisions.Pending]] = defaultdict(list)
     if customers:  # none, or no version published: nothing was staged
         staging.open_episodes(as_of)
         staging.stage_owed((overdue[c] for c in customers), invoices)
         for p in staging.to_decide():
-            by_customer[p.customer_id].append(p)
+            if p.customer_id in overdue:
+                by_customer[p.customer_id].append(p)
     version_ids = {s.version_id for s in steps}
     stages = {s.pk: s for s in Stage.objects.filter(version__in=version_ids)}
     versions = {
