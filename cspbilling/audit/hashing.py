@@ -5,6 +5,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+import orjson
 from django.core.serializers.json import DjangoJSONEncoder
 
 
@@ -50,6 +51,18 @@ def plain_json(value: Any) -> str:
     float, bool, None): the same text, from one encoder made once (`json.dumps` with options
     makes a new one per call: a bulk job's hundred thousand calls noticed it)."""
     return _PLAIN_ENCODER.encode(value)
+
+
+def json_ready_text(value: Any) -> str:
+    """`plain_json` of a value built from JSON's own types without floats (str keys, lists,
+    str, int, bool, None: what bulk jobs declare `json_ready`), by orjson: the same text, a
+    tenth of the time (a catch-up's 50,000 audit events spent half a second encoding). orjson
+    refuses what the standard encoder takes (an int beyond 64 bits, a lone surrogate): those
+    are encoded by it. Floats are left out because their texts differ (1e+16 and 1e16)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return _PLAIN_ENCODER.encode(value)
 
 
 def event_hash_of_texts(

@@ -15,7 +15,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cspbilling.audit.actions import AuditAction, audit_action
-from cspbilling.audit.hashing import event_hash, event_hash_of_texts, plain_json
+from cspbilling.audit.hashing import (
+    event_hash,
+    event_hash_of_texts,
+    json_ready_text,
+    plain_json,
+)
 from cspbilling.audit.locks import lock_audit_chain_head
 from cspbilling.audit.models import AuditEvent, ChainVerification
 from cspbilling.audit.selectors import verify_chain
@@ -98,6 +103,7 @@ def record_events(*, actor: str, events: list[dict], json_ready: bool = False) -
     built before, after and context from JSON's own types only (str keys, lists, str, int,
     bool, None), so they are stored and hashed as given, without being checked."""
     jsonable = (lambda value: value) if json_ready else _jsonable
+    text = json_ready_text if json_ready else plain_json  # floats only when not json_ready
     if not events:
         return 0
     if not transaction.get_connection().in_atomic_block:
@@ -112,9 +118,9 @@ def record_events(*, actor: str, events: list[dict], json_ready: bool = False) -
         object_type, object_id = item["object_type"], str(item["object_id"])
         before, after = jsonable(item.get("before")), jsonable(item.get("after"))
         texts = (
-            plain_json(before),
-            plain_json(after),
-            plain_json(jsonable(item.get("context") or {})),
+            text(before),
+            text(after),
+            text(jsonable(item.get("context") or {})),
         )
         digest = event_hash_of_texts(
             prev_hash=prev_hash,

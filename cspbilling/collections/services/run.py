@@ -9,7 +9,6 @@ global switch is paused, and not when the circuit breaker trips.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -57,7 +56,7 @@ from cspbilling.collections.services.suspending import (
     proof_of_notice_wait,
     suspend_customer,
 )
-from cspbilling.core.bulk import copy_rows, fewer_collections, update_rows
+from cspbilling.core.bulk import copy_rows, fewer_collections, json_text, update_rows
 from cspbilling.core.money import from_minor_units
 from cspbilling.core.services import transaction_step
 from cspbilling.customers.models import BillingContact
@@ -379,7 +378,7 @@ def _save(actions: list[Action | NewAction], now: dt.datetime) -> None:
             return "[]"
         key = id(values)
         if key not in texts:
-            texts[key] = json.dumps(values)
+            texts[key] = json_text(values)
         return texts[key]
 
     copy_rows(

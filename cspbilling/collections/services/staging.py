@@ -17,7 +17,6 @@ Python object, a description or a COPYed row each (see bench/RESULTS.md, session
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable
 
 from django.db import connection
@@ -25,7 +24,7 @@ from django.db.models.expressions import RawSQL
 
 from cspbilling.collections import decisions
 from cspbilling.collections.models import Action, ActionKind, ActionStatus, Episode, Stage
-from cspbilling.core.bulk import fill_scratch_table
+from cspbilling.core.bulk import fill_scratch_table, json_text
 
 PENDING = "collections_run_pending"
 OWED = "collections_run_owed"
@@ -95,7 +94,7 @@ def stage_owed(owed: Iterable[decisions.Overdue], invoices: dict[int, list[str]]
                 o.currency,
                 day(o.oldest_due),
                 o.amount_minor,
-                json.dumps(invoices.get(o.customer_id, [])),
+                json_text(invoices.get(o.customer_id, [])),
             )
             for o in owed
         ),  # fmt: skip

@@ -13,7 +13,6 @@ and its caller (a run) is retried; `queue_email` instead settles that per messag
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from cspbilling.core.bulk import copy_rows, reserve_ids
+from cspbilling.core.bulk import copy_rows, json_text, reserve_ids
 from cspbilling.core.services import transaction_step
 from cspbilling.notifications.models import MessageKind, MessageStatus, OutboundMessage
 from cspbilling.notifications.services.outbox import KEY_PATTERN, OutboxError, email_payload
@@ -91,7 +90,7 @@ def queue_emails(*, emails: Sequence[EmailToQueue], actor: str) -> dict[str, int
                     MessageKind.EMAIL.value,
                     key,
                     MessageStatus.PENDING.value,
-                    json.dumps(payload, ensure_ascii=False),
+                    json_text(payload),
                     object_type,
                     str(object_id),
                     settings.OUTBOX_MAX_ATTEMPTS,
