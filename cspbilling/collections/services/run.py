@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import batched, groupby
@@ -489,7 +489,7 @@ def _write(
     ctx: Context,
     actions: list[Action | NewAction],
     result: RunResult,
-    inserted: list[tuple] = (),  # type: ignore[assignment]
+    inserted: Sequence[tuple] = (),
 ) -> None:
     """The decided actions, and an audit event per customer listing its actions of this run
     (`inserted`: those `staging` inserted, as its `INSERTED` rows), each with why, in stage

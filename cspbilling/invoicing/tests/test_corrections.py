@@ -4,7 +4,6 @@ and the discrepancy report says which customer charges lost their upstream lines
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -15,39 +14,24 @@ from cspbilling.invoicing.models import (
     Invoice,
     UnbilledUpstreamLine,
 )
-from cspbilling.invoicing.services import do_create_price_rule, do_issue_invoices, do_run_billing
+from cspbilling.invoicing.services import do_issue_invoices, do_run_billing
+from cspbilling.invoicing.tests.reissue import FEBRUARY, import_upstream, issued_in_february
 from cspbilling.upstream import discrepancies
 from cspbilling.upstream.models import UpstreamInvoice, UpstreamLineItem
-from cspbilling.upstream.services import do_import_reconciliation_file
-from cspbilling.upstream.tests.fixtures import LICENSE_HEADER, TENANT_A, license_row, write_csv
-
-FEBRUARY = dt.date(2024, 2, 1)
+from cspbilling.upstream.tests.fixtures import TENANT_A, license_row
 
 
 def _import(tmp_path, name: str, quantities: dict[int, int]) -> None:
-    rows = [license_row(i, qty=qty) for i, qty in quantities.items()]
-    path = write_csv(tmp_path / name, LICENSE_HEADER, rows)
-    do_import_reconciliation_file(path=path, actor="t", invoice_id="D02005YFHI")
+    import_upstream(tmp_path, name, [license_row(i, qty=qty) for i, qty in quantities.items()])
 
 
 @pytest.fixture
 def issued(tmp_path, make_customer, cloud) -> Invoice:
     """Customer A billed for three subscriptions (3 seats at 100.50 each, +10 %), issued."""
-    make_customer("北京星辰科技有限公司", tenant_id=TENANT_A)
-    do_create_price_rule(
-        actor="t",
-        name="+10%",
-        method="percent",
-        percent="10",
-        tax_category=cloud,
-        effective_from=dt.date(2024, 1, 1),
+    invoice = issued_in_february(
+        make_customer, cloud, lambda: _import(tmp_path, "v1.csv", {1: 3, 2: 3, 3: 3})
     )
-    _import(tmp_path, "v1.csv", {1: 3, 2: 3, 3: 3})
     assert UpstreamInvoice.objects.get().billing_period_start == FEBRUARY
-    do_run_billing(period=FEBRUARY, actor="t")
-    [invoice] = do_issue_invoices(
-        invoices=list(Invoice.objects.all()), actor="t", on=dt.date(2024, 3, 5)
-    )
     return invoice
 
 

@@ -4,17 +4,14 @@ charged: the credit line charged nothing); a smaller one is billed as a suppleme
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 
 from cspbilling.invoicing.models import CreditNote, Invoice
-from cspbilling.invoicing.services import do_create_price_rule, do_issue_invoices, do_run_billing
-from cspbilling.upstream.services import do_import_reconciliation_file
-from cspbilling.upstream.tests.fixtures import LICENSE_HEADER, TENANT_A, license_row, write_csv
-
-FEBRUARY = dt.date(2024, 2, 1)
+from cspbilling.invoicing.services import do_run_billing
+from cspbilling.invoicing.tests.reissue import FEBRUARY, import_upstream, issued_in_february
+from cspbilling.upstream.tests.fixtures import license_row
 
 
 def _import(tmp_path, name: str, credit_seats: int, seats: int = 3) -> None:
@@ -22,26 +19,15 @@ def _import(tmp_path, name: str, credit_seats: int, seats: int = 3) -> None:
         license_row(1, qty=seats),
         license_row(2, qty=credit_seats, charge="Cancel instance prorate"),
     ]
-    path = write_csv(tmp_path / name, LICENSE_HEADER, rows)
-    do_import_reconciliation_file(path=path, actor="t", invoice_id="D02005YFHI")
+    import_upstream(tmp_path, name, rows)
 
 
 def _issued(tmp_path, make_customer, cloud, *, credit_seats: int, seats: int = 3) -> Invoice:
-    make_customer("北京星辰科技有限公司", tenant_id=TENANT_A)
-    do_create_price_rule(
-        actor="t",
-        name="+10%",
-        method="percent",
-        percent="10",
-        tax_category=cloud,
-        effective_from=dt.date(2024, 1, 1),
+    return issued_in_february(
+        make_customer,
+        cloud,
+        lambda: _import(tmp_path, "v1.csv", credit_seats=credit_seats, seats=seats),
     )
-    _import(tmp_path, "v1.csv", credit_seats=credit_seats, seats=seats)
-    do_run_billing(period=FEBRUARY, actor="t")
-    [issued] = do_issue_invoices(
-        invoices=list(Invoice.objects.all()), actor="t", on=dt.date(2024, 3, 5)
-    )
-    return issued
 
 
 @pytest.mark.django_db
