@@ -122,6 +122,7 @@ def test_finance_discards_a_supplementary_draft_and_nothing_else(
     """A supplementary draft (what 21Vianet's correction adds to an issued invoice) is
     discarded with why; a month's own draft, an issued invoice and a second discard are 409;
     other roles 403; a portal token never sees drafts (404)."""
+    from cspbilling.audit.models import AuditEvent
     from cspbilling.invoicing.models import Invoice
 
     issued = issued_invoice(("100",), customer=customer_a)
@@ -143,12 +144,17 @@ def test_finance_discards_a_supplementary_draft_and_nothing_else(
     assert_problem(post(path, tokens["finance"], {"reason": ""}), 422)
     shown = get(f"/invoices/{supplement.pk}", tokens["finance"]).json()
     assert (shown["status"], shown["corrects"]) == ("draft", issued.pk)
-    done = post(path, tokens["finance"], {"reason": "Absorbed: our error"})
+    assert_problem(post(path, tokens["finance"], {"reason": "a\x00b"}), 422)
+    hostile = '=HYPERLINK("http://x/")\r\nsecond line / third'
+    done = post(path, tokens["finance"], {"reason": hostile})
     assert done.status_code == 200, done.content
     assert (done.json()["status"], done.json()["corrects"]) == ("discarded", issued.pk)
-    again = post(path, tokens["admin"], {"reason": "twice"})
+    event = AuditEvent.objects.get(action="invoice.discarded")  # one line, kept as written
+    assert event.after["why"] == '=HYPERLINK("http://x/") second line / third'
+    again = post(path, tokens["admin"], {"reason": "twice"})  # a double submit
     assert_problem(again, 409)
     assert "not a draft" in again.json()["detail"]
+    assert AuditEvent.objects.filter(action="invoice.discarded").count() == 1
     refused = post(f"/invoices/{issued.pk}/discard", tokens["finance"], {"reason": "no"})
     assert_problem(refused, 409)
     assert "rebuilt by each billing run" in refused.json()["detail"]
