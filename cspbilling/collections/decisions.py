@@ -5,7 +5,8 @@ Two statements over every customer, whatever the size of the book:
 
 * `overdue_customers`: per customer, the oldest overdue invoice's due day and the overdue
   undisputed amount (open amount less credit notes, allocations and open dispute holds);
-* `pending_query`: the same CTE, joined to each stage's cutoff day (the latest due day for
+* `pending_query`: the same CTE (or the book a run staged from it: `book_query`), joined to
+  each stage's cutoff day (the latest due day for
   which the stage is reached by `as_of`, computed in Python from the China calendar), less the
   customers on a promise or an exemption, anti-joined on the action key (a UNIQUE index).
 """
@@ -109,18 +110,17 @@ def _per_customer(rows) -> dict[int, Overdue]:
     return result
 
 
-def overdue_book(as_of: dt.date) -> tuple[dict[int, Overdue], dict[int, list[str]]]:
-    """`overdue_customers`, and the numbers of each one's overdue undisputed invoices (oldest
-    first), from one evaluation of the CTE (the daily run needs both: each evaluation is most
-    of a second at a million invoices)."""
-    query = (
-        "SELECT customer_id, currency, due_on, number, open_minor FROM inv "
-        "WHERE open_minor > 0 ORDER BY customer_id, due_on, number"
-    )
+def book_query(as_of: dt.date) -> tuple[str, list]:
+    """(SQL, parameters) of the overdue book: each overdue undisputed invoice with what is open
+    on it (customer, currency, due day, number, open amount), as `open_invoices_cte` finds them."""
+    query = "SELECT customer_id, currency, due_on, number, open_minor FROM inv WHERE open_minor > 0"
     sql = f"WITH {open_invoices_cte()} {query}"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [connection.ops.adapt_datefield_value(as_of)])
-        rows = cursor.fetchall()
+    return sql, [connection.ops.adapt_datefield_value(as_of)]
+
+
+def owed_of_book_rows(rows) -> tuple[dict[int, Overdue], dict[int, list[str]]]:
+    """Book rows (customer, currency, due day, number, open amount), ordered by customer, due
+    day and number, as each customer's Overdue and the numbers of its invoices, oldest first."""
     numbers: dict[int, list[str]] = defaultdict(list)
     totals: dict[tuple[int, str], list] = {}  # (customer, currency): [oldest due, amount]
     for cid, currency, due, number, open_minor in rows:
@@ -134,6 +134,15 @@ def overdue_book(as_of: dt.date) -> tuple[dict[int, Overdue], dict[int, list[str
         (cid, currency, oldest, amount) for (cid, currency), (oldest, amount) in totals.items()
     )
     return overdue, dict(numbers)
+
+
+def overdue_book(as_of: dt.date) -> tuple[dict[int, Overdue], dict[int, list[str]]]:
+    """`overdue_customers`, and the numbers of each one's overdue undisputed invoices (oldest
+    first), from one evaluation of the CTE."""
+    sql, params = book_query(as_of)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} ORDER BY customer_id, due_on, number", params)
+        return owed_of_book_rows(cursor.fetchall())
 
 
 @dataclass(frozen=True)
@@ -189,13 +198,14 @@ class Pending:
 
 
 def pending_query(
-    as_of: dt.date, steps: list[Step], default_version_id: int | None
+    as_of: dt.date, steps: list[Step], default_version_id: int | None, *, book: str = ""
 ) -> tuple[str, list]:
     """(SQL, parameters) of the actions of reached stages not yet settled in each customer's
     open episode: customer, version, acknowledged, stage, position, kind, open episode (NULL
     when none is open), the action held earlier to be decided again (NULL: none), and the
     position of the customer's latest stage with a notice due (a notice of an earlier stage is
-    superseded by it)."""
+    superseded by it). `book`: a table holding `book_query`'s rows, read instead of evaluating
+    the open-invoices CTE again (the daily run stages the book once)."""
     ops = connection.ops
     step_params: list = []
     for s in steps:
@@ -204,8 +214,15 @@ def pending_query(
     cast = "CAST(%s AS date)" if connection.vendor == "postgresql" else "%s"
     values = ", ".join([f"(%s, %s, %s, %s, {cast}, %s)"] * len(steps))
     settled = ", ".join(f"'{s}'" for s in SETTLED_STATUSES)
+    if book:
+        owed = f"""overdue AS (
+            SELECT customer_id, currency, MIN(due_on) AS oldest_due,
+                   SUM(open_minor) AS amount_minor, COUNT(*) AS invoices
+            FROM {connection.ops.quote_name(book)} GROUP BY customer_id, currency)"""  # noqa: S608
+    else:
+        owed = open_invoices_cte()
     sql = f"""
-        WITH {open_invoices_cte()},
+        WITH {owed},
         steps(version_id, stage_id, position, kind, cutoff, min_minor) AS (VALUES {values}),
         acknowledged AS (
             SELECT customer_id, version_id FROM (
@@ -242,5 +259,5 @@ def pending_query(
         FROM found f
     """  # noqa: S608 (table names from the models; values are parameters)
     day = ops.adapt_datefield_value(as_of)
-    params = [day, *step_params, day, day, default_version_id, default_version_id, day]
-    return sql, params
+    params = [*step_params, day, day, default_version_id, default_version_id, day]
+    return sql, params if book else [day, *params]

@@ -30,7 +30,6 @@ from cspbilling.collections.models import (
     ActionKind,
     ActionStatus,
     CollectionsRun,
-    Episode,
     PolicyVersion,
     Stage,
     SuspendMode,
@@ -99,18 +98,6 @@ class RunResult:
             "counts": dict(sorted(self.counts.items())),
             "actions": self.actions,
         }
-
-
-def _close_episodes(as_of: dt.date, overdue: dict[int, decisions.Overdue]) -> int:
-    open_ids = dict(
-        Episode.objects.filter(closed_on=None).values_list("customer_id", "pk").order_by()
-    )
-    cleared = [pk for cid, pk in open_ids.items() if cid not in overdue]
-    for start in range(0, len(cleared), 500):
-        Episode.objects.filter(pk__in=cleared[start : start + 500]).update(
-            closed_on=as_of, close_reason="nothing overdue any more"
-        )
-    return len(cleared)
 
 
 @dataclass
@@ -437,11 +424,10 @@ def _save(actions: list[Action | NewAction], now: dt.datetime) -> None:
     )
 
 
-def _reinstate_cleared(
-    as_of: dt.date, actor: str, overdue: dict[int, decisions.Overdue]
-) -> list[int]:
+def _reinstate_cleared(as_of: dt.date, actor: str) -> list[int]:
     """The sweep behind the payments hook: a customer whose collections suspension was still
-    waiting for Partner Center when it paid is reinstated by the next run."""
+    waiting for Partner Center when it paid is reinstated by the next run (what each owes read
+    from the staged book)."""
     suspended = (
         Suspension.objects.filter(
             reason=SuspensionReason.NON_PAYMENT,
@@ -453,8 +439,10 @@ def _reinstate_cleared(
         .distinct()
     )
     calendar = china_calendar()
+    customers = sorted(set(suspended))
+    overdue, _ = staging.owed_of(customers)
     done = []
-    for customer_id in sorted(set(suspended)):
+    for customer_id in customers:
         owed = overdue.get(customer_id)
         if not in_suspension_condition(customer_id, owed, as_of=as_of, calendar=calendar):
             done += reinstate_if_cleared(
@@ -560,21 +548,18 @@ def collections_run(
     switch = lock_collections_switch()
     result = RunResult(as_of=as_of, dry_run=dry_run, keep=keep, paused=switch.paused)
     calendar = china_calendar()
-    overdue, invoices = decisions.overdue_book(as_of)
-    result.closed_episodes = _close_episodes(as_of, overdue)
+    staging.stage_book(as_of)
+    result.closed_episodes = staging.close_cleared_episodes(as_of)
     default = default_version()
     steps = decisions.steps_as_of(as_of, calendar)
-    staged = staging.stage_pending(as_of, steps, default.pk if default else None)
-    # The book was read by an earlier statement: a customer overdue only since (a payment
-    # reversed meanwhile) waits for the next run; its staged rows find no owed row to join.
-    customers = [c for c in staged if c in overdue]
+    customers = staging.stage_pending(as_of, steps, default.pk if default else None)
+    overdue, invoices = staging.owed_of() if customers else ({}, {})
     by_customer: dict[int, list[decisions.Pending]] = defaultdict(list)
     if customers:  # none, or no version published: nothing was staged
         staging.open_episodes(as_of)
         staging.stage_owed((overdue[c] for c in customers), invoices)
         for p in staging.to_decide():
-            if p.customer_id in overdue:
-                by_customer[p.customer_id].append(p)
+            by_customer[p.customer_id].append(p)
     version_ids = {s.version_id for s in steps}
     stages = {s.pk: s for s in Stage.objects.filter(version__in=version_ids)}
     versions = {
@@ -605,7 +590,6 @@ def collections_run(
         planned = {id(plan.action) for plan in chunk_plans}
         _write(ctx, [a for a in actions if id(a) not in planned], result, inserted)
         plans += chunk_plans
-    staging.drop_staging()
     if plans:
         result.breaker = apply_breaker(plans, as_of=as_of, paused=switch.paused, actor=actor)
         for plan in plans:
@@ -613,7 +597,8 @@ def collections_run(
                 suspend_customer(plan, actor=actor)
         ctx.addressees = {}
         _write(ctx, [plan.action for plan in plans], result)
-    result.reinstated = _reinstate_cleared(as_of, actor, overdue)
+    result.reinstated = _reinstate_cleared(as_of, actor)
+    staging.drop_staging()
     if not dry_run:
         CollectionsRun.objects.create(
             as_of=as_of,

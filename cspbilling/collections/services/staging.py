@@ -1,8 +1,12 @@
-"""A run's pending actions staged in a temporary table, and those that need no deciding one by
-one taken in SQL.
+"""A run's overdue book and pending actions staged in temporary tables, and the actions that
+need no deciding one by one taken in SQL.
 
-`stage_pending` writes `decisions.pending_query`'s rows into `collections_run_pending` (one
-evaluation of the open-invoices CTE); `open_episodes` opens an episode for each customer without
+`stage_book` writes the overdue book (`decisions.book_query`: each overdue undisputed invoice
+and what is open on it) into `collections_run_book`, the one evaluation of the open-invoices
+CTE a run makes: episodes of customers no longer in it are closed (`close_cleared_episodes`),
+and what each customer owes is read from it for the customers the run acts on (`owed_of`), not
+for the whole book. `stage_pending` writes `decisions.pending_query`'s rows, read from the
+book, into `collections_run_pending`; `open_episodes` opens an episode for each customer without
 one; `insert_plain_actions` inserts, for a range of customers, the actions that need no deciding
 in Python: restrictions (done), escalations (open: a task for a person) and notices superseded by
 a later notice of the same run (skipped), when nothing was recorded for them in the episode. Each
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from itertools import batched
 
 from django.db import connection
 from django.db.models.expressions import RawSQL
@@ -26,6 +31,7 @@ from cspbilling.collections import decisions
 from cspbilling.collections.models import Action, ActionKind, ActionStatus, Episode, Stage
 from cspbilling.core.bulk import fill_scratch_table, json_text
 
+BOOK = "collections_run_book"
 PENDING = "collections_run_pending"
 OWED = "collections_run_owed"
 
@@ -52,13 +58,59 @@ def _analyze(cursor, table: str) -> None:
         cursor.execute(f"ANALYZE {_q(table)}")
 
 
-def stage_pending(as_of: dt.date, steps: list[decisions.Step], default: int | None) -> list[int]:
-    """The run's pending actions into `collections_run_pending`; returns the customers that
-    have any, in order (none when no version is published)."""
+def stage_book(as_of: dt.date) -> None:
+    """The overdue book of `as_of` into `collections_run_book` (after any earlier staging is
+    dropped)."""
     drop_staging()
+    sql, params = decisions.book_query(as_of)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE {_q(BOOK)} AS {sql}", params)
+        cursor.execute(f"CREATE INDEX {_q(BOOK + '_customer')} ON {_q(BOOK)} (customer_id)")
+        _analyze(cursor, BOOK)
+
+
+def close_cleared_episodes(as_of: dt.date) -> int:
+    """Close the open episodes of customers absent from the staged book; returns how many."""
+    table = _q(Episode._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET closed_on = %s, close_reason = %s "  # noqa: S608
+            f"WHERE closed_on IS NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM {_q(BOOK)} b WHERE b.customer_id = {table}.customer_id)",
+            [connection.ops.adapt_datefield_value(as_of), "nothing overdue any more"],
+        )
+        return max(cursor.rowcount, 0)
+
+
+def owed_of(
+    customer_ids: list[int] | None = None,
+) -> tuple[dict[int, decisions.Overdue], dict[int, list[str]]]:
+    """What the customers owe past due, from the staged book, and their invoices' numbers
+    (oldest first); `customer_ids` None: the customers with pending actions staged."""
+    if customer_ids is None:
+        groups = [(f"SELECT customer_id FROM {_q(PENDING)}", [])]  # noqa: S608
+    else:  # a few at a time: SQLite caps the parameters of a statement
+        ids = sorted(set(customer_ids))
+        groups = [(", ".join(["%s"] * len(ch)), list(ch)) for ch in batched(ids, 1000)]
+    rows = []
+    with connection.cursor() as cursor:
+        for chosen, params in groups:
+            cursor.execute(
+                "SELECT customer_id, currency, due_on, number, open_minor "  # noqa: S608
+                f"FROM {_q(BOOK)} WHERE customer_id IN ({chosen}) "
+                "ORDER BY customer_id, due_on, number",
+                params,
+            )
+            rows += cursor.fetchall()
+    return decisions.owed_of_book_rows(rows)
+
+
+def stage_pending(as_of: dt.date, steps: list[decisions.Step], default: int | None) -> list[int]:
+    """The run's pending actions into `collections_run_pending`, from the staged book; returns
+    the customers that have any, in order (none when no version is published)."""
     if not steps:
         return []
-    sql, params = decisions.pending_query(as_of, steps, default)
+    sql, params = decisions.pending_query(as_of, steps, default, book=BOOK)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # its sorts (DISTINCT, the window) in memory
             cursor.execute("SET LOCAL work_mem = '64MB'")
@@ -186,5 +238,5 @@ def suspending_episodes(first: int, last: int) -> RawSQL:
 
 def drop_staging() -> None:
     with connection.cursor() as cursor:
-        for table in (PENDING, OWED):
+        for table in (BOOK, PENDING, OWED):
             cursor.execute(f"DROP TABLE IF EXISTS {_q(table)}")
