@@ -214,6 +214,10 @@ def pending_query(
     cast = "CAST(%s AS date)" if connection.vendor == "postgresql" else "%s"
     values = ", ".join([f"(%s, %s, %s, %s, {cast}, %s)"] * len(steps))
     settled = ", ".join(f"'{s}'" for s in SETTLED_STATUSES)
+    # Each customer's open episode joined once, before its stages multiply the rows by six:
+    # PostgreSQL, misjudging how many stages are reached, looked it up once per stage and kind
+    # (300,000 index probes on a usual day at 100,000 customers: 0.6 s of the run).
+    materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
     if book:
         owed = f"""overdue AS (
             SELECT customer_id, currency, MIN(due_on) AS oldest_due,
@@ -231,10 +235,12 @@ def pending_query(
                 FROM {_t(Acknowledgement)}) k
             WHERE latest = 1
         ),
-        collected AS (
-            SELECT o.customer_id, o.oldest_due, o.amount_minor, k.version_id AS ack_version
+        collected AS {materialized}(
+            SELECT o.customer_id, o.oldest_due, o.amount_minor, k.version_id AS ack_version,
+                   ep.id AS episode_id
             FROM overdue o
             LEFT JOIN acknowledged k ON k.customer_id = o.customer_id
+            LEFT JOIN {_t(Episode)} ep ON ep.customer_id = o.customer_id AND ep.closed_on IS NULL
             WHERE NOT EXISTS (SELECT 1 FROM {_t(PromiseToPay)} p WHERE p.customer_id = o.customer_id
                               AND p.withdrawn_at IS NULL AND p.promised_on >= %s)
               AND NOT EXISTS (SELECT 1 FROM {_t(Exemption)} x WHERE x.customer_id = o.customer_id
@@ -243,13 +249,13 @@ def pending_query(
         found AS (
             SELECT DISTINCT c.customer_id, COALESCE(c.ack_version, %s) AS version_id,
                    c.ack_version IS NOT NULL AS acknowledged, st.stage_id, st.position, st.kind,
-                   ep.id AS episode_id, a.id AS held_id, a.status AS held_status,
+                   c.episode_id, a.id AS held_id, a.status AS held_status,
                    a.reason AS held_reason
             FROM collected c
             JOIN steps st ON st.version_id = COALESCE(c.ack_version, %s)
                          AND c.oldest_due <= st.cutoff AND c.amount_minor >= st.min_minor
-            LEFT JOIN {_t(Episode)} ep ON ep.customer_id = c.customer_id AND ep.closed_on IS NULL
-            LEFT JOIN {_t(Action)} a ON a.customer_id = c.customer_id AND a.episode_id = ep.id
+            LEFT JOIN {_t(Action)} a ON a.customer_id = c.customer_id
+                                    AND a.episode_id = c.episode_id
                                     AND a.stage_id = st.stage_id AND a.kind = st.kind
             WHERE a.id IS NULL
                OR NOT (a.status IN ({settled}) OR (a.status = 'held' AND {_WAITING}))

@@ -239,10 +239,9 @@ def _decide(ctx: Context, pending: list[decisions.Pending]):
         for p in pending
         if p.kind == ActionKind.SUSPEND and p.customer_id not in notifying
     ]
+    within = (min(reading), max(reading)) if reading else None
     notices = (
-        notices_by_episode(staging.suspending_episodes(min(reading), max(reading)))
-        if reading
-        else {}
+        notices_by_episode(staging.suspending_episodes(*within), within=within) if within else {}
     )  # (those of the chunk's other suspensions too: one query, not lists of episodes)
     by_customer: dict[int, list[decisions.Pending]] = defaultdict(list)
     for p in pending:

@@ -69,11 +69,15 @@ class SentNotice:
         return self.message.pk if self.message else None
 
 
-def notices_by_episode(episode_ids: set[int] | Expression) -> dict[int, list[SentNotice]]:
+def notices_by_episode(
+    episode_ids: set[int] | Expression, *, within: tuple[int, int] | None = None
+) -> dict[int, list[SentNotice]]:
     """The notices (not skipped) of these episodes, in stage order, with their outbox rows.
     Read by episode alone (its index), the stages looked up apart: joined to the stages,
     SQLite walked every action of each stage for each batch (14 s for 45,000 episodes).
-    `episode_ids` may be an SQL expression selecting them (one query, not batches of ids)."""
+    `episode_ids` may be an SQL expression selecting them (one query, not batches of ids);
+    `within`: the range of their customers' ids (the action key's index is then read for that
+    range, not every action scanned: PostgreSQL did, 40 ms for each run's chunk)."""
     stages = {
         pk: StageRef(position, code)
         for pk, position, code in Stage.objects.values_list("pk", "position", "code")
@@ -85,6 +89,8 @@ def notices_by_episode(episode_ids: set[int] | Expression) -> dict[int, list[Sen
         .exclude(status=ActionStatus.SKIPPED)
         .order_by()
     )
+    if within is not None:
+        notices = notices.filter(customer_id__gte=within[0], customer_id__lte=within[1])
     found: dict[int, list[SentNotice]] = {}
     if isinstance(episode_ids, Expression):
         batches = [notices.filter(episode_id__in=episode_ids)]
