@@ -10,7 +10,9 @@ def lock_collections_switch() -> PauseSwitch:
     two runs never decide at the same time."""
     switch = PauseSwitch.objects.select_for_update().order_by("pk").first()
     if switch is None:
-        PauseSwitch.objects.create()
+        # A fixed key: two first runs at once make one row (the second waits on the key, then
+        # finds the first's), not a row each that each would lock and decide under.
+        PauseSwitch.objects.get_or_create(pk=1)
         switch = PauseSwitch.objects.select_for_update().order_by("pk").first()
     return switch
 

@@ -5,14 +5,16 @@ fraud suspension survives a payment, a worker killed after the decision suspends
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from decimal import Decimal
 
 import pytest
 from django.apps import apps
+from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from cspbilling.audit.models import AuditEvent
-from cspbilling.collections.models import Action, ActionStatus
+from cspbilling.collections.models import Action, ActionStatus, PauseSwitch
 from cspbilling.collections.services import (
     do_collections_run,
     do_decide_approval,
@@ -84,6 +86,38 @@ def test_a_dry_run_changes_nothing_and_a_second_run_the_same_day_does_nothing(
     changed = {k for k, v in row_counts().items() if v != after[k]}
     assert changed == {"collections.CollectionsRun"}  # the run's own record, nothing else
     assert len(smtp_server.received) == 1
+
+
+def test_two_runs_at_once_on_a_new_installation_decide_once(
+    pc_settings, smtp_server, overdue_customer
+):
+    """The scheduler's run and a person's, started together before the pause switch's row
+    exists: one decides, the other waits for it and finds nothing left to do."""
+    overdue_customer(DUE)
+    PauseSwitch.objects.all().delete()
+    start = threading.Barrier(2)
+    totals: list[int] = []
+    errors: list[Exception] = []
+
+    def run(actor: str) -> None:
+        start.wait()
+        try:
+            totals.append(do_collections_run(as_of=FINAL, actor=actor).total)
+        except Exception as exc:  # noqa: BLE001 (the assertion below names it)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    with clock(FINAL):
+        threads = [threading.Thread(target=run, args=(who,)) for who in ("scheduler", "finance1")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    assert sorted(totals) == [0, 5]
+    assert Action.objects.count() == 5 and PauseSwitch.objects.count() == 1
+    assert OutboundMessage.objects.filter(idempotency_key__startswith="collections:").count() == 1
 
 
 def test_a_suspension_held_for_the_notice_its_own_run_queued_is_not_decided_again_that_day(
