@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
+from cspbilling.collections import decisions
 from cspbilling.collections.locks import lock_collections_switch
 from cspbilling.collections.models import (
     Action,
@@ -22,11 +23,13 @@ from cspbilling.collections.models import (
     Stage,
 )
 from cspbilling.collections.notices import queue_breaker_alert
+from cspbilling.collections.services.reinstatement import in_suspension_condition
 from cspbilling.core.money import from_minor_units
 from cspbilling.core.services import entry_point, transaction_step
 from cspbilling.notifications.models import MessageStatus
 from cspbilling.subscriptions.models import Subscription, SubscriptionStatus, SuspensionReason
 from cspbilling.subscriptions.services import suspend_subscription
+from cspbilling.workdays.calendar import china_calendar
 
 
 class ApprovalError(ValueError):
@@ -242,10 +245,29 @@ def apply_breaker(plans: list[SuspensionPlan], *, as_of: dt.date, paused: bool, 
     return why
 
 
-def suspend_customer(plan: SuspensionPlan, *, actor: str) -> None:
+OUT_OF_CONDITION = (
+    "out of the suspension condition when the suspension was due: paid, credited or disputed "
+    "since what the customer owes was read"
+)
+
+
+def still_in_suspension_condition(customer_id: int, as_of: dt.date) -> bool:
+    """What the customer owes read afresh, not as the run read it: a payment committed since
+    (before this transaction wrote its first audit event; a later one waits for it, then finds
+    the suspension and reinstates) must not be followed by a suspension."""
+    owed = decisions.overdue_customers(as_of, customer_id=customer_id).get(customer_id)
+    return in_suspension_condition(customer_id, owed, as_of=as_of, calendar=china_calendar())
+
+
+def suspend_customer(plan: SuspensionPlan, *, actor: str, as_of: dt.date | None = None) -> bool:
     """Suspend the customer's active subscriptions (add-ons go with their parent), each with the
-    cause: policy version, stage, invoices, amount."""
+    cause: policy version, stage, invoices, amount. Returns False, the action held with why,
+    when the customer is no longer in the suspension condition on `as_of` (default: the day the
+    action was decided)."""
     action = plan.action
+    if not still_in_suspension_condition(action.customer_id, as_of or action.as_of):
+        action.status, action.reason = ActionStatus.HELD, OUT_OF_CONDITION
+        return False
     cause = {
         "policy_version": action.policy_version,
         "stage": plan.stage.code,
@@ -269,6 +291,7 @@ def suspend_customer(plan: SuspensionPlan, *, actor: str) -> None:
     action.suspension_ids = ids
     if not ids:
         action.reason = "no active subscription to suspend"
+    return True
 
 
 @transaction_step
@@ -289,7 +312,9 @@ def decide_approval(*, action: Action, approve: bool, actor: str, note: str = ""
             raise ApprovalError("suspensions are paused (the global switch): unpause first")
         if action.episode.closed_on is not None:
             raise ApprovalError("the customer is no longer overdue: nothing to suspend")
-        suspend_customer(SuspensionPlan(action=action, stage=action.stage), actor=actor)
+        plan = SuspensionPlan(action=action, stage=action.stage)
+        if not suspend_customer(plan, actor=actor, as_of=timezone.localdate()):
+            raise ApprovalError(f"nothing to suspend: {OUT_OF_CONDITION}")
     else:
         action.status = ActionStatus.REJECTED
     action.reason = note or ("approved" if approve else "rejected")

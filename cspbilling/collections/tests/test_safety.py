@@ -16,6 +16,7 @@ from django_tasks_db.models import DBTaskResult
 from cspbilling.audit.models import AuditEvent
 from cspbilling.collections.models import Action, ActionStatus, PauseSwitch
 from cspbilling.collections.services import (
+    ApprovalError,
     do_collections_run,
     do_decide_approval,
     do_grant_exemption,
@@ -282,6 +283,39 @@ def test_an_approval_shows_its_evidence_and_suspends_when_approved(
     assert sandbox_status(pc_sandbox, m) == "suspended"
     suspension = Suspension.objects.get()
     assert (suspension.policy_version, suspension.stage) == ("Standard v1", "suspension")
+
+
+def test_an_approval_after_a_payment_below_the_stages_minimum_suspends_nobody(
+    pc_settings, pc_sandbox, smtp_server, overdue_customer, default_policy
+):
+    """The suspension stage asks for 500.00 overdue; the customer owed 1,060.00 when the run
+    put the suspension up for approval, then paid 700.00: approving it is refused, says why,
+    and changes nothing."""
+    default_policy.stages.filter(code="suspension").update(
+        suspend="approval", min_overdue_minor=50000
+    )
+    m, _ = overdue_customer(DUE)
+    run_day(FINAL)
+    run_day(SUSPEND)
+    waiting = Action.objects.get(kind="suspend")
+    assert waiting.status == ActionStatus.AWAITING_APPROVAL
+    with clock(SUSPEND, hour=11):
+        do_record_payment(
+            customer=m.customer,
+            amount=Decimal("700"),
+            currency="CNY",
+            received_on=SUSPEND,
+            method="bank_transfer",
+            reference="part",
+            actor="finance1",
+        )
+        with pytest.raises(ApprovalError, match="nothing to suspend: out of the suspension"):
+            do_decide_approval(action=waiting, approve=True, actor="cfo", note="approve")
+        worker_cycle()
+    waiting.refresh_from_db()
+    assert waiting.status == ActionStatus.AWAITING_APPROVAL and waiting.suspension_ids == []
+    assert not Suspension.objects.exists()
+    assert sandbox_status(pc_sandbox, m) == "active"
 
 
 def test_a_fraud_suspension_survives_a_full_payment(
