@@ -247,6 +247,7 @@ def _decide(ctx: Context, pending: list[decisions.Pending]):
     for p in pending:
         by_customer[p.customer_id].append(p)
     actions, plans = [], []
+    zone = timezone.get_current_timezone()
     for cid, items in by_customer.items():  # each in stage order (staging.to_decide)
         decided: list[Action | NewAction] = []  # this customer's, this run
         for p in items:
@@ -277,6 +278,7 @@ def _decide(ctx: Context, pending: list[decisions.Pending]):
                         episode_notices=notices.get(action.episode_id, [])
                         if cid not in notifying
                         else None,  # its notice of this run was not sent: read the earlier ones
+                        zone=zone,
                     )
                 )
                 action.possible_from = wait.possible_from if wait else None
@@ -556,7 +558,7 @@ def collections_run(
     by_customer: dict[int, list[decisions.Pending]] = defaultdict(list)
     if customers:  # none, or no version published: nothing was staged
         staging.open_episodes(as_of)
-        staging.stage_owed((overdue[c] for c in customers), invoices)
+        staging.stage_owed((overdue[c] for c in staging.with_plain_actions()), invoices)
         for p in staging.to_decide():
             by_customer[p.customer_id].append(p)
     version_ids = {s.version_id for s in steps}

@@ -175,6 +175,14 @@ def to_decide() -> list[decisions.Pending]:
         ]
 
 
+def with_plain_actions() -> list[int]:
+    """The staged customers that have actions `insert_plain_actions` takes (only theirs need
+    an owed row: the day after a catch-up, none)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT p.customer_id FROM {_q(PENDING)} p WHERE {_PLAIN}")  # noqa: S608
+        return [int(row[0]) for row in cursor.fetchall()]
+
+
 INSERTED = ("customer_id", "episode_id", "stage_id", "kind", "status", "reason", "acknowledged")
 
 

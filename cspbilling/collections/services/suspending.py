@@ -132,10 +132,13 @@ def proof_of_notice_wait(
     version: PolicyVersion,
     as_of: dt.date,
     episode_notices: list[SentNotice] | None = None,
+    zone: dt.tzinfo | None = None,
 ) -> NoticeWait | None:
     """Why the suspension must wait (None when the notices promised were delivered in time):
     every earlier notice of this episode delivered, the latest at least `min_notice_days` ago.
-    `episode_notices`: the episode's notices when the caller fetched them for many at once."""
+    `episode_notices`: the episode's notices when the caller fetched them for many at once;
+    `zone`: the time zone of delivery days, when the caller looked it up once for many (the
+    lookup is most of the cost of a call)."""
     if action.episode_id is None:
         return NoticeWait("no notice was sent in this overdue episode")
     if episode_notices is None:
@@ -144,6 +147,7 @@ def proof_of_notice_wait(
     if not notices:
         return NoticeWait("no notice was sent in this overdue episode")
     latest: dt.date | None = None
+    zone = zone or timezone.get_current_timezone()
     for notice in notices:
         message = notice.message
         if notice.status != ActionStatus.DONE or message is None:
@@ -154,7 +158,7 @@ def proof_of_notice_wait(
             return awaiting_delivery(notice, version=version)
         if message.status != MessageStatus.DELIVERED or message.delivered_at is None:
             return NoticeWait(not_delivered(notice))
-        day = timezone.localtime(message.delivered_at).date()
+        day = message.delivered_at.astimezone(zone).date()
         latest = day if latest is None or day > latest else latest
     ready = latest + dt.timedelta(days=version.min_notice_days)
     if ready > as_of:
