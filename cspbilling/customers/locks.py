@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.db import connection
+from django.db.models import Expression
+
 from cspbilling.customers.models import Customer
 
 
@@ -23,3 +26,12 @@ def lock_customers(pks: set[int] | list[int]) -> dict[int, Customer]:
         for customer in Customer.objects.select_for_update().filter(pk__in=chunk).order_by("pk"):
             locked[customer.pk] = customer
     return locked
+
+
+def lock_customers_selected(pks: Expression) -> int:
+    """The customers an SQL expression selects, locked in primary-key order in one statement
+    (tens of thousands: no lists of ids), for the rest of the transaction; returns how many."""
+    if not connection.features.has_select_for_update:
+        return 0
+    chosen = Customer.objects.select_for_update().filter(pk__in=pks).order_by("pk")
+    return len(chosen.values_list("pk", flat=True))

@@ -58,6 +58,7 @@ from cspbilling.collections.services.suspending import (
 from cspbilling.core.bulk import copy_rows, fewer_collections, json_text, update_rows
 from cspbilling.core.money import from_minor_units
 from cspbilling.core.services import transaction_step
+from cspbilling.customers.locks import lock_customers_selected
 from cspbilling.customers.models import BillingContact
 from cspbilling.notifications.services import EmailToQueue, queue_emails
 from cspbilling.subscriptions.models import Suspension, SuspensionReason, SuspensionStatus
@@ -557,6 +558,10 @@ def collections_run(
     overdue, invoices = staging.owed_of() if customers else ({}, {})
     by_customer: dict[int, list[decisions.Pending]] = defaultdict(list)
     if customers:  # none, or no version published: nothing was staged
+        # Those the run may suspend, locked before it writes anything (a payment for them
+        # waits for the run, then finds the suspension and reinstates; one committed before
+        # is seen when the suspension is carried out: `suspend_customer` reads afresh).
+        lock_customers_selected(staging.suspending_customers())
         staging.open_episodes(as_of)
         staging.stage_owed((overdue[c] for c in staging.with_plain_actions()), invoices)
         for p in staging.to_decide():

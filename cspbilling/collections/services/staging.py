@@ -238,6 +238,14 @@ def notified(first: int, last: int) -> RawSQL:
     )
 
 
+def suspending_customers() -> RawSQL:
+    """Every staged customer with a suspension to decide, as an expression."""
+    return RawSQL(  # noqa: S611 (a constant table name; values are parameters)
+        f"SELECT customer_id FROM {_q(PENDING)} WHERE kind = %s",  # noqa: S608
+        (str(ActionKind.SUSPEND),),
+    )
+
+
 def suspending_episodes(first: int, last: int) -> RawSQL:
     """The open episodes of the staged customers `first`..`last` that have a suspension to
     decide (opened before today: a new one has no earlier notice), as an expression."""

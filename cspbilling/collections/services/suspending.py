@@ -26,6 +26,7 @@ from cspbilling.collections.notices import queue_breaker_alert
 from cspbilling.collections.services.reinstatement import in_suspension_condition
 from cspbilling.core.money import from_minor_units
 from cspbilling.core.services import entry_point, transaction_step
+from cspbilling.customers.locks import lock_customer
 from cspbilling.notifications.models import MessageStatus
 from cspbilling.subscriptions.models import Subscription, SubscriptionStatus, SuspensionReason
 from cspbilling.subscriptions.services import suspend_subscription
@@ -257,8 +258,9 @@ OUT_OF_CONDITION = (
 
 def still_in_suspension_condition(customer_id: int, as_of: dt.date) -> bool:
     """What the customer owes read afresh, not as the run read it: a payment committed since
-    (before this transaction wrote its first audit event; a later one waits for it, then finds
-    the suspension and reinstates) must not be followed by a suspension."""
+    must not be followed by a suspension. The caller holds the customer's lock (every change
+    of what a customer owes takes it first), so none can be committed after this reading: a
+    payment waiting for the lock finds the suspension once it has it, and reinstates."""
     owed = decisions.overdue_customers(as_of, customer_id=customer_id).get(customer_id)
     return in_suspension_condition(customer_id, owed, as_of=as_of, calendar=china_calendar())
 
@@ -316,6 +318,7 @@ def decide_approval(*, action: Action, approve: bool, actor: str, note: str = ""
             raise ApprovalError("suspensions are paused (the global switch): unpause first")
         if action.episode.closed_on is not None:
             raise ApprovalError("the customer is no longer overdue: nothing to suspend")
+        lock_customer(action.customer_id)  # see still_in_suspension_condition
         plan = SuspensionPlan(action=action, stage=action.stage)
         if not suspend_customer(plan, actor=actor, as_of=timezone.localdate()):
             raise ApprovalError(f"nothing to suspend: {OUT_OF_CONDITION}")

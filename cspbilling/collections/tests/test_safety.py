@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from decimal import Decimal
 
 import pytest
 from django.apps import apps
-from django.db import connection
+from django.db import connection, connections
 from django_tasks_db.models import DBTaskResult
 
 from cspbilling.audit.models import AuditEvent
@@ -27,7 +28,7 @@ from cspbilling.collections.tests.fixtures import clock, run_day, worker_cycle
 from cspbilling.notifications.models import OutboundMessage
 from cspbilling.notifications.services import do_claim_message, do_recover_stalled_messages
 from cspbilling.payments.services import do_record_payment
-from cspbilling.subscriptions.models import Suspension, SuspensionStatus
+from cspbilling.subscriptions.models import Subscription, Suspension, SuspensionStatus
 from cspbilling.subscriptions.services import do_suspend_subscription
 from cspbilling.subscriptions.tests.fixtures import upstream_subscription
 
@@ -316,6 +317,85 @@ def test_an_approval_after_a_payment_below_the_stages_minimum_suspends_nobody(
     assert waiting.status == ActionStatus.AWAITING_APPROVAL and waiting.suspension_ids == []
     assert not Suspension.objects.exists()
     assert sandbox_status(pc_sandbox, m) == "active"
+
+
+def _waiting_on_locks() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+def _until(condition, what: str) -> None:
+    deadline = time.monotonic() + 20
+    while not condition():
+        assert time.monotonic() < deadline, f"waited 20 s for {what}"
+        time.sleep(0.02)
+
+
+def test_a_payment_made_while_the_run_suspends_the_customer_ends_reinstated(
+    pc_settings, pc_sandbox, smtp_server, overdue_customer
+):
+    """The run has read what the customer owes and is about to suspend it when the customer
+    pays in full. On PostgreSQL the run is held at that point (another connection holds the
+    subscription's row) while the payment is recorded: whichever commits first, the customer
+    ends with its subscription active (SQLite runs one writer at a time: the two in turn)."""
+    m, _ = overdue_customer(DUE)
+    run_day(FINAL)  # the final notice, delivered
+    postgresql = connection.vendor == "postgresql"
+    blocker = connections.create_connection("default")
+    outcomes: list[str] = []
+
+    def in_thread(name: str, work) -> threading.Thread:
+        def target() -> None:
+            try:
+                work()
+                outcomes.append(name)
+            except Exception as exc:  # noqa: BLE001 (the assertion below names it)
+                outcomes.append(f"{name} failed: {exc!r}")
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        return thread
+
+    with clock(SUSPEND):
+        if postgresql:
+            blocker.set_autocommit(False)
+            with blocker.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT id FROM {Subscription._meta.db_table} WHERE id = %s FOR UPDATE",
+                    [m.subscription.pk],
+                )
+        run = in_thread("run", lambda: do_collections_run(as_of=SUSPEND, actor="scheduler"))
+        if postgresql:
+            _until(lambda: _waiting_on_locks() == 1, "the run to wait for the subscription")
+        paying = in_thread(
+            "payment",
+            lambda: do_record_payment(
+                customer=m.customer,
+                amount=Decimal("1060"),
+                currency="CNY",
+                received_on=SUSPEND,
+                method="bank_transfer",
+                reference="paid-all",
+                actor="finance1",
+            ),
+        )
+        if postgresql:  # the payment waits for the run (the customer is locked), or is done
+            _until(lambda: _waiting_on_locks() == 2 or not paying.is_alive(), "the payment")
+            blocker.rollback()
+        run.join()
+        paying.join()
+        blocker.close()
+        worker_cycle()
+        worker_cycle()
+    assert sorted(outcomes) == ["payment", "run"]
+    assert sandbox_status(pc_sandbox, m) == "active"
+    assert not Suspension.objects.filter(status=SuspensionStatus.SUSPENDED).exists()
 
 
 def test_a_fraud_suspension_survives_a_full_payment(
