@@ -560,8 +560,10 @@ def collections_run(
     if customers:  # none, or no version published: nothing was staged
         # Those the run may suspend, locked before it writes anything (a payment for them
         # waits for the run, then finds the suspension and reinstates; one committed before
-        # is seen when the suspension is carried out: `suspend_customer` reads afresh).
-        lock_customers_selected(staging.suspending_customers())
+        # is seen when the suspension is carried out: `suspend_customer` reads afresh). A dry
+        # run commits nothing: it keeps no payment waiting.
+        if not dry_run:
+            lock_customers_selected(staging.suspending_customers())
         staging.open_episodes(as_of)
         staging.stage_owed((overdue[c] for c in staging.with_plain_actions()), invoices)
         for p in staging.to_decide():

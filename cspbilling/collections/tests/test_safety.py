@@ -335,13 +335,15 @@ def _until(condition, what: str) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.parametrize("dry_run", [False, True], ids=["run", "dry-run"])
 def test_a_payment_made_while_the_run_suspends_the_customer_ends_reinstated(
-    pc_settings, pc_sandbox, smtp_server, overdue_customer
+    pc_settings, pc_sandbox, smtp_server, overdue_customer, dry_run
 ):
     """The run has read what the customer owes and is about to suspend it when the customer
     pays in full. On PostgreSQL the run is held at that point (another connection holds the
     subscription's row) while the payment is recorded: whichever commits first, the customer
-    ends with its subscription active (SQLite runs one writer at a time: the two in turn)."""
+    ends with its subscription active (SQLite runs one writer at a time: the two in turn). A
+    dry run keeps no payment waiting."""
     m, _ = overdue_customer(DUE)
     run_day(FINAL)  # the final notice, delivered
     postgresql = connection.vendor == "postgresql"
@@ -370,7 +372,9 @@ def test_a_payment_made_while_the_run_suspends_the_customer_ends_reinstated(
                     f"SELECT id FROM {Subscription._meta.db_table} WHERE id = %s FOR UPDATE",
                     [m.subscription.pk],
                 )
-        run = in_thread("run", lambda: do_collections_run(as_of=SUSPEND, actor="scheduler"))
+        run = in_thread(
+            "run", lambda: do_collections_run(as_of=SUSPEND, actor="scheduler", dry_run=dry_run)
+        )
         if postgresql:
             _until(lambda: _waiting_on_locks() == 1, "the run to wait for the subscription")
         paying = in_thread(
@@ -387,6 +391,7 @@ def test_a_payment_made_while_the_run_suspends_the_customer_ends_reinstated(
         )
         if postgresql:  # the payment waits for the run (the customer is locked), or is done
             _until(lambda: _waiting_on_locks() == 2 or not paying.is_alive(), "the payment")
+            assert paying.is_alive() is not dry_run  # waiting for the run to commit, or done
             blocker.rollback()
         run.join()
         paying.join()
