@@ -8,7 +8,7 @@ time: a replay runs alone, before the web app and the worker start."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -17,26 +17,35 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @contextmanager
-def moved_clock(day: dt.date, hour: int = 10) -> Iterator[dt.datetime]:
-    """The clock at `hour` o'clock in Shanghai on `day` inside the block."""
+def clock_replaced(now: Callable[[], dt.datetime]) -> Iterator[None]:
+    """`django.utils.timezone.now` is `now` inside the block, and so are the defaults of the
+    model fields whose default is that function."""
     from django.apps import apps
     from django.utils import timezone
 
     real_now = timezone.now
-    moment = dt.datetime.combine(day, dt.time(hour), tzinfo=SHANGHAI)
     fields = [
         f
         for model in apps.get_models()
         for f in model._meta.concrete_fields
         if getattr(f, "default", None) is real_now
     ]
-    with mock.patch("django.utils.timezone.now", return_value=moment.astimezone(dt.UTC)) as now:
+    with mock.patch("django.utils.timezone.now", new=now):
         for f in fields:
             f.default = now
             f.__dict__.pop("_get_default", None)  # Django caches the default's callable
         try:
-            yield moment
+            yield
         finally:
             for f in fields:
                 f.default = real_now
                 f.__dict__.pop("_get_default", None)
+
+
+@contextmanager
+def moved_clock(day: dt.date, hour: int = 10) -> Iterator[dt.datetime]:
+    """The clock at `hour` o'clock in Shanghai on `day` inside the block."""
+    moment = dt.datetime.combine(day, dt.time(hour), tzinfo=SHANGHAI)
+    in_utc = moment.astimezone(dt.UTC)
+    with clock_replaced(lambda: in_utc):
+        yield moment

@@ -56,10 +56,13 @@ def start_worker(database_url_for_subprocess):
 
 
 @pytest.fixture
-def clock(monkeypatch):
+def clock():
     """The clock (the only thing tests mock) moved forward from the real now:
     `clock.advance(days=…)` adds to how far, `clock.move(days=…)` sets it; each returns the
-    moved now. (A replayed day at a given hour: `cspbilling.core.clock.moved_clock`.)"""
+    moved now. Model fields whose default is `timezone.now` follow it. (A replayed day at a
+    given hour: `cspbilling.core.clock.moved_clock`.)"""
+    from cspbilling.core.clock import clock_replaced
+
     real_now = timezone.now
 
     class Clock:
@@ -74,5 +77,5 @@ def clock(monkeypatch):
             return timezone.now()
 
     moved = Clock()
-    monkeypatch.setattr(timezone, "now", lambda: real_now() + moved.offset)
-    return moved
+    with clock_replaced(lambda: real_now() + moved.offset):
+        yield moved
