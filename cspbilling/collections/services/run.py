@@ -9,7 +9,7 @@ global switch is paused, and not when the circuit breaker trips.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -81,10 +81,15 @@ class RunResult:
     paused: bool = False
     reinstated: list[int] = field(default_factory=list)
 
-    def count(self, kind: str, status: str) -> bool:
-        """Count an action; whether it is among those described (`actions`)."""
-        self.total += 1
-        self.counts[f"{kind}:{status}"] += 1
+    def count(self, kinds_and_statuses: Iterable[tuple[str, str]]) -> None:
+        """Count actions, each given as (kind, status)."""
+        for (kind, status), n in Counter(kinds_and_statuses).items():
+            self.total += n
+            self.counts[f"{kind}:{status}"] += n
+
+    @property
+    def describing(self) -> bool:
+        """Whether the next action is among those described (`actions`)."""
         return self.keep is None or len(self.actions) < self.keep
 
     def as_json(self) -> dict[str, Any]:
@@ -487,27 +492,37 @@ def _write(
     second run the same day inserts nothing)."""
     actions = [a for a in actions if getattr(a, "before", None) != (a.status, a.reason)]
     _save(actions, timezone.now())
-    entries = [
-        (a.customer_id, a.episode_id, a.stage_id, a.kind, a.status, a.reason, a.acknowledged,
-         a.suspension_ids)
-        for a in actions
-    ]  # fmt: skip
-    entries += [(*row, []) for row in inserted]
     stages = ctx.stages
     position = {pk: stage.position for pk, stage in stages.items()}
-    entries.sort(key=lambda e: (e[0], position[e[2]], e[3]))
+    # (customer, stage position, kind, …): sorted as tuples, in stage order per customer.
+    entries = [
+        (a.customer_id, position[a.stage_id], str(a.kind), a.stage_id, str(a.status), a.reason,
+         a.episode_id, a.acknowledged, a.suspension_ids)
+        for a in actions
+    ]  # fmt: skip
+    entries += [
+        (cid, position[stage_id], kind, stage_id, status, reason, episode, acknowledged, [])
+        for cid, episode, stage_id, kind, status, reason, acknowledged in inserted
+    ]
+    entries.sort()
+    result.count((e[2], e[4]) for e in entries)
+    listed: dict[tuple, dict] = {}  # thousands of customers' actions read the same: one dict
     events = []
     for cid, group in groupby(entries, key=itemgetter(0)):
         rows = list(group)
-        episode, acknowledged = rows[0][1], rows[0][6]  # one episode, one version a run
+        episode, acknowledged = rows[0][6], rows[0][7]  # one episode, one version a run
         actions_of = []
-        for _, _, stage_id, kind, status, reason, _, suspensions in rows:
+        for _, _, kind, stage_id, status, reason, _, _, suspensions in rows:
             stage = stages[stage_id]
-            actions_of.append(
-                {"stage": stage.code, "action": str(kind), "status": str(status),
-                 "reason": reason, "suspensions": suspensions}
-            )  # fmt: skip
-            if result.count(kind, status):
+            key = (stage_id, kind, status, reason)
+            item = listed.get(key) if not suspensions else None
+            if item is None:
+                item = {"stage": stage.code, "action": kind, "status": status,
+                        "reason": reason, "suspensions": suspensions}  # fmt: skip
+                if not suspensions:
+                    listed[key] = item
+            actions_of.append(item)
+            if result.describing:
                 result.actions.append(
                     _describe(ctx, cid, stage, kind, status, reason, acknowledged, suspensions)
                 )
