@@ -112,13 +112,9 @@ def stage_pending(as_of: dt.date, steps: list[decisions.Step], default: int | No
         return []
     sql, params = decisions.pending_query(as_of, steps, default, book=BOOK)
     with connection.cursor() as cursor:
-        postgresql = connection.vendor == "postgresql"
-        if postgresql:  # its sorts (DISTINCT, the window) in memory; hash joins (see below)
+        if connection.vendor == "postgresql":  # its sorts (DISTINCT, the window) in memory
             cursor.execute("SET LOCAL work_mem = '64MB'")
-            cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(f"CREATE TEMP TABLE {_q(PENDING)} AS {sql}", params)
-        if postgresql:
-            cursor.execute("RESET enable_nestloop")
         cursor.execute(f"CREATE INDEX {_q(PENDING + '_customer')} ON {_q(PENDING)} (customer_id)")
         _analyze(cursor, PENDING)
         cursor.execute(f"SELECT DISTINCT customer_id FROM {_q(PENDING)} ORDER BY customer_id")  # noqa: S608
