@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from django.utils import timezone
@@ -14,7 +15,7 @@ from cspbilling.core.clock import SHANGHAI, moved_clock
 
 def _event() -> AuditEvent:
     return AuditEvent.objects.create(
-        actor="t", action="x", object_type="t", object_id="1", prev_hash="p", hash=str(id(object()))
+        actor="t", action="x", object_type="t", object_id="1", prev_hash="p", hash=uuid.uuid4().hex
     )
 
 
