@@ -18,6 +18,9 @@ a fifth are past due on 2026-11-24: the overdue ones belong to half the customer
   again from Python into empty copies of their tables (same indexes; COPY on PostgreSQL). The
   target: the run within 3x the floor plus those writes.
 - Second run the same day: must insert nothing.
+- `--history N` (off by default): then N past, closed episodes per overdue customer, each with
+  the actions of its open one (a book some years old), and one more usual day measured the same
+  way: what the run costs does not grow with the history.
 - The next two days, each after the day's notices were delivered and the tables analysed (as
   autovacuum does within minutes of the first run's inserts): the day after (every
   suspension held for its notice is decided again once) and a usual day (only the stages newly
@@ -360,7 +363,42 @@ def _counts(env) -> list[int]:
     return [int(x) for x in out.strip().splitlines()[-1].split()[1:]]
 
 
-def measure(engine: str, customers: int, invoices: int) -> None:
+def add_history(rounds: int) -> None:
+    """In the child: `rounds` closed episodes per customer with an open one, each holding a copy
+    of the open episode's actions."""
+    import django
+
+    django.setup()
+    from django.db import connection, transaction
+
+    from cspbilling.collections.models import Action, Episode
+
+    q = connection.ops.quote_name
+    skipped = ("id", "episode_id")
+    columns = [f.column for f in Action._meta.concrete_fields if f.column not in skipped]
+    copied = ", ".join(f"a.{q(c)}" for c in columns)
+    episodes, actions = q(Episode._meta.db_table), q(Action._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for n in range(rounds):
+            tag = f"bench history {n}"
+            cursor.execute(
+                f"INSERT INTO {episodes} (customer_id, opened_on, closed_on, close_reason) "  # noqa: S608
+                f"SELECT customer_id, opened_on, opened_on, %s FROM {episodes} "
+                "WHERE closed_on IS NULL",
+                [tag],
+            )
+            cursor.execute(
+                f"INSERT INTO {actions} ({', '.join(q(c) for c in columns)}, episode_id) "  # noqa: S608
+                f"SELECT {copied}, h.id FROM {actions} a "
+                f"JOIN {episodes} e ON e.id = a.episode_id AND e.closed_on IS NULL "
+                f"JOIN {episodes} h ON h.customer_id = a.customer_id AND h.close_reason = %s",
+                [tag],
+            )
+        cursor.execute(f"SELECT COUNT(*) FROM {actions}")  # noqa: S608
+        print(f"history {cursor.fetchone()[0]}")
+
+
+def measure(engine: str, customers: int, invoices: int, history: int = 0) -> None:
     env = fresh_database(engine, "collections")
     db = "cspb_bench_collections"
     seeded, _, _, _ = run_child(env, __file__, "--seed", str(customers), str(invoices))
@@ -401,7 +439,7 @@ def measure(engine: str, customers: int, invoices: int) -> None:
         f"{sum(again) - sum(after) - 0:,} rows beyond its run record "
         f"({out2.strip().splitlines()[0][:80]})"
     )
-    later_days(env)
+    later_days(env, history)
     if engine == "postgres":
         subprocess.run(
             [*PSQL, "-d", "postgres", "-c", f"DROP DATABASE {db} WITH (FORCE)"], check=True
@@ -423,12 +461,19 @@ def analyze(env) -> None:
         subprocess.run(["sqlite3", url.removeprefix("sqlite:///"), "ANALYZE"], check=False)
 
 
-def later_days(env) -> None:
+def later_days(env, history: int = 0) -> None:
     """The next days, each after the day's notices were delivered: each run timed against its
-    own floor and its own writes (the rows it inserted, written again)."""
+    own floor and its own writes (the rows it inserted, written again). With `history`, one
+    more usual day after that many past episodes per customer were added."""
     previous = AS_OF
-    for day, what in LATER:
+    days = list(LATER)
+    if history:
+        days.append(("2026-11-27", f"a usual day with {history} past episodes per customer"))
+    for day, what in days:
         run_child(env, __file__, "--deliver", previous)
+        if day == "2026-11-27":
+            _, _, out, _ = run_child(env, __file__, "--add-history", str(history))
+            print(f"          {out.strip().splitlines()[-1].split()[1]} actions in all")
         analyze(env)  # a day passed: autovacuum analysed the tables the runs filled
         _, _, out, _ = run_child(env, __file__, "--floor", "--day", day)
         floor_seconds, staged = out.strip().splitlines()[-1].split()[1:]
@@ -454,6 +499,8 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--invoices", type=int, default=1_000_000)
     parser.add_argument("--engine", choices=["postgres", "sqlite", "both"], default="both")
+    parser.add_argument("--history", type=int, default=0, help="past episodes per customer")
+    parser.add_argument("--add-history", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--seed", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--floor", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--counts", action="store_true", help=argparse.SUPPRESS)
@@ -478,9 +525,11 @@ def main() -> None:
         return deliver(args.deliver)
     if args.marks:
         return marks()
+    if args.add_history is not None:
+        return add_history(args.add_history)
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     for engine in ("postgres", "sqlite") if args.engine == "both" else (args.engine,):
-        measure(engine, args.customers, args.invoices)
+        measure(engine, args.customers, args.invoices, args.history)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
