@@ -51,6 +51,19 @@ def sandbox_status(pc_sandbox, m) -> str:
     return upstream_subscription(pc_sandbox, m.tenant_id, m.subscription.subscription_id)["status"]
 
 
+def _pay(m, amount: str, reference: str) -> None:
+    """A bank transfer from the customer of `m`, received on the suspension's day."""
+    do_record_payment(
+        customer=m.customer,
+        amount=Decimal(amount),
+        currency="CNY",
+        received_on=SUSPEND,
+        method="bank_transfer",
+        reference=reference,
+        actor="finance1",
+    )
+
+
 def test_a_dry_run_changes_nothing_and_a_second_run_the_same_day_does_nothing(
     pc_settings, smtp_server, overdue_customer
 ):
@@ -301,15 +314,7 @@ def test_an_approval_after_a_payment_below_the_stages_minimum_suspends_nobody(
     waiting = Action.objects.get(kind="suspend")
     assert waiting.status == ActionStatus.AWAITING_APPROVAL
     with clock(SUSPEND, hour=11):
-        do_record_payment(
-            customer=m.customer,
-            amount=Decimal("700"),
-            currency="CNY",
-            received_on=SUSPEND,
-            method="bank_transfer",
-            reference="part",
-            actor="finance1",
-        )
+        _pay(m, "700", "part")
         with pytest.raises(ApprovalError, match="nothing to suspend: out of the suspension"):
             do_decide_approval(action=waiting, approve=True, actor="cfo", note="approve")
         worker_cycle()
@@ -379,15 +384,7 @@ def test_a_payment_made_while_the_run_suspends_the_customer_ends_reinstated(
             _until(lambda: _waiting_on_locks() == 1, "the run to wait for the subscription")
         paying = in_thread(
             "payment",
-            lambda: do_record_payment(
-                customer=m.customer,
-                amount=Decimal("1060"),
-                currency="CNY",
-                received_on=SUSPEND,
-                method="bank_transfer",
-                reference="paid-all",
-                actor="finance1",
-            ),
+            lambda: _pay(m, "1060", "paid-all"),
         )
         if postgresql:  # the payment waits for the run (the customer is locked), or is done
             _until(lambda: _waiting_on_locks() == 2 or not paying.is_alive(), "the payment")
@@ -414,15 +411,7 @@ def test_a_fraud_suspension_survives_a_full_payment(
         deliver_commands()
     run_day(SUSPEND)
     with clock(SUSPEND, hour=12):
-        do_record_payment(
-            customer=m.customer,
-            amount=Decimal("1060"),
-            currency="CNY",
-            received_on=SUSPEND,
-            method="bank_transfer",
-            reference="paid-all",
-            actor="finance1",
-        )
+        _pay(m, "1060", "paid-all")
         worker_cycle()
         worker_cycle()
     assert sandbox_status(pc_sandbox, m) == "suspended"
@@ -495,15 +484,7 @@ def test_a_payment_made_while_partner_center_had_not_confirmed_is_reinstated_by_
     )
     with clock(SUSPEND):
         do_collections_run(as_of=SUSPEND, actor="scheduler")
-        do_record_payment(
-            customer=m.customer,
-            amount=Decimal("1060"),
-            currency="CNY",
-            received_on=SUSPEND,
-            method="bank_transfer",
-            reference="just in time",
-            actor="finance1",
-        )
+        _pay(m, "1060", "just in time")
         worker_cycle()  # the command fails (503) and waits; the re-evaluation finds it requested
     assert Suspension.objects.get().status == SuspensionStatus.REQUESTED
     sandbox_control(pc_sandbox, "DELETE", "/_sandbox/faults")
