@@ -10,7 +10,9 @@ a fifth are past due on 2026-11-24: the overdue ones belong to half the customer
 - Floor: one statement, the CTE that finds each overdue customer's stage (open amount less
   credit notes, allocations and open dispute holds; the stage by comparing the oldest due day
   with each stage's cutoff) plus the anti-join against the actions already taken (UNIQUE index
-  on the action key), fetched whole.
+  on the action key), fetched whole: every reached stage's actions not yet taken, exactly the
+  rows the run acts on (the issue measured it at about 0.8 s on PostgreSQL). The narrow floor
+  of earlier sessions (each customer's latest stage, its notice only) is reported beside it.
 - Run: the run of 2026-11-24 in a child process (what `cspbilling collections run` calls), timed
   inside it: decisions, actions, outbox rows with their delivery tasks, audit events, in one
   transaction; peak RSS reported. The second run of the day goes through the command itself.
@@ -124,8 +126,16 @@ def seed(customers: int, invoices: int) -> None:
 
 
 def floor(day: str = AS_OF) -> None:
-    """In the child: the CTE finding each overdue customer's stage, anti-joined on the actions
-    taken (none before the first run)."""
+    """In the child: the floor, two ways, each the better of two evaluations, fetched whole.
+
+    - the floor: one statement yielding exactly the actions the run must take that day: each
+      overdue customer's reached stages (the CTE) times their actions, anti-joined on the
+      actions taken in the open episode (the action key's unique index); the decisions' own
+      statement (`decisions.pending_query`) over the live CTE, not the run's staged book;
+    - the narrow floor (sessions 6-9): one row per overdue customer, its latest stage, anti-joined
+      on that stage's notice only. It cannot tell a catch-up's other stages, restrictions,
+      escalations or suspensions, nor a held action (on a usual day it yields 53,955 rows for
+      the run's 8,955 actions); reported beside the floor for comparison with earlier figures."""
     import django
 
     django.setup()
@@ -141,10 +151,11 @@ def floor(day: str = AS_OF) -> None:
     as_of = dt.date.fromisoformat(day)
     steps = decisions.steps_as_of(as_of, china_calendar())  # a few Python dates: not timed
     version = default_version()
+    full_sql, full_params = decisions.pending_query(as_of, steps, version.pk)
     stages = sorted({(s.stage_id, s.cutoff) for s in steps if s.version_id == version.pk})
     case = " ".join(f"WHEN o.oldest_due <= %s THEN {sid}" for sid, _ in reversed(stages))
     settled = ", ".join(f"'{s}'" for s in SETTLED_STATUSES)
-    sql = f"""
+    narrow_sql = f"""
         WITH {decisions.open_invoices_cte()},
         staged AS (SELECT o.customer_id, CASE {case} END AS stage_id FROM overdue o)
         SELECT s.customer_id, s.stage_id FROM staged s
@@ -154,13 +165,22 @@ def floor(day: str = AS_OF) -> None:
             WHERE a.customer_id = s.customer_id AND a.episode_id = ep.id
               AND a.stage_id = s.stage_id AND a.kind = 'notify' AND a.status IN ({settled}))
     """  # noqa: S608
-    params = [connection.ops.adapt_datefield_value(as_of)]
-    params += [connection.ops.adapt_datefield_value(c) for _, c in reversed(stages)]
-    start = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    print(f"floor {time.perf_counter() - start:.4f} {len(rows)}")
+    narrow_params = [connection.ops.adapt_datefield_value(as_of)]
+    narrow_params += [connection.ops.adapt_datefield_value(c) for _, c in reversed(stages)]
+
+    def best_of_two(sql: str, params: list) -> tuple[float, int]:
+        times = []
+        for _ in range(2):
+            start = time.perf_counter()
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
+            times.append(time.perf_counter() - start)
+        return min(times), len(rows)
+
+    full, full_rows = best_of_two(full_sql, full_params)
+    narrow, narrow_rows = best_of_two(narrow_sql, narrow_params)
+    print(f"floor {full:.4f} {full_rows} {narrow:.4f} {narrow_rows}")
 
 
 def run_in_process(day: str = AS_OF) -> None:
@@ -408,7 +428,7 @@ def measure(engine: str, customers: int, invoices: int, history: int = 0) -> Non
         path = ROOT / "var" / "bench-collections.sqlite3"
         subprocess.run(["sqlite3", str(path), "ANALYZE"], check=False)
     _, _, out, _ = run_child(env, __file__, "--floor")
-    floor_seconds, staged = out.strip().splitlines()[-1].split()[1:]
+    floor_seconds, staged, narrow, _ = out.strip().splitlines()[-1].split()[1:]
     before = _counts(env)
     cmd = ["-m", "cspbilling.cli", "collections", "run", "--as-of", AS_OF]
     process, rss, out, _cpu = run_child(env, __file__, "--run")
@@ -421,8 +441,9 @@ def measure(engine: str, customers: int, invoices: int, history: int = 0) -> Non
     again = _counts(env)
     inserted = {t: a - b for t, a, b in zip(COUNTED, after, before, strict=True)}
     print(
-        f"{engine:8}  floor {float(floor_seconds):.2f} s ({int(staged):,} overdue customers "
-        f"staged); run {elapsed:.1f} s ({elapsed / float(floor_seconds):.1f}x the floor; "
+        f"{engine:8}  floor {float(floor_seconds):.2f} s ({int(staged):,} actions to take; "
+        f"the narrow floor {float(narrow):.2f} s); run {elapsed:.1f} s "
+        f"({elapsed / float(floor_seconds):.1f}x the floor; "
         f"{process:.1f} s with the process's start), peak RSS {rss:.0f} MiB  "
         f"(seeding {seeded:.0f} s)"
     )
@@ -430,7 +451,8 @@ def measure(engine: str, customers: int, invoices: int, history: int = 0) -> Non
     print(
         f"          unavoidable writes: {int(written):,} rows in {write_seconds:.1f} s; target "
         f"3 x floor + writes = {target:.1f} s; the run is {elapsed / target:.1f}x the target, "
-        f"{elapsed - write_seconds - float(floor_seconds):.1f} s beyond the floor and the writes"
+        f"{elapsed - write_seconds - float(floor_seconds):.1f} s beyond the floor and the writes "
+        f"(against the narrow floor: {elapsed / (3 * float(narrow) + write_seconds):.1f}x)"
     )
     print(f"          {out.strip().splitlines()[0][:200]}")
     print("          inserted: " + ", ".join(f"{t} {n:,}" for t, n in inserted.items()))
@@ -476,7 +498,7 @@ def later_days(env, history: int = 0) -> None:
             print(f"          {out.strip().splitlines()[-1].split()[1]} actions in all")
         analyze(env)  # a day passed: autovacuum analysed the tables the runs filled
         _, _, out, _ = run_child(env, __file__, "--floor", "--day", day)
-        floor_seconds, staged = out.strip().splitlines()[-1].split()[1:]
+        floor_seconds, staged, narrow, _ = out.strip().splitlines()[-1].split()[1:]
         _, _, out, _ = run_child(env, __file__, "--marks")
         since = out.strip().splitlines()[-1].split()[1:]
         _, _, out, _ = run_child(env, __file__, "--run", "--day", day)
@@ -487,9 +509,11 @@ def later_days(env, history: int = 0) -> None:
         target = 3 * float(floor_seconds) + float(write_seconds)
         print(
             f"          {day}, {what}: floor {float(floor_seconds):.2f} s ({int(staged):,} "
-            f"customers at a stage not acted on); run {elapsed:.2f} s; writes {int(written):,} "
-            f"rows in {float(write_seconds):.2f} s; target {target:.2f} s; the run is "
-            f"{elapsed / target:.1f}x the target\n            ({summary[:160]})"
+            f"actions to take; the narrow floor {float(narrow):.2f} s); run {elapsed:.2f} s; "
+            f"writes {int(written):,} rows in {float(write_seconds):.2f} s; target "
+            f"{target:.2f} s; the run is {elapsed / target:.1f}x the target (against the narrow "
+            f"floor: {elapsed / (3 * float(narrow) + float(write_seconds)):.1f}x)\n"
+            f"            ({summary[:160]})"
         )
         previous = day
 
