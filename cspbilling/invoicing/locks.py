@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from django.db import connection
 
+from cspbilling.customers.locks import lock_customer
 from cspbilling.invoicing.models import CreditNote, Fapiao, Invoice, NumberSeries
 
 
@@ -49,6 +50,17 @@ def lock_invoices(pks: Iterable[int]) -> list[Invoice]:
     )
 
 
+def lock_invoice_of_customer(invoice: Invoice) -> Invoice:
+    """The invoice, locked after its customer, for a change of what the customer owes (a
+    credit): every such change locks the customer first, before any other row and before the
+    audit chain's head, as payments, dispute holds and the collections run do. Taking the
+    head first and the customer after deadlocked with a collections run, which holds the
+    customers it may suspend and then the head."""
+    lock_customer(invoice.customer_id)
+    [locked] = lock_invoices([invoice.pk])
+    return locked
+
+
 def lock_number_series(series: str, year: int) -> NumberSeries:
     """The series' counter, created if new (two creators cannot both insert it), then locked:
     whoever holds it gives the next number; the others wait."""
@@ -59,8 +71,10 @@ def lock_number_series(series: str, year: int) -> NumberSeries:
 
 
 def lock_credit_note(pk: int) -> CreditNote:
-    """The credit note, locked after its invoice (invoice, then credit note: one order)."""
-    invoice_id = CreditNote.objects.values_list("invoice_id", flat=True).get(pk=pk)
+    """The credit note, locked after its customer and its invoice (customer, invoice, credit
+    note: one order; see `lock_invoice_of_customer`)."""
+    customer_id, invoice_id = CreditNote.objects.values_list("customer_id", "invoice_id").get(pk=pk)
+    lock_customer(customer_id)
     lock_invoices([invoice_id])
     return (
         CreditNote.objects.select_for_update(of=("self",))

@@ -21,10 +21,12 @@ from cspbilling.collections.services import (
     do_collections_run,
     do_decide_approval,
     do_grant_exemption,
+    do_place_dispute_hold,
     do_set_pause,
 )
 from cspbilling.collections.services import run as run_module
 from cspbilling.collections.tests.fixtures import clock, run_day, worker_cycle
+from cspbilling.invoicing.services import do_credit_invoice
 from cspbilling.notifications.models import OutboundMessage
 from cspbilling.notifications.services import do_claim_message, do_recover_stalled_messages
 from cspbilling.payments.services import do_record_payment
@@ -340,16 +342,42 @@ def _until(condition, what: str) -> None:
         time.sleep(0.02)
 
 
+def _credit_all(invoice) -> None:
+    do_credit_invoice(
+        invoice=invoice, reason="goodwill: the whole invoice", actor="finance1", on=SUSPEND
+    )
+
+
+def _dispute_all(invoice) -> None:
+    do_place_dispute_hold(
+        invoice=invoice,
+        amount=Decimal("1060"),
+        source="case",
+        source_ref="CASE-7",
+        reason="says the usage is not theirs",
+        actor="agent1",
+    )
+
+
+LEAVING = {  # each way a customer leaves the suspension condition, given (mirror, invoice)
+    "payment": lambda m, invoice: _pay(m, "1060", "paid-all"),
+    "credit-note": lambda m, invoice: _credit_all(invoice),
+    "dispute": lambda m, invoice: _dispute_all(invoice),
+}
+
+
+@pytest.mark.parametrize("how", list(LEAVING))
 @pytest.mark.parametrize("dry_run", [False, True], ids=["run", "dry-run"])
-def test_a_payment_made_while_the_run_suspends_the_customer_ends_reinstated(
-    pc_settings, pc_sandbox, smtp_server, overdue_customer, dry_run
+def test_a_customer_out_of_the_condition_while_the_run_suspends_it_ends_reinstated(
+    pc_settings, pc_sandbox, smtp_server, overdue_customer, dry_run, how
 ):
     """The run has read what the customer owes and is about to suspend it when the customer
-    pays in full. On PostgreSQL the run is held at that point (another connection holds the
-    subscription's row) while the payment is recorded: whichever commits first, the customer
-    ends with its subscription active (SQLite runs one writer at a time: the two in turn). A
-    dry run keeps no payment waiting."""
-    m, _ = overdue_customer(DUE)
+    pays in full, or staff credit the whole invoice, or a case disputes all of it. On
+    PostgreSQL the run is held at that point (another connection holds the subscription's row)
+    while that is recorded: whichever commits first, the customer ends with its subscription
+    active (SQLite runs one writer at a time: the two in turn). A dry run keeps nobody
+    waiting."""
+    m, invoice = overdue_customer(DUE)
     run_day(FINAL)  # the final notice, delivered
     postgresql = connection.vendor == "postgresql"
     blocker = connections.create_connection("default")
@@ -382,11 +410,8 @@ def test_a_payment_made_while_the_run_suspends_the_customer_ends_reinstated(
         )
         if postgresql:
             _until(lambda: _waiting_on_locks() == 1, "the run to wait for the subscription")
-        paying = in_thread(
-            "payment",
-            lambda: _pay(m, "1060", "paid-all"),
-        )
-        if postgresql:  # the payment waits for the run (the customer is locked), or is done
+        paying = in_thread(how, lambda: LEAVING[how](m, invoice))
+        if postgresql:  # it waits for the run (the customer is locked), or is done
             _until(lambda: _waiting_on_locks() == 2 or not paying.is_alive(), "the payment")
             assert paying.is_alive() is not dry_run  # waiting for the run to commit, or done
             blocker.rollback()
@@ -395,7 +420,7 @@ def test_a_payment_made_while_the_run_suspends_the_customer_ends_reinstated(
         blocker.close()
         worker_cycle()
         worker_cycle()
-    assert sorted(outcomes) == ["payment", "run"]
+    assert sorted(outcomes) == sorted([how, "run"])
     assert sandbox_status(pc_sandbox, m) == "active"
     assert not Suspension.objects.filter(status=SuspensionStatus.SUSPENDED).exists()
 
@@ -446,8 +471,6 @@ def test_a_worker_killed_between_the_decision_and_partner_center_suspends_once(
 def test_a_dispute_of_everything_owed_reinstates_a_customer_collections_suspended(
     pc_settings, pc_sandbox, smtp_server, overdue_customer
 ):
-    from cspbilling.collections.services import do_place_dispute_hold
-
     m, invoice = overdue_customer(DUE)
     run_day(FINAL)
     run_day(SUSPEND)

@@ -19,7 +19,7 @@ from cspbilling.audit.services import record_event
 from cspbilling.core.services import entry_point, one_line, transaction_step
 from cspbilling.invoicing import hooks, transitions
 from cspbilling.invoicing.credits import CreditError, credit_of, creditable_lines
-from cspbilling.invoicing.locks import lock_credit_note, lock_invoices
+from cspbilling.invoicing.locks import lock_credit_note, lock_invoice_of_customer
 from cspbilling.invoicing.mail import queue_credit_note_email
 from cspbilling.invoicing.models import (
     BillingRun,
@@ -73,7 +73,7 @@ def draft_credit_note(
     them, everything left to credit on every line. Refused whole (CreditError) if any amount is
     beyond its line, or if the total it gives back is not positive."""
     reason = _reason(reason)
-    [invoice] = lock_invoices([invoice.pk])  # credits of one invoice, one at a time
+    invoice = lock_invoice_of_customer(invoice)  # credits of one invoice, one at a time
     if invoice.status != InvoiceStatus.ISSUED:
         raise CreditError(f"{invoice} is not issued: a draft is corrected by a billing run")
     left = {item.line.pk: item for item in creditable_lines(invoice)}

@@ -13,6 +13,7 @@ from cspbilling.audit.actions import AuditAction
 from cspbilling.audit.services import record_event
 from cspbilling.core.money import from_minor_units
 from cspbilling.core.services import entry_point, transaction_step
+from cspbilling.customers.locks import lock_customers
 from cspbilling.invoicing import hooks, transitions
 from cspbilling.invoicing.locks import lock_invoices
 from cspbilling.invoicing.mail import queue_invoice_email
@@ -32,6 +33,10 @@ def issue_invoices(
     """Issue these drafts, in primary-key order (numbers follow it). One that is not a draft
     any more (issued meanwhile) refuses the whole batch: nothing is numbered twice."""
     on = on or timezone.localdate()
+    invoices = list(invoices)
+    # What each customer owes changes: its customer locked first, all of them before the
+    # first audit event takes the chain's head (see `lock_invoice_of_customer`).
+    lock_customers({invoice.customer_id for invoice in invoices})
     locked = lock_invoices(invoice.pk for invoice in invoices)
     not_drafts = [invoice for invoice in locked if invoice.status != InvoiceStatus.DRAFT]
     if not_drafts:
