@@ -20,13 +20,15 @@ log = logging.getLogger(__name__)
 
 def _credits_may_have_arrived(batch: ImportBatch) -> None:
     """Inside the import's transaction, in a savepoint: a credit that cannot be turned into a
-    credit note (say, its invoice line was credited by hand meanwhile) never fails the import;
-    it stays unmatched, shown on the escalations page, and the periodic job tries again."""
+    credit note (say, its invoice line was credited by hand meanwhile), or whose customer
+    another transaction holds (the import must not wait for it: see `match_credits`), never
+    fails the import; it stays unmatched, shown on the escalations page, and the periodic job
+    tries again."""
     from cspbilling.escalations.services.matching import match_credits
 
     try:
         with transaction.atomic():
-            match_credits(actor=f"import:{batch.pk}")
+            match_credits(actor=f"import:{batch.pk}", nowait=True)
     except Exception:
         log.exception("matching promised credits after import %s failed", batch.pk)
 

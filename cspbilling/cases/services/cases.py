@@ -31,6 +31,7 @@ from cspbilling.collections.models import HoldSource
 from cspbilling.collections.services import place_dispute_hold, release_dispute_hold
 from cspbilling.core.money import MoneyError, to_minor_units
 from cspbilling.core.services import entry_point, transaction_step
+from cspbilling.customers.locks import lock_customer
 from cspbilling.customers.models import Customer
 from cspbilling.invoicing.models import Invoice, InvoiceLine
 from cspbilling.notifications.services import queue_webhook
@@ -107,6 +108,8 @@ def open_case(
                 f"{disputed_amount} is not an amount in {disputed_invoice.currency} "
                 "(at most 2 decimal places)"
             ) from None
+    if customer is not None:  # a dispute or routing may follow: customer first (`lock_case`)
+        lock_customer(customer.pk)
     now = timezone.now()
     case = Case.objects.create(
         customer=customer,

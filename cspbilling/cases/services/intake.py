@@ -206,8 +206,8 @@ def _upstream_note(
         message_id=message_id,
     )
     _attach(note, kept, refused)
+    thread.recorded(note)  # first: it locks the escalation's customer before the audit head
     record_case_event(case, AuditAction.CASE_NOTE_ADDED, actor=ACTOR, message=note)
-    thread.recorded(note)
     return IntakeResult("upstream_note", case.reference)
 
 

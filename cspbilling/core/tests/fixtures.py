@@ -9,6 +9,34 @@ from django.conf import settings
 from django.utils import timezone
 
 
+@pytest.fixture(autouse=True)
+def customers_locked_before_the_audit_head():
+    """Every test: no transaction locks a customer after the audit chain's head (see
+    `lock_order`); the test fails naming the statement."""
+    from django.db import connections
+    from django.db.backends.signals import connection_created
+
+    from cspbilling.core.tests.lock_order import LockOrderWatch
+
+    watch = LockOrderWatch()
+
+    def watch_new(sender, connection, **kwargs) -> None:  # threads' own connections
+        if watch not in connection.execute_wrappers:
+            connection.execute_wrappers.append(watch)
+
+    for connection in connections.all(initialized_only=True):
+        connection.execute_wrappers.append(watch)
+    connection_created.connect(watch_new)
+    try:
+        yield
+    finally:
+        connection_created.disconnect(watch_new)
+        for connection in connections.all(initialized_only=True):
+            if watch in connection.execute_wrappers:
+                connection.execute_wrappers.remove(watch)
+    assert not watch.violations, "\n".join(dict.fromkeys(watch.violations))
+
+
 @pytest.fixture
 def database_url_for_subprocess(transactional_db) -> str:
     """A CSPBILLING_DATABASE_URL that points a child process at the test database."""

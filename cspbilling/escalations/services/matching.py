@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -145,10 +145,13 @@ def match_credit_of(escalation: Escalation, *, actor: str) -> bool:
 
 
 @transaction_step
-def match_credits(*, actor: str = "system") -> list[str]:
+def match_credits(*, actor: str = "system", nowait: bool = False) -> list[str]:
     """Every upheld escalation whose credit (or the rest of a short one) a later upstream
     invoice now carries: matched (each in its own savepoint: one that cannot be credited stays
-    unmatched, the others go on). Returns the references matched this time."""
+    unmatched, the others go on). Returns the references matched this time. `nowait`: an
+    escalation whose customer another transaction holds is left for the next time (the
+    import calls it so: it holds the audit chain's head already, and waiting for a customer
+    then deadlocks with a collections run holding that customer and waiting for the head)."""
     matched = []
     waiting = Escalation.objects.filter(
         Q(credit_upstream_line_id=None)
@@ -166,11 +169,15 @@ def match_credits(*, actor: str = "system") -> list[str]:
             continue
         try:
             with transaction.atomic():
-                escalation = lock_escalation(candidate.pk)
+                escalation = lock_escalation(candidate.pk, nowait=nowait)
                 if match_credit_of(escalation, actor=actor):
                     matched.append(escalation.reference)
         except EscalationError:
             log.exception("the credit of %s could not be matched", candidate.reference)
+        except OperationalError:  # only with nowait: its customer is busy; matched next time
+            if not nowait:
+                raise
+            log.info("the credit of %s waits: its customer is busy", candidate.reference)
     return matched
 
 
