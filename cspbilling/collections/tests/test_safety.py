@@ -476,14 +476,7 @@ def test_a_dispute_of_everything_owed_reinstates_a_customer_collections_suspende
     run_day(SUSPEND)
     assert sandbox_status(pc_sandbox, m) == "suspended"
     with clock(SUSPEND + dt.timedelta(days=2)):
-        do_place_dispute_hold(
-            invoice=invoice,
-            amount=Decimal("1060"),
-            source="case",
-            source_ref="CASE-9",
-            reason="usage not theirs",
-            actor="agent1",
-        )
+        _dispute_all(invoice)
         worker_cycle()
         worker_cycle()
     assert sandbox_status(pc_sandbox, m) == "active"
