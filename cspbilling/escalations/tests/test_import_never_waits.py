@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_an_import_leaves_a_credit_whose_customer_is_busy_to_the_periodic_job(
-    dispute_case, vianet, customer_a, tmp_path
+    dispute_case, vianet, customer_a, tmp_path, caplog
 ):
     escalation = filed_escalation(dispute_case, vianet)
     do_record_upheld(escalation=escalation, promised_credit=Decimal("100.00"), actor="agent")
@@ -39,6 +39,7 @@ def test_an_import_leaves_a_credit_whose_customer_is_busy_to_the_periodic_job(
         with connection.cursor() as cursor:  # an import that waited would fail, not hang
             cursor.execute("SET lock_timeout = '5s'")
     path = credit_file(tmp_path, customer_a, [("sub-0", "-100.00")])
+    caplog.set_level("INFO", logger="cspbilling")
     try:
         do_import_reconciliation_file(path=path, actor="t")  # returns: it did not wait
     finally:
@@ -49,7 +50,10 @@ def test_an_import_leaves_a_credit_whose_customer_is_busy_to_the_periodic_job(
                 cursor.execute("RESET lock_timeout")
     assert ImportBatch.objects.latest("pk").status == ImportBatch.Status.IMPORTED
     escalation.refresh_from_db()
-    if postgresql:
+    if postgresql:  # it did not wait for the customer (a lock timeout would say "failed")
+        said = [r.getMessage() for r in caplog.records if r.name.startswith("cspbilling")]
+        assert f"the credit of {escalation.reference} waits: its customer is busy" in said
+        assert not [m for m in said if "failed" in m], said
         assert escalation.status == EscalationStatus.UPHELD  # its credit waits, unmatched
         assert not CreditNote.objects.exists()
         assert do_match_credits() == [escalation.reference]  # the periodic job, later
