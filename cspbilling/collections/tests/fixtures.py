@@ -47,6 +47,23 @@ def overdue_invoice(issued_invoice):
     return make
 
 
+def pay_by_transfer(customer, amount: str, *, on: dt.date, reference: str) -> None:
+    """A bank transfer of `amount` CNY from `customer`, received on `on`, recorded by finance."""
+    from decimal import Decimal
+
+    from cspbilling.payments.services import do_record_payment
+
+    do_record_payment(
+        customer=customer,
+        amount=Decimal(amount),
+        currency="CNY",
+        received_on=on,
+        method="bank_transfer",
+        reference=reference,
+        actor="finance1",
+    )
+
+
 def clock(day: dt.date, hour: int = 10):
     """The clock (only the clock) at `hour` o'clock in Shanghai on `day`."""
     return moved_clock(day, hour)

@@ -25,11 +25,10 @@ from cspbilling.collections.services import (
     do_set_pause,
 )
 from cspbilling.collections.services import run as run_module
-from cspbilling.collections.tests.fixtures import clock, run_day, worker_cycle
+from cspbilling.collections.tests.fixtures import clock, pay_by_transfer, run_day, worker_cycle
 from cspbilling.invoicing.services import do_credit_invoice
 from cspbilling.notifications.models import OutboundMessage
 from cspbilling.notifications.services import do_claim_message, do_recover_stalled_messages
-from cspbilling.payments.services import do_record_payment
 from cspbilling.subscriptions.models import Subscription, Suspension, SuspensionStatus
 from cspbilling.subscriptions.services import do_suspend_subscription
 from cspbilling.subscriptions.tests.fixtures import upstream_subscription
@@ -55,15 +54,7 @@ def sandbox_status(pc_sandbox, m) -> str:
 
 def _pay(m, amount: str, reference: str) -> None:
     """A bank transfer from the customer of `m`, received on the suspension's day."""
-    do_record_payment(
-        customer=m.customer,
-        amount=Decimal(amount),
-        currency="CNY",
-        received_on=SUSPEND,
-        method="bank_transfer",
-        reference=reference,
-        actor="finance1",
-    )
+    pay_by_transfer(m.customer, amount, on=SUSPEND, reference=reference)
 
 
 def test_a_dry_run_changes_nothing_and_a_second_run_the_same_day_does_nothing(

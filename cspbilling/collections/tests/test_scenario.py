@@ -21,8 +21,7 @@ from cspbilling.collections.services import (
     do_record_promise,
     do_release_dispute_hold,
 )
-from cspbilling.collections.tests.fixtures import clock, worker_cycle
-from cspbilling.payments.services import do_record_payment
+from cspbilling.collections.tests.fixtures import clock, pay_by_transfer, worker_cycle
 from cspbilling.subscriptions.tests.fixtures import upstream_subscription
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -86,15 +85,7 @@ def test_the_scenario_table(
 
     def pay(name: str, amount: str, day: dt.date) -> None:
         m, _ = people[name]
-        do_record_payment(
-            customer=m.customer,
-            amount=Decimal(amount),
-            currency="CNY",
-            received_on=day,
-            method="bank_transfer",
-            reference=f"{name}-{day}",
-            actor="finance1",
-        )
+        pay_by_transfer(m.customer, amount, on=day, reference=f"{name}-{day}")
 
     events = {
         D(2026, 5, 8): lambda: do_place_dispute_hold(
