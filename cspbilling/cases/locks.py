@@ -8,9 +8,7 @@ from cspbilling.customers.locks import lock_customer, lock_customers
 
 def lock_case(pk: int) -> Case:
     """The case row, locked until the transaction ends: one change to a case at a time. Its
-    customer first (a case may place or release a dispute hold, which changes what the
-    customer owes: customer first, before the audit chain's head; see
-    `invoicing.locks.lock_invoice_of_customer`)."""
+    customer first (a case may place or release a dispute hold: see `customers.locks`)."""
     customer_id = Case.objects.values_list("customer_id", flat=True).get(pk=pk)
     if customer_id is not None:
         lock_customer(customer_id)

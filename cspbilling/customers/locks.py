@@ -1,4 +1,11 @@
-"""Named row locks for customers (SQLite: the transaction is the lock)."""
+"""Named row locks for customers (SQLite: the transaction is the lock).
+
+The order: a transaction that changes what a customer owes (a payment, a credit, an invoice
+issued, a dispute hold, a case or an escalation that may lead to one, a collections run) locks
+the customer first, before any other row and before the audit chain's head, which every
+audited change takes and holds to its commit. Taking the head first and a customer after
+deadlocks with a collections run, which holds the customers it may suspend and then waits for
+the head. `core/tests/lock_order.py` checks the order on every test (PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -8,9 +15,11 @@ from django.db.models import Expression
 from cspbilling.customers.models import Customer
 
 
-def lock_customer(pk: int) -> Customer:
-    """The customer, locked for the rest of the transaction."""
-    return Customer.objects.select_for_update().get(pk=pk)
+def lock_customer(pk: int, *, nowait: bool = False) -> Customer:
+    """The customer, locked for the rest of the transaction. `nowait`: raise OperationalError
+    rather than wait for another transaction holding it (a caller that already holds the audit
+    chain's head must not wait: see above)."""
+    return Customer.objects.select_for_update(nowait=nowait).get(pk=pk)
 
 
 LOCK_CHUNK = 1000  # ids per statement: below every engine's parameter limit

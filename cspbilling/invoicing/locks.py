@@ -52,10 +52,8 @@ def lock_invoices(pks: Iterable[int]) -> list[Invoice]:
 
 def lock_invoice_of_customer(invoice: Invoice) -> Invoice:
     """The invoice, locked after its customer, for a change of what the customer owes (a
-    credit): every such change locks the customer first, before any other row and before the
-    audit chain's head, as payments, dispute holds and the collections run do. Taking the
-    head first and the customer after deadlocked with a collections run, which holds the
-    customers it may suspend and then the head."""
+    credit): customer first (see `customers.locks`; a credit note issued during a collections
+    run deadlocked with it before)."""
     lock_customer(invoice.customer_id)
     [locked] = lock_invoices([invoice.pk])
     return locked
@@ -72,7 +70,7 @@ def lock_number_series(series: str, year: int) -> NumberSeries:
 
 def lock_credit_note(pk: int) -> CreditNote:
     """The credit note, locked after its customer and its invoice (customer, invoice, credit
-    note: one order; see `lock_invoice_of_customer`)."""
+    note: one order; see `customers.locks`)."""
     customer_id, invoice_id = CreditNote.objects.values_list("customer_id", "invoice_id").get(pk=pk)
     lock_customer(customer_id)
     lock_invoices([invoice_id])

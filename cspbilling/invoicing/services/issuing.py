@@ -35,7 +35,7 @@ def issue_invoices(
     on = on or timezone.localdate()
     invoices = list(invoices)
     # What each customer owes changes: its customer locked first, all of them before the
-    # first audit event takes the chain's head (see `lock_invoice_of_customer`).
+    # first audit event takes the chain's head (see `customers.locks`).
     lock_customers({invoice.customer_id for invoice in invoices})
     locked = lock_invoices(invoice.pk for invoice in invoices)
     not_drafts = [invoice for invoice in locked if invoice.status != InvoiceStatus.DRAFT]
